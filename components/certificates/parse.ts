@@ -1,0 +1,198 @@
+import { X509Certificate } from "node:crypto";
+import { certificatesInPkcs7, firstDerElementLength, signatureAlgorithmOf } from "./asn1";
+import { CertificateInputError } from "./errors";
+import type { Certificate, CertificateKind } from "./types";
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----\r?\n?([\s\S]*?)-----END ([A-Z0-9 #]+)-----/g;
+const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
+const EC_CURVE_BITS: Record<string, number> = {
+  prime256v1: 256,
+  "P-256": 256,
+  secp256k1: 256,
+  secp384r1: 384,
+  "P-384": 384,
+  secp521r1: 521,
+  "P-521": 521,
+};
+
+export interface ParseOptions {
+  /** How errors name this input: a file path, a config key. */
+  name?: string;
+}
+
+/**
+ * Every certificate in `input`: one or many PEM blocks (LF/CRLF, BOM, the text `openssl pkcs12` prints
+ * around blocks), DER, PKCS#7 in PEM or DER (including the Microsoft CA's base64 `certnew.p7b` that is
+ * labelled CERTIFICATE), or bare base64 of any of those. Throws CertificateInputError naming the input.
+ */
+export function parseCertificates(input: Buffer | string, options: ParseOptions = {}): Certificate[] {
+  const name = options.name ?? "certificate input";
+  const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
+  const fail = (reason: string): never => {
+    throw new CertificateInputError(name, reason);
+  };
+  if (bytes.length === 0) fail("is empty; expected PEM, DER or PKCS#7 (.p7b) certificate data");
+  const ders = bytes.includes("-----BEGIN") ? dersFromPem(bytes.toString("utf8"), fail) : dersFromBinary(bytes, fail);
+  if (ders.length === 0) fail("holds no certificate");
+  return ders.map((der, index) => describe(der, ders.length > 1 ? `certificate ${index + 1}` : "certificate", fail));
+}
+
+function dersFromBinary(bytes: Buffer, fail: (reason: string) => never): Buffer[] {
+  if (bytes[0] === 0x30) return dersFromAsn1(bytes, "the data", fail);
+  const text = bytes.toString("latin1").replace(/^\uFEFF|^\u00EF\u00BB\u00BF/, "").replace(/\s+/g, "");
+  if (text.length > 0 && text.length % 4 === 0 && BASE64_BODY.test(text)) {
+    const decoded = Buffer.from(text, "base64");
+    if (decoded[0] === 0x30) return dersFromAsn1(decoded, "the base64 data", fail);
+  }
+  return fail(
+    "is not a certificate: no '-----BEGIN CERTIFICATE-----' block, and the data is not DER (which starts with " +
+      "an ASN.1 SEQUENCE, byte 0x30) nor base64 of it",
+  );
+}
+
+function dersFromAsn1(der: Buffer, where: string, fail: (reason: string) => never): Buffer[] {
+  if (isCertificate(der)) return [der];
+  const fromPkcs7 = certificatesInPkcs7(der);
+  if (fromPkcs7 === undefined) fail(`${where} is DER but neither an X.509 certificate nor PKCS#7 (.p7b) data`);
+  if (fromPkcs7!.length === 0) fail(`${where} is a PKCS#7 file that holds no certificates`);
+  return fromPkcs7!;
+}
+
+function dersFromPem(text: string, fail: (reason: string) => never): Buffer[] {
+  const ders: Buffer[] = [];
+  let blockNumber = 0;
+  let consumedTo = 0;
+  for (const match of text.matchAll(PEM_BLOCK)) {
+    blockNumber++;
+    const [whole, label, body, endLabel] = match;
+    const start = match.index ?? 0;
+    const where = `block ${blockNumber} (${label}) at line ${lineOf(text, start)}`;
+    const unterminated = text.slice(consumedTo, start).indexOf("-----BEGIN");
+    if (unterminated >= 0) {
+      fail(`a '-----BEGIN' at line ${lineOf(text, consumedTo + unterminated)} has no matching END line (truncated?)`);
+    }
+    consumedTo = start + whole.length;
+    if (body.includes("-----BEGIN")) fail(`${where} has no END line before the next block (truncated?)`);
+    if (label.includes("PRIVATE KEY") || endLabel.includes("PRIVATE KEY")) {
+      fail(`${where} is a private key; a trust bundle must hold certificates only: remove that block`);
+    }
+    if (label !== endLabel) fail(`${where} ends with '-----END ${endLabel}-----'; the file is damaged`);
+    const der = decodeBase64Body(body, where, fail);
+    if (label === "CERTIFICATE" || label === "X509 CERTIFICATE") ders.push(...dersFromAsn1(der, where, fail));
+    else if (label === "TRUSTED CERTIFICATE") ders.push(trustedCertificateDer(der, where, fail));
+    else if (label === "PKCS7" || label === "PKCS #7 SIGNED DATA" || label === "CMS") {
+      ders.push(...dersFromAsn1(der, where, fail));
+    } else fail(`${where} is not a certificate; only CERTIFICATE and PKCS7 blocks are accepted`);
+  }
+  const trailingBegin = text.indexOf("-----BEGIN", consumedTo);
+  if (trailingBegin >= 0) {
+    fail(`a '-----BEGIN' at line ${lineOf(text, trailingBegin)} has no matching END line (truncated?)`);
+  }
+  return ders;
+}
+
+function decodeBase64Body(body: string, where: string, fail: (reason: string) => never): Buffer {
+  // RFC 1421 headers (Proc-Type:, DEK-Info:) only ever precede encrypted keys, which are refused above.
+  const compact = body.replace(/\s+/g, "");
+  const bad = compact.search(/[^A-Za-z0-9+/=]/);
+  if (bad >= 0) fail(`${where} has invalid base64: character ${JSON.stringify(compact[bad])} at offset ${bad}`);
+  if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64_BODY.test(compact)) {
+    fail(`${where} has invalid base64: ${compact.length} characters, padding or length is wrong (truncated?)`);
+  }
+  return Buffer.from(compact, "base64");
+}
+
+// OpenSSL's "TRUSTED CERTIFICATE" is the certificate's DER followed by auxiliary trust settings.
+function trustedCertificateDer(der: Buffer, where: string, fail: (reason: string) => never): Buffer {
+  const length = firstDerElementLength(der);
+  const certificateDer = length !== undefined && length <= der.length ? der.subarray(0, length) : undefined;
+  if (!certificateDer || !isCertificate(certificateDer)) fail(`${where} does not start with an X.509 certificate`);
+  return certificateDer!;
+}
+
+function isCertificate(der: Buffer): boolean {
+  try {
+    new X509Certificate(der);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let index = text.indexOf("\n"); index >= 0 && index < offset; index = text.indexOf("\n", index + 1)) line++;
+  return line;
+}
+
+function describe(der: Buffer, where: string, fail: (reason: string) => never): Certificate {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(der);
+  } catch (error) {
+    return fail(`${where} cannot be read as X.509: ${(error as Error).message}`);
+  }
+  const hex = (fingerprint: string) => fingerprint.replace(/:/g, "").toUpperCase();
+  const selfSigned = x509.checkIssued(x509) && verifiesWithOwnKey(x509);
+  const { keyAlgorithm, keySize } = keyOf(x509);
+  const subject = displayName(x509.subject);
+  return {
+    sha1: hex(x509.fingerprint),
+    sha256: hex(x509.fingerprint256),
+    subject,
+    issuer: displayName(x509.issuer),
+    commonName: commonNameOf(x509.subject) ?? subject,
+    serial: x509.serialNumber.toUpperCase(),
+    notBefore: new Date(x509.validFrom).toISOString(),
+    notAfter: new Date(x509.validTo).toISOString(),
+    isCA: x509.ca,
+    selfSigned,
+    kind: kindOf(x509.ca, selfSigned),
+    keyAlgorithm,
+    keySize,
+    signatureAlgorithm: signatureAlgorithmOf(der),
+    pem: toPem(der),
+    der: Buffer.from(der),
+  };
+}
+
+function verifiesWithOwnKey(x509: X509Certificate): boolean {
+  try {
+    return x509.verify(x509.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function kindOf(isCA: boolean, selfSigned: boolean): CertificateKind {
+  if (!isCA) return "leaf";
+  return selfSigned ? "root" : "intermediate";
+}
+
+function keyOf(x509: X509Certificate): { keyAlgorithm: string; keySize: number } {
+  const key = x509.publicKey;
+  const keyAlgorithm = key.asymmetricKeyType ?? "unknown";
+  const details = key.asymmetricKeyDetails ?? {};
+  if (details.modulusLength) return { keyAlgorithm, keySize: details.modulusLength };
+  if (details.namedCurve) return { keyAlgorithm, keySize: EC_CURVE_BITS[details.namedCurve] ?? 0 };
+  if (keyAlgorithm === "ed25519") return { keyAlgorithm, keySize: 256 };
+  if (keyAlgorithm === "ed448") return { keyAlgorithm, keySize: 456 };
+  return { keyAlgorithm, keySize: 0 };
+}
+
+// node prints names one attribute per line, most significant first (C=..., O=..., CN=...); people and
+// Windows read them the other way round, comma-separated.
+function displayName(multiline: string): string {
+  return multiline.split("\n").filter(Boolean).reverse().join(", ");
+}
+
+function commonNameOf(multiline: string): string | undefined {
+  const line = multiline.split("\n").find((entry) => entry.startsWith("CN="));
+  return line?.slice(3);
+}
+
+/** PEM text of a DER certificate, 64 characters a line. */
+export function toPem(der: Buffer): string {
+  const body = der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
+}
