@@ -1,0 +1,58 @@
+import { parseCertificates, type Certificate } from "../certificates";
+import type { CertificateIdentity, Manifest, ObservedRoot, RootOrigin } from "./types";
+
+/** The fields of a certificate an observation keeps. */
+export function identityOf(certificate: CertificateIdentity): CertificateIdentity {
+  const { sha1, sha256, subject, commonName, notAfter } = certificate;
+  return { sha1, sha256, subject, commonName, notAfter };
+}
+
+/** Certificates in a PEM section of an observation; unreadable text becomes a warning. */
+export function certificatesInSection(text: string, what: string, warnings: string[]): Certificate[] {
+  if (!text.includes("-----BEGIN")) return [];
+  try {
+    return parseCertificates(text, { name: what });
+  } catch (error) {
+    warnings.push((error as Error).message);
+    return [];
+  }
+}
+
+/** One place on the host that holds certificates: an anchor file, a physical store, the compiled bundle. */
+export interface HeldCertificates {
+  location: string;
+  certificates: Certificate[];
+  /** "effective" is the trust set itself (bundle, logical store); the others are its sources. */
+  source: RootOrigin | "effective";
+}
+
+const ORIGIN_RANK: Record<RootOrigin, number> = { managed: 0, local: 1, policy: 2, system: 3 };
+
+/**
+ * Merge what each location holds into one entry per root. A local source the manifest lists is managed;
+ * when several sources hold a root the strongest owner wins (system > policy > local > managed), so a
+ * root the OS or a policy also ships is never removable; a root only in the effective set is system.
+ */
+export function mergeObservedRoots(held: readonly HeldCertificates[], manifest: Manifest): ObservedRoot[] {
+  const managed = new Set(manifest.roots.map((entry) => entry.sha256));
+  const merged = new Map<string, { root: ObservedRoot; origins: RootOrigin[] }>();
+  for (const place of held) {
+    for (const certificate of place.certificates) {
+      let entry = merged.get(certificate.sha256);
+      if (!entry) {
+        entry = { root: { ...identityOf(certificate), origin: "system", trusted: false, locations: [] }, origins: [] };
+        merged.set(certificate.sha256, entry);
+      }
+      if (place.source === "effective") {
+        entry.root.trusted = true;
+        continue;
+      }
+      if (!entry.root.locations.includes(place.location)) entry.root.locations.push(place.location);
+      entry.origins.push(place.source === "local" && managed.has(certificate.sha256) ? "managed" : place.source);
+    }
+  }
+  return [...merged.values()].map(({ root, origins }) => ({
+    ...root,
+    origin: origins.length === 0 ? "system" : origins.reduce((a, b) => (ORIGIN_RANK[b] > ORIGIN_RANK[a] ? b : a)),
+  }));
+}

@@ -1,0 +1,297 @@
+import { parseCertificates } from "../certificates";
+import { parseManifest, renderManifest } from "./manifest";
+import { certificatesInSection, mergeObservedRoots, type HeldCertificates } from "./observation";
+import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
+import { base64Heredoc, shQuote } from "./shell";
+import type {
+  ApplyOutcome,
+  ObservedRoot,
+  ObservedStore,
+  Platform,
+  PlatformName,
+  RemoteScript,
+  StoreName,
+  StorePlan,
+} from "./types";
+
+export const STATE_DIR = "/var/lib/trusted-roots";
+export const MANIFEST_PATH = `${STATE_DIR}/manifest.json`;
+const SHELL = "/bin/sh -s";
+
+/** How one Linux family keeps its trust store; each family's file fills this in. */
+export interface PosixLayout {
+  name: PlatformName;
+  /** Where local roots go (the family's "anchors" directory). */
+  anchorsDir: string;
+  /** The only file suffix the refresh command reads from anchorsDir, when it filters (Debian: .crt). */
+  anchorSuffix?: string;
+  /** Suffix of the files this tool writes. */
+  ownSuffix: string;
+  /** The compiled bundle that TLS libraries read: the effective trust set. */
+  bundlePath: string;
+  /** Shell command that rebuilds the bundle; `afterRemoval` when something was taken away. */
+  refreshCommand(afterRemoval: boolean): string;
+  distrust: { kind: "blocklist"; dir: string } | { kind: "ca-certificates.conf" };
+  /** Shell condition that is true when the OS wants a reboot. */
+  pendingRebootTest: string;
+}
+
+const FAMILY_CHECK = /^[0-9A-F]{64}$/;
+
+/** The file this tool writes for a root: derived from the fingerprint only, never from user text. */
+export function ownAnchorPath(layout: PosixLayout, sha256: string, dir = layout.anchorsDir): string {
+  if (!FAMILY_CHECK.test(sha256)) throw new Error(`internal: not a SHA-256 fingerprint: ${JSON.stringify(sha256)}`);
+  return `${dir}/trusted-roots-${sha256.toLowerCase()}${layout.ownSuffix}`;
+}
+
+// Emits one `@@<kind> <base64 path> <base64 content>` record per file; the program text is a constant.
+const EMIT_FILES = `'for f do printf "@@%s %s %s\\n" "$0" "$(printf %s "$f" | base64 | tr -d "\\n")" "$(base64 < "$f" | tr -d "\\n")"; done'`;
+
+function observeFunction(layout: PosixLayout): string {
+  const anchorFilter = layout.anchorSuffix ? ` -name ${shQuote(`*${layout.anchorSuffix}`)}` : "";
+  const distrusted =
+    layout.distrust.kind === "blocklist"
+      ? `if [ -d ${shQuote(layout.distrust.dir)} ]; then find ${shQuote(layout.distrust.dir)} -type f -exec sh -c ${EMIT_FILES} distrusted {} +; fi`
+      : `sed -n 's/^!//p' /etc/ca-certificates.conf 2>/dev/null | while IFS= read -r rel; do
+    if [ -f "/usr/share/ca-certificates/$rel" ]; then sh -c ${EMIT_FILES} distrusted "/usr/share/ca-certificates/$rel"; fi
+  done`;
+  return `trusted_roots_observe() {
+  printf '@@boot-id %s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
+  if ${layout.pendingRebootTest}; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi
+  if [ -f ${shQuote(MANIFEST_PATH)} ]; then printf '@@manifest %s\\n' "$(base64 < ${shQuote(MANIFEST_PATH)} | tr -d '\\n')"; fi
+  if [ -d ${shQuote(layout.anchorsDir)} ]; then find ${shQuote(layout.anchorsDir)} -type f${anchorFilter} -exec sh -c ${EMIT_FILES} anchor {} +; fi
+  ${distrusted}
+  if [ -f ${shQuote(layout.bundlePath)} ]; then printf '@@bundle %s\\n' "$(base64 < ${shQuote(layout.bundlePath)} | tr -d '\\n')"; else echo '@@bundle'; fi
+  echo '@@end'
+}`;
+}
+
+const PRELUDE = `set -u
+umask 022
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+LC_ALL=C
+export PATH LC_ALL`;
+
+// The whole program is one function called on the last line: a script cut short in transit defines
+// nothing and runs nothing.
+function wrap(body: string): string {
+  return `${PRELUDE}\ntrusted_roots_main() {\n${body}\n}\ntrusted_roots_main </dev/null\n`;
+}
+
+function observeScript(layout: PosixLayout): RemoteScript {
+  const program = `${observeFunction(layout)}\n  echo '@@begin observe'\n  trusted_roots_observe`;
+  return { command: SHELL, stdin: wrap(program), elevation: "sudo" };
+}
+
+interface FileChange {
+  path: string;
+  /** New content, or undefined to delete the file. */
+  content?: Buffer;
+  step: "import" | "remove" | "distrust" | "manifest";
+}
+
+function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
+  const changes: FileChange[] = [];
+  for (const root of plan.imports) {
+    changes.push({ path: ownAnchorPath(layout, root.sha256), content: Buffer.from(pemOf(root.der)), step: "import" });
+  }
+  for (const removal of plan.removals) {
+    for (const path of removal.files) changes.push({ path, step: "remove" });
+  }
+  if (layout.distrust.kind === "blocklist") {
+    for (const root of plan.distrusts) {
+      changes.push({ path: ownAnchorPath(layout, root.sha256, layout.distrust.dir), content: Buffer.from(pemOf(root.der)), step: "distrust" });
+    }
+  }
+  changes.push({ path: MANIFEST_PATH, content: Buffer.from(renderManifest(plan.manifest)), step: "manifest" });
+  return changes;
+}
+
+function pemOf(der: Buffer): string {
+  return parseCertificates(der, { name: "planned root" })[0].pem;
+}
+
+function applyScript(layout: PosixLayout, plan: StorePlan): RemoteScript {
+  const changes = fileChanges(layout, plan);
+  const confDistrusts = layout.distrust.kind === "ca-certificates.conf" ? plan.distrusts : [];
+  const touchesConf = confDistrusts.length > 0;
+  const afterRemoval = plan.removals.length > 0 || plan.distrusts.length > 0;
+  const saved = [...changes.map((change) => change.path), ...(touchesConf ? ["/etc/ca-certificates.conf"] : [])];
+  const refresh = layout.refreshCommand(afterRemoval);
+  const lines: string[] = [];
+  lines.push(observeFunction(layout));
+  lines.push(`trusted_roots_fail() {
+  printf '@@failed %s %s\\n' "$1" "$(tail -c 4000 "$TXN/log" 2>/dev/null | base64 | tr -d '\\n')"
+  trusted_roots_rollback
+  trusted_roots_observe
+  exit 3
+}`);
+  lines.push(`trusted_roots_rollback() {
+${saved
+  .map(
+    (path, index) =>
+      `  if [ -e "$TXN/saved.${index}" ]; then cp -p "$TXN/saved.${index}" ${shQuote(path)}; ` +
+      `elif [ -e "$TXN/absent.${index}" ]; then rm -f ${shQuote(path)}; fi`,
+  )
+  .reverse()
+  .join("\n")}
+  if ${layout.refreshCommand(true)} >>"$TXN/log" 2>&1; then echo '@@rolled-back yes'; else echo '@@rolled-back refresh-failed'; fi
+}`);
+  lines.push(`trap '' HUP PIPE
+echo '@@begin apply'
+mkdir -p ${shQuote(STATE_DIR)} || { echo "@@failed lock"; exit 3; }
+exec 9>>${shQuote(`${STATE_DIR}/lock`)}
+if command -v flock >/dev/null 2>&1; then
+  flock -w 120 9 || { printf '@@failed lock %s\\n' "$(echo 'another trusted-roots apply held the host lock for 120 s' | base64 | tr -d '\\n')"; exit 3; }
+fi
+TXN=$(mktemp -d ${shQuote(`${STATE_DIR}/txn.XXXXXX`)}) || { echo "@@failed lock"; exit 3; }
+: > "$TXN/log"`);
+  saved.forEach((path, index) => {
+    lines.push(
+      `if [ -e ${shQuote(path)} ]; then cp -p ${shQuote(path)} "$TXN/saved.${index}" || trusted_roots_fail backup; ` +
+        `else : > "$TXN/absent.${index}" || trusted_roots_fail backup; fi`,
+    );
+  });
+  lines.push(`mkdir -p ${shQuote(layout.anchorsDir)} >>"$TXN/log" 2>&1 || trusted_roots_fail import`);
+  if (layout.distrust.kind === "blocklist" && plan.distrusts.length > 0) {
+    lines.push(`mkdir -p ${shQuote(layout.distrust.dir)} >>"$TXN/log" 2>&1 || trusted_roots_fail distrust`);
+  }
+  for (const change of changes) {
+    if (change.content === undefined) {
+      lines.push(`rm -f ${shQuote(change.path)} >>"$TXN/log" 2>&1 || trusted_roots_fail ${change.step}`);
+      continue;
+    }
+    const staging = shQuote(`${change.path}.trusted-roots-new`);
+    lines.push(`{ ${base64Heredoc(change.content, staging)}
+} >>"$TXN/log" 2>&1 && chmod 644 ${staging} && mv -f ${staging} ${shQuote(change.path)} || { rm -f ${staging}; trusted_roots_fail ${change.step}; }`);
+  }
+  for (const root of confDistrusts) {
+    lines.push(`trusted_roots_deselect ${shQuote(root.sha256)} || trusted_roots_fail distrust`);
+  }
+  if (touchesConf) lines.unshift(DESELECT_FUNCTION);
+  lines.push(`${refresh} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh
+echo '@@applied'
+rm -rf "$TXN"
+trusted_roots_observe`);
+  return { command: SHELL, stdin: wrap(lines.join("\n")), elevation: "sudo" };
+}
+
+// Debian and Alpine distrust an OS-shipped root by prefixing its line in /etc/ca-certificates.conf with "!".
+// The file is found by fingerprint; awk gets the path as data (-v), never as program text.
+const DESELECT_FUNCTION = `trusted_roots_deselect() {
+  want=$1
+  match=$(cd /usr/share/ca-certificates 2>/dev/null && find . -type f -name '*.crt' | while IFS= read -r f; do
+    got=$(openssl x509 -in "$f" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g')
+    if [ "$got" = "$want" ]; then printf '%s\\n' "\${f#./}"; break; fi
+  done)
+  [ -n "$match" ] || return 0
+  awk -v rel="$match" '$0 == rel { print "!" rel; next } { print }' /etc/ca-certificates.conf > /etc/ca-certificates.conf.trusted-roots-new &&
+    mv -f /etc/ca-certificates.conf.trusted-roots-new /etc/ca-certificates.conf
+}`;
+
+function parseObservation(layout: PosixLayout, stdout: string, store: StoreName): ObservedStore {
+  const records = parseRecords(stdout);
+  if (!records.some((record) => record.kind === "end")) {
+    throw new ProtocolError("the observe script's output ended early (no @@end record): the session was cut or the shell is not POSIX sh");
+  }
+  const warnings: string[] = [];
+  const held: HeldCertificates[] = [];
+  const distrusted: HeldCertificates[] = [];
+  let manifestText = "";
+  let bootId = "unknown";
+  let pendingReboot = false;
+  const ownFile = new RegExp(`/trusted-roots-[0-9a-f]{64}${escapeRegExp(layout.ownSuffix)}$`);
+  for (const record of records) {
+    switch (record.kind) {
+      case "boot-id":
+        bootId = record.fields[0] ?? "unknown";
+        break;
+      case "pending-reboot":
+        pendingReboot = record.fields[0] === "yes";
+        break;
+      case "manifest":
+        manifestText = decodeField(record.fields[0]);
+        break;
+      case "anchor": {
+        const path = decodeField(record.fields[0]);
+        const certificates = parseHeldFile(decodeFieldBytes(record.fields[1]), path, warnings);
+        held.push({ location: path, certificates, source: ownFile.test(path) ? "managed" : "local" });
+        break;
+      }
+      case "distrusted": {
+        const path = decodeField(record.fields[0]);
+        distrusted.push({ location: path, certificates: parseHeldFile(decodeFieldBytes(record.fields[1]), path, warnings), source: "local" });
+        break;
+      }
+      case "bundle":
+        held.push({
+          location: layout.bundlePath,
+          certificates: certificatesInSection(decodeField(record.fields[0]), layout.bundlePath, warnings),
+          source: "effective",
+        });
+        break;
+    }
+  }
+  const { manifest, warning } = parseManifest(manifestText);
+  if (warning) warnings.push(warning);
+  return {
+    platform: layout.name,
+    store,
+    bootId,
+    pendingReboot,
+    roots: mergeObservedRoots(held, manifest),
+    distrusted: mergeObservedRoots(distrusted, manifest).map((root): ObservedRoot => ({ ...root, origin: "local" })),
+    manifest,
+    warnings,
+  };
+}
+
+function parseHeldFile(content: Buffer, path: string, warnings: string[]) {
+  try {
+    return parseCertificates(content, { name: path });
+  } catch (error) {
+    warnings.push(`${(error as Error).message} (left alone)`);
+    return [];
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function parseApply(layout: PosixLayout, stdout: string, store: StoreName): ApplyOutcome {
+  const records = parseRecords(stdout);
+  if (!records.some((record) => record.kind === "begin")) {
+    throw new ProtocolError("the apply script printed nothing it should (no @@begin record): it did not run");
+  }
+  const failed = records.find((record) => record.kind === "failed");
+  const rolledBack = records.find((record) => record.kind === "rolled-back");
+  return {
+    failedStep: failed?.fields[0],
+    failureDetail: failed ? decodeField(failed.fields[1]).trim() : undefined,
+    rolledBack: rolledBack?.fields[0] === "yes",
+    observed: parseObservation(layout, stdout, store),
+  };
+}
+
+/** A Linux trust-store family from its layout: the same scripts and parsers, different paths and commands. */
+export function createPosixPlatform(layout: PosixLayout): Platform {
+  return {
+    name: layout.name,
+    stores: ["Root"],
+    observeScript: () => observeScript(layout),
+    parseObservation: (stdout, store) => parseObservation(layout, stdout, store),
+    applyScript: (plan) => applyScript(layout, plan),
+    parseApply: (stdout, store) => parseApply(layout, stdout, store),
+    bootIdScript: () => ({ command: "cat /proc/sys/kernel/random/boot_id", stdin: "", elevation: "none" }),
+    parseBootId: (stdout) => stdout.trim(),
+    // Detached so the SSH command returns before the host goes down.
+    rebootScript: (delaySeconds) => ({
+      command: SHELL,
+      stdin: wrap(
+        `  nohup sh -c ${shQuote(`sleep ${Math.max(0, Math.floor(delaySeconds))}; systemctl reboot || shutdown -r now || reboot`)} >/dev/null 2>&1 &\n  echo '@@begin reboot'`,
+      ),
+      elevation: "sudo",
+    }),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The line protocol every observe/apply script prints: `@@<kind> <field> <field>...`, one record per line,
+ * fields base64 where they carry host data (paths, file contents), so no byte a host holds can forge a record.
+ */
+export interface ProtocolRecord {
+  kind: string;
+  fields: string[];
+}
+
+export function parseRecords(stdout: string): ProtocolRecord[] {
+  return stdout
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith("@@"))
+    .map((line) => {
+      const [kind, ...fields] = line.slice(2).split(" ");
+      return { kind, fields };
+    });
+}
+
+export function decodeField(field: string | undefined): string {
+  return Buffer.from(field ?? "", "base64").toString("utf8");
+}
+
+export function decodeFieldBytes(field: string | undefined): Buffer {
+  return Buffer.from(field ?? "", "base64");
+}
+
+/** Thrown when a script's output lacks what every run prints: a wrong shell, a refused sudo, a cut session. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}

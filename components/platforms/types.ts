@@ -1,0 +1,110 @@
+import type { Certificate } from "../certificates";
+
+export const PLATFORM_NAMES = ["debian", "rhel", "suse", "alpine", "arch", "windows"] as const;
+export type PlatformName = (typeof PLATFORM_NAMES)[number];
+
+/** Windows logical stores; Linux platforms have only the root store. */
+export const STORE_NAMES = ["Root", "CA", "Disallowed"] as const;
+export type StoreName = (typeof STORE_NAMES)[number];
+
+/**
+ * Who put a root where it is:
+ * - managed: this tool (listed in the host-side manifest),
+ * - local:   a local administrator (anchors dir, Windows LocalMachine `.Default`),
+ * - system:  the OS vendor (Debian's ca-certificates bundle, Windows `.AuthRoot`),
+ * - policy:  Group Policy or the Active Directory enterprise store (Windows `.GroupPolicy`, `.Enterprise`).
+ * Only managed roots (and local ones with purgeUnmanaged) are ever removed.
+ */
+export type RootOrigin = "managed" | "local" | "system" | "policy";
+
+export type CertificateIdentity = Pick<Certificate, "sha1" | "sha256" | "subject" | "commonName" | "notAfter">;
+
+export interface ObservedRoot extends CertificateIdentity {
+  origin: RootOrigin;
+  /** In the effective trust set (the compiled bundle, the logical store) right now. */
+  trusted: boolean;
+  /** Where the host keeps it: anchor file paths or Windows physical stores. */
+  locations: string[];
+}
+
+export interface ManifestEntry {
+  sha256: string;
+  sha1: string;
+  subject: string;
+}
+
+/** What this tool installed on the host, kept on the host (see DESIGN.md decision 5). */
+export interface Manifest {
+  version: 1;
+  roots: ManifestEntry[];
+  distrusted: ManifestEntry[];
+}
+
+export interface ObservedStore {
+  platform: PlatformName;
+  store: StoreName;
+  bootId: string;
+  pendingReboot: boolean;
+  /** Every root the host knows of for this store, trusted or only present as an anchor. */
+  roots: ObservedRoot[];
+  /** Roots explicitly distrusted (blocklist, deselected in ca-certificates.conf, Windows Disallowed). */
+  distrusted: ObservedRoot[];
+  manifest: Manifest;
+  /** Things the host holds that could not be read (a garbage anchor file); reported, never touched. */
+  warnings: string[];
+}
+
+/** A root to install, with the DER that travels to the host. */
+export interface PlannedRoot extends CertificateIdentity {
+  der: Buffer;
+}
+
+export type RemovalReason = "no longer desired" | "not declared (purgeUnmanaged)" | "distrusted";
+
+export interface PlannedRemoval extends CertificateIdentity {
+  reason: RemovalReason;
+  /** Anchor files that hold it (Linux); empty when only the compiled bundle still lists it. */
+  files: string[];
+}
+
+export interface StorePlan {
+  store: StoreName;
+  imports: PlannedRoot[];
+  removals: PlannedRemoval[];
+  distrusts: PlannedRoot[];
+  unchanged: CertificateIdentity[];
+  /** Roots nobody declared that stay (informational). */
+  foreign: ObservedRoot[];
+  /** The host-side manifest after this plan is applied. */
+  manifest: Manifest;
+}
+
+/** A command for one SSH exec and what to feed it on stdin. */
+export interface RemoteScript {
+  command: string;
+  stdin: string;
+  /** POSIX scripts may be wrapped in `sudo -n`; PowerShell runs with the session's own token. */
+  elevation: "sudo" | "none";
+}
+
+export interface ApplyOutcome {
+  /** The step that failed ("lock", "import", "remove", "distrust", "manifest", "refresh"), when one did. */
+  failedStep?: string;
+  failureDetail?: string;
+  rolledBack: boolean;
+  /** The store as the same session saw it after applying (or rolling back). */
+  observed: ObservedStore;
+}
+
+/** Everything one trust-store family needs: scripts to run and parsers for what they print. Pure. */
+export interface Platform {
+  readonly name: PlatformName;
+  readonly stores: readonly StoreName[];
+  observeScript(store: StoreName): RemoteScript;
+  parseObservation(stdout: string, store: StoreName): ObservedStore;
+  applyScript(plan: StorePlan): RemoteScript;
+  parseApply(stdout: string, store: StoreName): ApplyOutcome;
+  bootIdScript(): RemoteScript;
+  parseBootId(stdout: string): string;
+  rebootScript(delaySeconds: number): RemoteScript;
+}
