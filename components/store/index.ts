@@ -1,0 +1,114 @@
+import { describeCertificate } from "../certificates";
+import { plan as planStore, planChangesStore, type DesiredStore, type StoreMode } from "../plan";
+import { platformFor, ProtocolError, type ObservedStore, type PlatformName, type StoreName, type StorePlan } from "../platforms";
+import { SshSession, withSession, type SessionOptions, type SshTargetInput } from "../transport";
+
+/** One trust store on one server. */
+export interface StoreTarget {
+  connection: SshTargetInput;
+  platform: PlatformName;
+  /** Windows logical store; Linux has only Root. */
+  store?: StoreName;
+}
+
+/** An apply that did not complete; the host was put back as it was unless `rolledBack` is false. */
+export class ApplyError extends Error {
+  constructor(
+    readonly host: string,
+    readonly step: string,
+    readonly rolledBack: boolean,
+    detail: string,
+    readonly observed?: ObservedStore,
+  ) {
+    super(
+      `${host}: apply failed at step "${step}": ${detail}` +
+        (rolledBack ? "; the previous anchors and manifest were restored" : "; the host could NOT be fully restored, inspect it"),
+    );
+    this.name = "ApplyError";
+  }
+}
+
+export interface ApplyResult {
+  plan: StorePlan;
+  /** False when the plan was empty: nothing ran on the host beyond the observation. */
+  changed: boolean;
+  before: ObservedStore;
+  after: ObservedStore;
+}
+
+async function observeIn(session: SshSession, target: StoreTarget): Promise<ObservedStore> {
+  const platform = platformFor(target.platform);
+  const store = target.store ?? "Root";
+  const result = await session.exec(platform.observeScript(store));
+  try {
+    return platform.parseObservation(result.stdout, store);
+  } catch (error) {
+    if (error instanceof ProtocolError) {
+      throw new Error(`${session.label}: observe failed (exit code ${result.exitCode}): ${error.message}; stderr: ${result.stderr.trim().slice(-500)}`);
+    }
+    throw error;
+  }
+}
+
+/** What the store holds now: one SSH session, one command, read-only. */
+export function observeStore(target: StoreTarget, options?: SessionOptions): Promise<ObservedStore> {
+  return withSession(target.connection, (session) => observeIn(session, target), options);
+}
+
+/** Apply a plan in an open session: one command that changes the store atomically and observes it after. */
+export async function applyPlanIn(session: SshSession, target: StoreTarget, storePlan: StorePlan): Promise<ObservedStore> {
+  const platform = platformFor(target.platform);
+  const result = await session.exec(platform.applyScript(storePlan));
+  let outcome;
+  try {
+    outcome = platform.parseApply(result.stdout, storePlan.store);
+  } catch (error) {
+    const stepReached = /@@begin/.test(result.stdout) ? "unknown (output cut)" : "start";
+    throw new ApplyError(session.label, stepReached, false, `${(error as Error).message}; stderr: ${result.stderr.trim().slice(-500)}`);
+  }
+  if (outcome.failedStep) {
+    throw new ApplyError(session.label, outcome.failedStep, outcome.rolledBack, outcome.failureDetail || "no detail", outcome.observed);
+  }
+  const problems = verificationProblems(storePlan, outcome.observed);
+  if (problems.length > 0) {
+    throw new ApplyError(session.label, "verify", false, `the store does not hold what was applied: ${problems.join("; ")}`, outcome.observed);
+  }
+  return outcome.observed;
+}
+
+/** Apply a given plan: one SSH session. */
+export function applyPlan(target: StoreTarget, storePlan: StorePlan, options?: SessionOptions): Promise<ObservedStore> {
+  return withSession(target.connection, (session) => applyPlanIn(session, target, storePlan), options);
+}
+
+/**
+ * Make the store hold what is desired: observe, plan, apply only if something changes, verify.
+ * One SSH session in all; no refresh command runs when nothing changes.
+ */
+export function converge(target: StoreTarget, desired: DesiredStore, mode: StoreMode, options?: SessionOptions): Promise<ApplyResult> {
+  return withSession(
+    target.connection,
+    async (session) => {
+      const before = await observeIn(session, target);
+      const storePlan = planStore(desired, before, mode);
+      if (!planChangesStore(storePlan)) return { plan: storePlan, changed: false, before, after: before };
+      const after = await applyPlanIn(session, target, storePlan);
+      return { plan: storePlan, changed: true, before, after };
+    },
+    options,
+  );
+}
+
+/** What a plan promised that the observed store does not show. */
+export function verificationProblems(storePlan: StorePlan, after: ObservedStore): string[] {
+  const trusted = new Set(after.roots.filter((root) => root.trusted).map((root) => root.sha256));
+  const present = new Set(after.roots.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
+  const distrusted = new Set(after.distrusted.map((root) => root.sha256));
+  return [
+    ...storePlan.imports.filter((root) => !trusted.has(root.sha256)).map((root) => `${describeCertificate(root)} is not trusted`),
+    ...storePlan.removals
+      .filter((removal) => present.has(removal.sha256) && after.roots.find((root) => root.sha256 === removal.sha256)?.origin !== "system")
+      .map((removal) => `${describeCertificate(removal)} is still present`),
+    ...storePlan.distrusts.filter((root) => !distrusted.has(root.sha256)).map((root) => `${describeCertificate(root)} is not distrusted`),
+  ];
+}

@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { parseHostKeyPin } from "./hostKey";
+
+/** How to reach one server over SSH. Secrets (privateKey, passphrase, password) are plain strings here. */
+export const sshTargetSchema = z
+  .object({
+    host: z.string().min(1, "host is empty: give the server's DNS name or IP address"),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().min(1).default("root"),
+    hostKey: z
+      .string()
+      .optional()
+      .superRefine((value, context) => {
+        if (value === undefined) return;
+        try {
+          parseHostKeyPin(value);
+        } catch (error) {
+          context.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }),
+    insecureSkipHostKeyCheck: z.boolean().default(false),
+    privateKey: z.string().optional(),
+    passphrase: z.string().optional(),
+    password: z.string().optional(),
+    /** Path of an ssh-agent socket, or true for $SSH_AUTH_SOCK. */
+    agent: z.union([z.string(), z.boolean()]).optional(),
+    /** Run scripts through `sudo -n`; defaults to true for any user but root. */
+    sudo: z.boolean().optional(),
+    connectTimeoutSeconds: z.number().positive().default(15),
+    commandTimeoutSeconds: z.number().positive().default(600),
+    /** Extra attempts after a dial error (refused, unreachable, handshake timeout); never after auth or key errors. */
+    retries: z.number().int().min(0).max(10).default(2),
+  })
+  .refine((target) => target.privateKey || target.password || target.agent, {
+    message: "no credentials: set privateKey (optionally with passphrase), password or agent",
+    path: ["privateKey"],
+  });
+
+export type SshTargetInput = z.input<typeof sshTargetSchema>;
+export type SshTarget = z.output<typeof sshTargetSchema>;
+
+/** "user@host:port" for messages. */
+export function targetLabel(target: Pick<SshTarget, "host" | "port" | "user">): string {
+  return `${target.user}@${target.host}${target.port === 22 ? "" : `:${target.port}`}`;
+}
+
+/** Validate a target; the error lists every problem by field. */
+export function parseSshTarget(input: SshTargetInput, where = "connection"): SshTarget {
+  const parsed = sshTargetSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${[where, ...issue.path].join(".")}: ${issue.message}`);
+    throw new Error(problems.join("\n"));
+  }
+  return parsed.data;
+}

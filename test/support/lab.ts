@@ -1,0 +1,144 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { request } from "node:https";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import type { SshTargetInput } from "../../components/transport";
+
+const run = promisify(execFile);
+const LABCTL = resolve(__dirname, "../../../test/lab/labctl.sh");
+
+export interface LabHost {
+  name: string;
+  address: string;
+  port: number;
+  hostKey: string;
+}
+
+/** Why lab tests cannot run here, or undefined when they can. */
+export function labUnavailableReason(): string | undefined {
+  if (process.platform !== "linux") return "lab tests need Linux network namespaces";
+  if (process.getuid?.() !== 0) return "lab tests need root (network namespaces, overlay mounts); run npm test as root";
+  return undefined;
+}
+
+/**
+ * `describe` for tests against real lab hosts. Where the lab cannot run they are skipped with the reason,
+ * except under CI=true, where that is a failure: CI must never pass without having run them.
+ */
+export function describeLab(title: string, body: (this: Mocha.Suite) => void): void {
+  const reason = labUnavailableReason();
+  if (!reason) {
+    describe(title, body);
+  } else if (process.env.CI === "true") {
+    describe(title, () => it("runs against lab hosts", () => assert_fail(`${title}: ${reason} (CI=true forbids skipping lab tests)`)));
+  } else {
+    describe.skip(`${title} (skipped: ${reason})`, body);
+  }
+}
+
+function assert_fail(message: string): never {
+  throw new Error(message);
+}
+
+/** A running lab: its hosts, credentials and the controls for reboots and cut links. */
+export class Lab {
+  readonly hosts: LabHost[];
+  readonly clientKey: string;
+  readonly deployPassword: string;
+  readonly serverCa: string;
+
+  constructor(readonly dir: string) {
+    this.hosts = JSON.parse(readFileSync(join(dir, "hosts.json"), "utf8")) as LabHost[];
+    this.clientKey = readFileSync(join(dir, "client_key"), "utf8");
+    this.deployPassword = readFileSync(join(dir, "deploy.password"), "utf8").trim();
+    this.serverCa = readFileSync(join(dir, "pki", "server-ca.crt"), "utf8");
+  }
+
+  static async start(count: number, dir = process.env.TRL_LAB_DIR ?? "/var/tmp/trusted-roots-lab"): Promise<Lab> {
+    await run("bash", [LABCTL, "up", String(count)], { env: { ...process.env, TRL_LAB_DIR: dir }, timeout: 180_000 });
+    return new Lab(dir);
+  }
+
+  async stop(): Promise<void> {
+    await run("bash", [LABCTL, "down"], { env: { ...process.env, TRL_LAB_DIR: this.dir }, timeout: 60_000 });
+  }
+
+  /** SSH connection settings for a host, as root by key unless told otherwise. */
+  connection(host: LabHost, overrides: Partial<SshTargetInput> = {}): SshTargetInput {
+    return {
+      host: host.address,
+      port: host.port,
+      user: "root",
+      hostKey: host.hostKey,
+      privateKey: this.clientKey,
+      connectTimeoutSeconds: 5,
+      retries: 0,
+      ...overrides,
+    };
+  }
+
+  /** Run a command inside a host as root, outside SSH (the test's own hands on the machine). */
+  async exec(host: LabHost, ...command: string[]): Promise<string> {
+    const { stdout } = await run("bash", [LABCTL, "exec", host.name, ...command], { env: { ...process.env, TRL_LAB_DIR: this.dir } });
+    return stdout;
+  }
+
+  async sh(host: LabHost, script: string): Promise<string> {
+    return this.exec(host, "sh", "-c", script);
+  }
+
+  /** Write a file inside a host; path and content travel as arguments, never as shell text. */
+  async writeFile(host: LabHost, path: string, content: string, mode = "644"): Promise<void> {
+    await this.exec(host, "sh", "-c", 'printf %s "$2" | base64 -d > "$1" && chmod "$3" "$1"', "sh", path, Buffer.from(content).toString("base64"), mode);
+  }
+
+  async reboot(host: LabHost, hard = false): Promise<void> {
+    await run("bash", [LABCTL, "reboot", host.name, ...(hard ? ["--hard"] : [])], { env: { ...process.env, TRL_LAB_DIR: this.dir } });
+  }
+
+  async link(host: LabHost, state: "up" | "down"): Promise<void> {
+    await run("bash", [LABCTL, "link", host.name, state], { env: { ...process.env, TRL_LAB_DIR: this.dir } });
+  }
+
+  /**
+   * The status once nginx has settled: `nginx -s reload` only signals the master, which starts new workers
+   * a moment later. Polls until `expected` or 10 s, and returns the last status seen.
+   */
+  async settledHttpsStatus(host: LabHost, client: { cert: string; key: string } | undefined, expected: number): Promise<number> {
+    const deadline = Date.now() + 10_000;
+    let status = await this.httpsStatus(host, client);
+    while (status !== expected && Date.now() < deadline) {
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
+      status = await this.httpsStatus(host, client);
+    }
+    return status;
+  }
+
+  /** HTTP status of GET https://host/ presenting a client certificate (or none). */
+  httpsStatus(host: LabHost, client?: { cert: string; key: string }): Promise<number> {
+    return new Promise((resolvePromise, reject) => {
+      const req = request(
+        {
+          host: host.address,
+          port: 443,
+          path: "/",
+          method: "GET",
+          ca: this.serverCa,
+          cert: client?.cert,
+          key: client?.key,
+          timeout: 5000,
+          // A kept-alive connection stays with the nginx worker that existed before a reload.
+          agent: false,
+        },
+        (response) => {
+          response.resume();
+          response.on("end", () => resolvePromise(response.statusCode ?? 0));
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`${host.name}: HTTPS request timed out`)));
+      req.on("error", reject);
+      req.end();
+    });
+  }
+}
