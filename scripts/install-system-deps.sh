@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages the lab and the tests need: sshd and nginx for the lab hosts, sudo for the non-root
+# tests, openssl for test certificates, iproute2/util-linux for namespaces. Skips apt when all are present.
+set -euo pipefail
+packages=(openssh-server openssh-client nginx-light sudo openssl ca-certificates curl iproute2 util-linux procps)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present (${packages[*]})"
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "install-system-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+echo "system packages: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "system packages: done"

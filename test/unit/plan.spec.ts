@@ -1,0 +1,113 @@
+import { strict as assert } from "node:assert";
+import { parseCertificates, type Certificate } from "../../components/certificates";
+import { plan, PlanError, planChangesStore } from "../../components/plan";
+import { identityOf } from "../../components/platforms/observation";
+import type { ObservedRoot, ObservedStore, RootOrigin } from "../../components/platforms";
+import { TestPki } from "../support/pki";
+
+describe("plan", function () {
+  this.timeout(30_000);
+  const pki = new TestPki();
+  const make = (name: string): Certificate => parseCertificates(pki.root(name, `/CN=${name}`, { key: "ec256" }).pem)[0];
+  let wanted: Certificate, managedOld: Certificate, localExtra: Certificate, systemRoot: Certificate, policyRoot: Certificate, bad: Certificate;
+
+  before(() => {
+    [wanted, managedOld, localExtra, systemRoot, policyRoot, bad] = ["wanted", "managed-old", "local-extra", "system", "policy", "bad"].map(make);
+  });
+
+  const observedRoot = (certificate: Certificate, origin: RootOrigin, trusted = true, locations: string[] = []): ObservedRoot => ({
+    ...identityOf(certificate),
+    origin,
+    trusted,
+    locations,
+  });
+
+  const store = (roots: ObservedRoot[], extra: Partial<ObservedStore> = {}): ObservedStore => ({
+    platform: "debian",
+    store: "Root",
+    bootId: "b",
+    pendingReboot: false,
+    roots,
+    distrusted: [],
+    manifest: {
+      version: 1,
+      roots: roots.filter((root) => root.origin === "managed").map(({ sha1, sha256, subject }) => ({ sha1, sha256, subject })),
+      distrusted: [],
+    },
+    warnings: [],
+    ...extra,
+  });
+
+  const fleetStore = () =>
+    store([
+      observedRoot(managedOld, "managed", true, ["/a/trusted-roots-old.crt"]),
+      observedRoot(localExtra, "local", true, ["/a/extra.crt"]),
+      observedRoot(systemRoot, "system"),
+      observedRoot(policyRoot, "policy", true, [".GroupPolicy"]),
+    ]);
+
+  it("imports what is missing and nothing else in additive mode", () => {
+    const result = plan({ roots: [wanted] }, fleetStore(), "additive");
+    assert.deepEqual(result.imports.map((root) => root.sha256), [wanted.sha256]);
+    assert.equal(result.imports[0].der.equals(wanted.der), true);
+    assert.deepEqual(result.removals, []);
+    assert.deepEqual(result.foreign.map((root) => root.sha256).sort(), [localExtra.sha256, policyRoot.sha256].sort());
+    assert.deepEqual(result.manifest.roots.map((root) => root.sha256).sort(), [managedOld.sha256, wanted.sha256].sort());
+    assert.equal(planChangesStore(result), true);
+  });
+
+  it("exact mode also removes managed roots no longer declared, and only those", () => {
+    const result = plan({ roots: [wanted] }, fleetStore(), "exact");
+    assert.deepEqual(result.removals.map((removal) => [removal.sha256, removal.reason, removal.files]), [
+      [managedOld.sha256, "no longer desired", ["/a/trusted-roots-old.crt"]],
+    ]);
+    assert.deepEqual(result.manifest.roots.map((root) => root.sha256), [wanted.sha256]);
+  });
+
+  it("purgeUnmanaged removes local anchors too, never system or Group Policy roots", () => {
+    const result = plan({ roots: [wanted] }, fleetStore(), "purgeUnmanaged");
+    assert.deepEqual(result.removals.map((removal) => removal.sha256).sort(), [managedOld.sha256, localExtra.sha256].sort());
+    assert.deepEqual(result.foreign.map((root) => root.sha256), [policyRoot.sha256]);
+  });
+
+  it("keeps a local file that also holds a wanted root", () => {
+    const shared = ["/a/bundle.crt"];
+    const observed = store([observedRoot(wanted, "local", true, shared), observedRoot(localExtra, "local", true, shared)]);
+    const result = plan({ roots: [wanted] }, observed, "purgeUnmanaged");
+    assert.deepEqual(result.removals, []);
+    assert.deepEqual(result.imports, []);
+  });
+
+  it("a declared root that is present but not trusted (stale bundle) is imported again", () => {
+    const observed = store([observedRoot(wanted, "managed", false, ["/a/trusted-roots-w.crt"])]);
+    assert.deepEqual(plan({ roots: [wanted] }, observed, "exact").imports.map((root) => root.sha256), [wanted.sha256]);
+  });
+
+  it("an already trusted root is unchanged, and an in-sync store plans no change", () => {
+    const observed = store([observedRoot(wanted, "managed", true, ["/a/x.crt"]), observedRoot(systemRoot, "system")]);
+    const result = plan({ roots: [wanted, systemRoot] }, observed, "exact");
+    assert.deepEqual(result.unchanged.map((root) => root.sha256).sort(), [wanted.sha256, systemRoot.sha256].sort());
+    assert.equal(planChangesStore(result), false);
+  });
+
+  it("declaring the same root twice imports it once", () => {
+    assert.equal(plan({ roots: [wanted, wanted] }, store([]), "exact").imports.length, 1);
+  });
+
+  it("distrusts a root and removes our or local copies of it in any mode", () => {
+    const observed = store([observedRoot(bad, "local", true, ["/a/bad.crt"])]);
+    const result = plan({ roots: [], distrusted: [bad] }, observed, "additive");
+    assert.deepEqual(result.distrusts.map((root) => root.sha256), [bad.sha256]);
+    assert.deepEqual(result.removals.map((removal) => [removal.sha256, removal.reason]), [[bad.sha256, "distrusted"]]);
+    assert.deepEqual(result.manifest.distrusted.map((root) => root.sha256), [bad.sha256]);
+    const already = plan({ roots: [], distrusted: [bad] }, store([], { distrusted: [observedRoot(bad, "local", false)] }), "additive");
+    assert.deepEqual(already.distrusts, []);
+  });
+
+  it("refuses a root that is both desired and distrusted, naming it", () => {
+    assert.throws(
+      () => plan({ roots: [wanted], distrusted: [wanted] }, store([]), "exact"),
+      (error: unknown) => error instanceof PlanError && /"CN=wanted" \(SHA-1 [0-9A-F]{40}\) is both desired and distrusted/.test(error.message),
+    );
+  });
+});

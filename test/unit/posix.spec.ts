@@ -1,0 +1,152 @@
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { parseCertificates, type Certificate } from "../../components/certificates";
+import { plan } from "../../components/plan";
+import { PLATFORMS, ProtocolError, type ObservedStore, type Platform } from "../../components/platforms";
+import { identityOf } from "../../components/platforms/observation";
+import { TestPki } from "../support/pki";
+import { HOSTILE_VALUES } from "./shell.spec";
+
+const LINUX = (["debian", "rhel", "suse", "alpine", "arch"] as const).map((name) => PLATFORMS[name]);
+const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
+
+function emptyStore(platform: Platform): ObservedStore {
+  return {
+    platform: platform.name,
+    store: "Root",
+    bootId: "x",
+    pendingReboot: false,
+    roots: [],
+    distrusted: [],
+    manifest: { version: 1, roots: [], distrusted: [] },
+    warnings: [],
+  };
+}
+
+describe("POSIX platforms", function () {
+  this.timeout(60_000);
+  const pki = new TestPki();
+  let hostile: Certificate[];
+  let plain: Certificate;
+  let system: Certificate;
+
+  before(() => {
+    hostile = HOSTILE_VALUES.filter((value) => value && !value.includes("\n") && !value.startsWith("-") && value !== "*").map(
+      (value, index) => parseCertificates(pki.root(`hostile-${index}`, `/CN=${value.replace(/[/\\+]/g, "\\$&")}`, { key: "ec256" }).pem)[0],
+    );
+    plain = parseCertificates(pki.root("plain", "/CN=Plain Root", { key: "ec256" }).pem)[0];
+    system = parseCertificates(pki.root("system", "/CN=System Root", { key: "ec256" }).pem)[0];
+  });
+
+  for (const platform of LINUX) {
+    describe(platform.name, () => {
+      const hostileFile = () => `/var/tmp/$(touch pwned);'x'\`id\`.crt`;
+      const fullPlan = () => {
+        const observed = emptyStore(platform);
+        observed.roots = [
+          { ...identityOf(plain), origin: "managed", trusted: true, locations: ["/old/trusted-roots-x.crt"] },
+          { ...identityOf(system), origin: "local", trusted: true, locations: [hostileFile()] },
+        ];
+        observed.manifest.roots = [{ sha256: plain.sha256, sha1: plain.sha1, subject: plain.subject }];
+        return plan({ roots: hostile, distrusted: [] }, observed, "purgeUnmanaged");
+      };
+
+      it("renders scripts that sh and bash parse", () => {
+        const scripts = [platform.observeScript("Root"), platform.applyScript(fullPlan()), platform.rebootScript(5)];
+        for (const script of scripts) {
+          assert.equal(script.command, "/bin/sh -s");
+          for (const shell of ["sh", "bash"]) execFileSync(shell, ["-n"], { input: script.stdin });
+        }
+      });
+
+      it("never puts a subject in script text; paths only inside single quotes", () => {
+        const script = platform.applyScript(fullPlan()).stdin;
+        for (const certificate of hostile) assert.equal(script.includes(certificate.subject), false, certificate.subject);
+        const quotedPath = `'${hostileFile().replace(/'/g, "'\\''")}'`;
+        assert.ok(script.includes(`rm -f ${quotedPath}`), "the hostile local anchor is removed through its quoted path");
+        const unquoted = script.split(quotedPath).join("").includes("$(touch pwned)");
+        assert.equal(unquoted, false, "the hostile path appears nowhere unquoted");
+      });
+
+      it("writes files named by fingerprint only, and refreshes with the family's command", () => {
+        const storePlan = fullPlan();
+        const script = platform.applyScript(storePlan).stdin;
+        for (const root of storePlan.imports) assert.ok(script.includes(`trusted-roots-${root.sha256.toLowerCase()}.`));
+        const refresh = { debian: "update-ca-certificates --fresh", rhel: "update-ca-trust extract", suse: "update-ca-certificates --fresh", alpine: "update-ca-certificates", arch: "trust extract-compat" }[platform.name as "debian"];
+        assert.ok(script.includes(`${refresh} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh`));
+      });
+
+      it("runs the program only from its last line, so a script cut in transit runs nothing", () => {
+        const script = platform.applyScript(fullPlan()).stdin;
+        assert.match(script, /\ntrusted_roots_main <\/dev\/null\n$/);
+        const cut = script.slice(0, Math.floor(script.length / 2));
+        const output = execFileSync("sh", ["-c", `sh -s 2>&1; echo "exit=$?"`], { input: cut, encoding: "utf8" });
+        assert.doesNotMatch(output, /@@begin/);
+      });
+    });
+  }
+
+  describe("parsing observations", () => {
+    const debian = PLATFORMS.debian;
+    const observeOutput = (records: string[]) => ["@@begin observe", ...records, "@@end", ""].join("\n");
+
+    it("merges anchors, manifest and bundle into one entry per root", () => {
+      const ownPath = `/usr/local/share/ca-certificates/trusted-roots-${plain.sha256.toLowerCase()}.crt`;
+      const manifest = JSON.stringify({ version: 1, roots: [{ sha256: plain.sha256, sha1: plain.sha1, subject: plain.subject }], distrusted: [] });
+      const stdout = observeOutput([
+        "@@boot-id 6a1e4b54-0000-4000-8000-000000000001",
+        "@@pending-reboot yes",
+        `@@manifest ${b64(manifest)}`,
+        `@@anchor ${b64(ownPath)} ${b64(plain.pem)}`,
+        `@@anchor ${b64("/usr/local/share/ca-certificates/odd name\n'$(x)'.crt")} ${b64(hostile[0].pem + hostile[1].pem)}`,
+        `@@anchor ${b64("/usr/local/share/ca-certificates/garbage.crt")} ${b64("not a certificate")}`,
+        `@@bundle ${b64(plain.pem + hostile[0].pem + system.pem)}`,
+      ]);
+      const observed = debian.parseObservation(stdout, "Root");
+      assert.equal(observed.bootId, "6a1e4b54-0000-4000-8000-000000000001");
+      assert.equal(observed.pendingReboot, true);
+      const bySubject = Object.fromEntries(observed.roots.map((root) => [root.subject, root]));
+      assert.deepEqual(
+        [bySubject[plain.subject].origin, bySubject[plain.subject].trusted, bySubject[plain.subject].locations],
+        ["managed", true, [ownPath]],
+      );
+      assert.deepEqual([bySubject[hostile[0].subject].origin, bySubject[hostile[0].subject].trusted], ["local", true]);
+      assert.deepEqual([bySubject[hostile[1].subject].origin, bySubject[hostile[1].subject].trusted], ["local", false], "an anchor not yet in the bundle");
+      assert.deepEqual(bySubject[hostile[1].subject].locations, ["/usr/local/share/ca-certificates/odd name\n'$(x)'.crt"]);
+      assert.equal(bySubject[system.subject].origin, "system");
+      assert.match(observed.warnings.join("\n"), /garbage\.crt: is not a certificate.*\(left alone\)/);
+    });
+
+    it("treats a file named like ours but absent from the manifest as ours (the manifest was lost)", () => {
+      const ownPath = `/usr/local/share/ca-certificates/trusted-roots-${plain.sha256.toLowerCase()}.crt`;
+      const observed = debian.parseObservation(observeOutput([`@@anchor ${b64(ownPath)} ${b64(plain.pem)}`, `@@bundle ${b64(plain.pem)}`]), "Root");
+      assert.equal(observed.roots[0].origin, "managed");
+    });
+
+    it("reports a damaged manifest as a warning, not a failure", () => {
+      const observed = debian.parseObservation(observeOutput([`@@manifest ${b64("{ broken")}`, "@@bundle"]), "Root");
+      assert.deepEqual(observed.manifest.roots, []);
+      assert.match(observed.warnings[0], /manifest is not JSON/);
+    });
+
+    it("refuses output that was cut before the end", () => {
+      assert.throws(() => debian.parseObservation("@@begin observe\n@@boot-id x\n", "Root"), ProtocolError);
+    });
+
+    it("parses what the real observe script prints on this machine (read-only)", function () {
+      const bundle = "/etc/ssl/certs/ca-certificates.crt";
+      let expected: number;
+      try {
+        expected = (readFileSync(bundle, "utf8").match(/BEGIN CERTIFICATE/g) ?? []).length;
+      } catch {
+        return this.skip();
+      }
+      const script = debian.observeScript("Root");
+      const stdout = execFileSync("sh", ["-s"], { input: script.stdin, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      const observed = debian.parseObservation(stdout, "Root");
+      assert.equal(observed.roots.filter((root) => root.trusted).length, expected);
+      assert.equal(observed.bootId, readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
+    });
+  });
+});
