@@ -31,3 +31,6 @@ export interface Certificate {
   pem: string;
   der: Buffer;
 }
+
+/** What identifies a certificate in a store: enough to compare, report and name it. */
+export type CertificateIdentity = Pick<Certificate, "sha1" | "sha256" | "subject" | "commonName" | "notAfter">;

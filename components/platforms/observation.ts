@@ -1,4 +1,4 @@
-import { parseCertificates, type Certificate } from "../certificates";
+import { parseCertificateIdentities } from "../certificates";
 import type { CertificateIdentity, Manifest, ObservedRoot, RootOrigin } from "./types";
 
 /** The fields of a certificate an observation keeps. */
@@ -7,13 +7,13 @@ export function identityOf(certificate: CertificateIdentity): CertificateIdentit
   return { sha1, sha256, subject, commonName, notAfter };
 }
 
-/** Certificates in a PEM section of an observation; unreadable text becomes a warning. */
-export function certificatesInSection(text: string, what: string, warnings: string[]): Certificate[] {
-  if (!text.includes("-----BEGIN")) return [];
+/** The certificates a host file or section holds; unreadable content becomes a warning and is left alone. */
+export function readHeldCertificates(content: Buffer | string, name: string, warnings: string[]): CertificateIdentity[] {
+  if (content.length === 0) return [];
   try {
-    return parseCertificates(text, { name: what });
+    return parseCertificateIdentities(content, { name });
   } catch (error) {
-    warnings.push((error as Error).message);
+    warnings.push(`${(error as Error).message} (left alone)`);
     return [];
   }
 }
@@ -21,7 +21,7 @@ export function certificatesInSection(text: string, what: string, warnings: stri
 /** One place on the host that holds certificates: an anchor file, a physical store, the compiled bundle. */
 export interface HeldCertificates {
   location: string;
-  certificates: Certificate[];
+  certificates: CertificateIdentity[];
   /** "effective" is the trust set itself (bundle, logical store); the others are its sources. */
   source: RootOrigin | "effective";
 }

@@ -1,6 +1,6 @@
-import { parseCertificates } from "../certificates";
+import { toPem } from "../certificates";
 import { parseManifest, renderManifest } from "./manifest";
-import { certificatesInSection, mergeObservedRoots, type HeldCertificates } from "./observation";
+import { mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
 import { base64Heredoc, shQuote } from "./shell";
 import type {
@@ -93,22 +93,18 @@ interface FileChange {
 function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
   const changes: FileChange[] = [];
   for (const root of plan.imports) {
-    changes.push({ path: ownAnchorPath(layout, root.sha256), content: Buffer.from(pemOf(root.der)), step: "import" });
+    changes.push({ path: ownAnchorPath(layout, root.sha256), content: Buffer.from(toPem(root.der)), step: "import" });
   }
   for (const removal of plan.removals) {
     for (const path of removal.files) changes.push({ path, step: "remove" });
   }
   if (layout.distrust.kind === "blocklist") {
     for (const root of plan.distrusts) {
-      changes.push({ path: ownAnchorPath(layout, root.sha256, layout.distrust.dir), content: Buffer.from(pemOf(root.der)), step: "distrust" });
+      changes.push({ path: ownAnchorPath(layout, root.sha256, layout.distrust.dir), content: Buffer.from(toPem(root.der)), step: "distrust" });
     }
   }
   changes.push({ path: MANIFEST_PATH, content: Buffer.from(renderManifest(plan.manifest)), step: "manifest" });
   return changes;
-}
-
-function pemOf(der: Buffer): string {
-  return parseCertificates(der, { name: "planned root" })[0].pem;
 }
 
 function applyScript(layout: PosixLayout, plan: StorePlan): RemoteScript {
@@ -214,19 +210,19 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
         break;
       case "anchor": {
         const path = decodeField(record.fields[0]);
-        const certificates = parseHeldFile(decodeFieldBytes(record.fields[1]), path, warnings);
+        const certificates = readHeldCertificates(decodeFieldBytes(record.fields[1]), path, warnings);
         held.push({ location: path, certificates, source: ownFile.test(path) ? "managed" : "local" });
         break;
       }
       case "distrusted": {
         const path = decodeField(record.fields[0]);
-        distrusted.push({ location: path, certificates: parseHeldFile(decodeFieldBytes(record.fields[1]), path, warnings), source: "local" });
+        distrusted.push({ location: path, certificates: readHeldCertificates(decodeFieldBytes(record.fields[1]), path, warnings), source: "local" });
         break;
       }
       case "bundle":
         held.push({
           location: layout.bundlePath,
-          certificates: certificatesInSection(decodeField(record.fields[0]), layout.bundlePath, warnings),
+          certificates: readHeldCertificates(decodeFieldBytes(record.fields[0]), layout.bundlePath, warnings),
           source: "effective",
         });
         break;
@@ -244,15 +240,6 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
     manifest,
     warnings,
   };
-}
-
-function parseHeldFile(content: Buffer, path: string, warnings: string[]) {
-  try {
-    return parseCertificates(content, { name: path });
-  } catch (error) {
-    warnings.push(`${(error as Error).message} (left alone)`);
-    return [];
-  }
 }
 
 function escapeRegExp(text: string): string {

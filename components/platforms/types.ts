@@ -1,4 +1,4 @@
-import type { Certificate } from "../certificates";
+import type { CertificateIdentity } from "../certificates";
 
 export const PLATFORM_NAMES = ["debian", "rhel", "suse", "alpine", "arch", "windows"] as const;
 export type PlatformName = (typeof PLATFORM_NAMES)[number];
@@ -17,7 +17,7 @@ export type StoreName = (typeof STORE_NAMES)[number];
  */
 export type RootOrigin = "managed" | "local" | "system" | "policy";
 
-export type CertificateIdentity = Pick<Certificate, "sha1" | "sha256" | "subject" | "commonName" | "notAfter">;
+export type { CertificateIdentity };
 
 export interface ObservedRoot extends CertificateIdentity {
   origin: RootOrigin;

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { parseCertificates, type Certificate } from "../certificates";
 import { parseManifest, renderManifest } from "./manifest";
-import { mergeObservedRoots, type HeldCertificates } from "./observation";
+import { mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { decodeField, parseRecords, ProtocolError } from "./protocol";
 import { psQuote } from "./shell";
 import type { ApplyOutcome, ObservedStore, Platform, RemoteScript, RootOrigin, StoreName, StorePlan } from "./types";
@@ -233,16 +232,11 @@ const PHYSICAL_ORIGIN: Record<string, RootOrigin> = {
 function heldFrom(records: z.infer<typeof certificateRecord>[], warnings: string[]): HeldCertificates[] {
   const held: HeldCertificates[] = [];
   for (const record of records) {
-    let certificate: Certificate;
-    try {
-      [certificate] = parseCertificates(Buffer.from(record.RawData, "base64"), { name: `certificate ${record.Thumbprint}` });
-    } catch (error) {
-      warnings.push(`${(error as Error).message} (left alone)`);
-      continue;
-    }
-    held.push({ location: "logical", certificates: [certificate], source: "effective" });
+    const certificates = readHeldCertificates(Buffer.from(record.RawData, "base64"), `certificate ${record.Thumbprint}`, warnings);
+    if (certificates.length === 0) continue;
+    held.push({ location: "logical", certificates, source: "effective" });
     for (const physical of record.PhysicalStores) {
-      held.push({ location: physical, certificates: [certificate], source: PHYSICAL_ORIGIN[physical] ?? "system" });
+      held.push({ location: physical, certificates, source: PHYSICAL_ORIGIN[physical] ?? "system" });
     }
   }
   return held;
