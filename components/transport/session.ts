@@ -189,7 +189,7 @@ function connectOnce(target: SshTarget, label: string, pin: HostKeyPin | undefin
     try {
       client.connect(config);
     } catch (error) {
-      settle(() => reject(new TransportError(label, "auth failed", (error as Error).message)));
+      settle(() => reject(new TransportError(label, "auth failed", `the private key cannot be used: ${(error as Error).message}`)));
     }
   });
 }

@@ -1,5 +1,8 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import { plan } from "../../components/plan";
 import { platformFor } from "../../components/platforms";
@@ -175,6 +178,39 @@ describeLab("trust stores on lab hosts", function () {
     assert.ok(byKey.roots.length > 100);
     const byPassword = await observeStore(target(host, { user: "deploy", privateKey: undefined, password: lab.deployPassword }));
     assert.equal(byPassword.bootId, byKey.bootId);
+  });
+
+  it("authenticates with an encrypted private key and through an ssh-agent", async () => {
+    const host = lab.hosts[0];
+    const scratch = mkdtempSync(join(tmpdir(), "trusted-roots-agent-"));
+    const encrypted = join(scratch, "key");
+    writeFileSync(encrypted, lab.clientKey, { mode: 0o600 });
+    execFileSync("ssh-keygen", ["-q", "-p", "-N", "correct horse", "-f", encrypted]);
+    const encryptedKey = readFileSync(encrypted, "utf8");
+    assert.match(encryptedKey, /BEGIN OPENSSH PRIVATE KEY/);
+    const byPassphrase = await observeStore(target(host, { privateKey: encryptedKey, passphrase: "correct horse" }));
+    await assert.rejects(observeStore(target(host, { privateKey: encryptedKey, passphrase: "wrong" })), /auth failed: the private key cannot be used/);
+    const socket = join(scratch, "agent.sock");
+    const plainKey = join(scratch, "plain");
+    writeFileSync(plainKey, lab.clientKey, { mode: 0o600 });
+    const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+    for (let attempt = 0; attempt < 50 && !existsSync(socket); attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+    execFileSync("ssh-add", ["-q", plainKey], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: "ignore", timeout: 5000 });
+    try {
+      const byAgent = await observeStore(target(host, { privateKey: undefined, agent: socket }));
+      assert.equal(byAgent.bootId, byPassphrase.bootId);
+    } finally {
+      agent.kill();
+    }
+  });
+
+  it("abandons a command that runs past its timeout, naming the host and the limit", async () => {
+    await assert.rejects(
+      withSession(lab.connection(lab.hosts[0], { commandTimeoutSeconds: 1 }), (session) =>
+        session.run({ command: "sleep 5", stdin: "", elevation: "none" }),
+      ),
+      /TransportError: root@10\.213\.0\.11: timeout: the command ran longer than 1 s and was abandoned$/,
+    );
   });
 
   it("a user without sudo rights gets a clear error", async () => {
