@@ -1,0 +1,93 @@
+import * as pulumi from "@pulumi/pulumi";
+import { resolve } from "node:path";
+import type { PlatformName } from "../platforms";
+import type { RestartPreset } from "./afterChangeScripts";
+import { AFTER_CHANGE_PROVIDER_VERSION } from "./afterChangeSpec";
+import type { HealthCheckInput } from "./health";
+import type { ConnectionInput } from "./shared";
+
+export const HOST_REBOOT_TYPE = "pulumi-nodejs:dynamic/trusted-roots:HostReboot";
+export const SERVICE_RESTART_TYPE = "pulumi-nodejs:dynamic/trusted-roots:ServiceRestart";
+
+// Serialized into the state: plain values only; the implementation is loaded by path (see trustStore.ts).
+const IMPLEMENTATION = resolve(__dirname, "afterChangeProvider");
+
+const afterChangeProvider: pulumi.dynamic.ResourceProvider = {
+  check: (olds, news) => require(IMPLEMENTATION).check(olds, news),
+  diff: (id, olds, news) => require(IMPLEMENTATION).diff(id, olds, news),
+  create: (inputs) => require(IMPLEMENTATION).create(inputs),
+  update: (id, olds, news) => require(IMPLEMENTATION).update(id, olds, news),
+  // Nothing to undo on the host, and nothing to read back: a reboot or restart has no lasting state.
+  read: async (id, props) => ({ id, props }),
+  delete: async () => undefined,
+};
+
+interface AfterChangeCommonArgs {
+  connection: pulumi.Input<ConnectionInput>;
+  platform: pulumi.Input<PlatformName>;
+  /** The TrustStore's `revision`: the action runs whenever it changes. */
+  revision: pulumi.Input<string>;
+  /** The TrustStore's `changed`: on first deploy the action runs only if the store was changed. */
+  changed: pulumi.Input<boolean>;
+  testCommand?: pulumi.Input<string>;
+  healthCheck?: pulumi.Input<HealthCheckInput>;
+}
+
+export interface HostRebootArgs extends AfterChangeCommonArgs {
+  rebootCommand?: pulumi.Input<string>;
+  delaySeconds?: pulumi.Input<number>;
+  timeoutSeconds?: pulumi.Input<number>;
+}
+
+export interface ServiceRestartArgs extends AfterChangeCommonArgs {
+  preset?: pulumi.Input<RestartPreset>;
+  command?: pulumi.Input<string>;
+}
+
+const OUTPUTS = { acted: undefined, bootIdBefore: undefined, bootIdAfter: undefined, healthStatus: undefined, seconds: undefined };
+
+function secretOptions(opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+  return { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection", "healthCheck"] };
+}
+
+/**
+ * Reboots a server after its trust store changed, waits for a new boot id (within `timeoutSeconds`), then runs
+ * the test command and the health check. The classic fix for IIS after re-importing roots.
+ */
+export class HostReboot extends pulumi.dynamic.Resource {
+  declare readonly acted: pulumi.Output<boolean>;
+  declare readonly bootIdAfter: pulumi.Output<string | undefined>;
+  declare readonly healthStatus: pulumi.Output<number | undefined>;
+
+  constructor(name: string, args: HostRebootArgs, opts: pulumi.CustomResourceOptions = {}) {
+    super(
+      afterChangeProvider,
+      name,
+      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "reboot", delaySeconds: 5, timeoutSeconds: 600, ...definedOnly(args), ...OUTPUTS },
+      secretOptions(opts),
+      "trusted-roots",
+      "HostReboot",
+    );
+  }
+}
+
+/** Restarts or reloads the web service after the store changed (IIS W3SVC, nginx, Apache, or a command). */
+export class ServiceRestart extends pulumi.dynamic.Resource {
+  declare readonly acted: pulumi.Output<boolean>;
+  declare readonly healthStatus: pulumi.Output<number | undefined>;
+
+  constructor(name: string, args: ServiceRestartArgs, opts: pulumi.CustomResourceOptions = {}) {
+    super(
+      afterChangeProvider,
+      name,
+      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "restart", ...definedOnly(args), ...OUTPUTS },
+      secretOptions(opts),
+      "trusted-roots",
+      "ServiceRestart",
+    );
+  }
+}
+
+function definedOnly<T extends object>(args: T): Partial<T> {
+  return Object.fromEntries(Object.entries(args).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,97 @@
+// HostReboot and ServiceRestart methods, loaded by path inside Pulumi's dynamic-provider process.
+import type * as pulumi from "@pulumi/pulumi";
+import { platformFor } from "../platforms";
+import { targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
+import { restartScript, userCommand } from "./afterChangeScripts";
+import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeSpec";
+import { containsUnknown, describeIssues, stableStringify } from "./shared";
+import { runHealthCheck } from "./health";
+
+type Inputs = Record<string, unknown>;
+const warn = (message: string) => console.error(`warning: ${message}`);
+const POLL_SECONDS = 2;
+
+function validated(inputs: Inputs): ValidAfterChangeInputs {
+  const parsed = afterChangeInputsSchema.safeParse(inputs);
+  if (!parsed.success) throw new Error(describeIssues(parsed.error).map((issue) => `${issue.property}: ${issue.reason}`).join("\n"));
+  return parsed.data;
+}
+
+async function readBootId(connection: SshTargetInput, inputs: ValidAfterChangeInputs): Promise<string> {
+  const platform = platformFor(inputs.platform);
+  return withSession(connection, async (session) => platform.parseBootId((await session.run(platform.bootIdScript())).stdout), { warn });
+}
+
+/** Reboot, then wait for the host to answer with a different boot id (the old one means "not yet down"). */
+export async function rebootAndWait(inputs: ValidAfterChangeInputs): Promise<{ before: string; after: string }> {
+  const label = targetLabel(parseSshTarget(inputs.connection));
+  const platform = platformFor(inputs.platform);
+  const before = await readBootId(inputs.connection, inputs);
+  const reboot = inputs.rebootCommand ? userCommand(inputs.platform, inputs.rebootCommand) : platform.rebootScript(inputs.delaySeconds);
+  await withSession(inputs.connection, (session) => session.run(reboot), { warn }).catch((error: unknown) => {
+    // A reboot command may take the session down with it; the boot id below tells whether it worked.
+    if (!(error instanceof TransportError && error.failure === "unreachable")) throw error;
+  });
+  const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+  const probe = { ...inputs.connection, connectTimeoutSeconds: 5, retries: 0 };
+  let last = "the host still reported its old boot id";
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
+    try {
+      const after = await readBootId(probe, inputs);
+      if (after !== before) return { before, after };
+      last = "the host still reported its old boot id (not down yet)";
+    } catch (error) {
+      last = (error as Error).message;
+    }
+  }
+  throw new Error(`${label}: did not come back with a new boot id within ${inputs.timeoutSeconds} s of the reboot; last seen: ${last}`);
+}
+
+async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutputs, keyof ValidAfterChangeInputs | "acted">> {
+  const started = Date.now();
+  const label = targetLabel(parseSshTarget(inputs.connection));
+  let boot: { before: string; after: string } | undefined;
+  if (inputs.kind === "reboot") {
+    boot = await rebootAndWait(inputs);
+  } else {
+    const script = inputs.preset ? restartScript(inputs.platform, inputs.preset) : userCommand(inputs.platform, inputs.command!);
+    await withSession(inputs.connection, (session) => session.run(script), { warn });
+  }
+  if (inputs.testCommand) {
+    await withSession(inputs.connection, (session) => session.run(userCommand(inputs.platform, inputs.testCommand!)), { warn }).catch(
+      (error: Error) => {
+        throw new Error(`${label}: the test command failed after the ${inputs.kind}: ${error.message}`);
+      },
+    );
+  }
+  const health = inputs.healthCheck ? await runHealthCheck(inputs.healthCheck, label) : undefined;
+  return { bootIdBefore: boot?.before, bootIdAfter: boot?.after, healthStatus: health?.status, seconds: (Date.now() - started) / 1000 };
+}
+
+async function run(olds: Partial<ValidAfterChangeInputs> | undefined, news: Inputs): Promise<AfterChangeOutputs> {
+  const inputs = validated(news);
+  if (!mustAct(olds, inputs)) return { ...inputs, acted: false, seconds: 0 };
+  return { ...inputs, acted: true, ...(await act(inputs)) };
+}
+
+export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
+  if (containsUnknown(news)) return { inputs: news };
+  const parsed = afterChangeInputsSchema.safeParse(news);
+  return parsed.success ? { inputs: parsed.data } : { failures: describeIssues(parsed.error) };
+}
+
+export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+  if (containsUnknown(news)) return { changes: true };
+  const { acted: _acted, bootIdBefore: _b, bootIdAfter: _a, healthStatus: _h, seconds: _s, ...previousInputs } = olds as unknown as AfterChangeOutputs;
+  return { changes: stableStringify(previousInputs) !== stableStringify(validated(news)) };
+}
+
+export async function create(news: Inputs): Promise<pulumi.dynamic.CreateResult> {
+  const outs = await run(undefined, news);
+  return { id: `${outs.kind}/${outs.connection.host}`, outs };
+}
+
+export async function update(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
+  return { outs: await run(olds as unknown as ValidAfterChangeInputs, news) };
+}

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { sshTargetSchema } from "../transport";
+
+/** Connection settings as a resource input: the SSH target without its fill-in defaults, validated on use. */
+export const connectionInputSchema = sshTargetSchema;
+export type ConnectionInput = z.input<typeof sshTargetSchema>;
+
+/** Pulumi's placeholder for a value not known until apply (preview of a new dependency). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
+
+/** zod issues as one sentence each, naming the property path the way Pulumi shows it. */
+export function describeIssues(error: z.ZodError, prefix = ""): { property: string; reason: string }[] {
+  return error.issues.map((issue) => ({
+    property: prefix + issue.path.map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 && !prefix ? String(part) : `.${String(part)}`)).join(""),
+    reason: issue.message,
+  }));
+}
+
+/** JSON with object keys sorted, so values that went through protobuf Structs compare equal. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === "object" && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
+}

@@ -1,0 +1,68 @@
+import * as pulumi from "@pulumi/pulumi";
+import { resolve } from "node:path";
+import { TRUST_STORE_PROVIDER_VERSION, type ObservedSummary, type RootInput } from "./trustStoreSpec";
+import type { ConnectionInput } from "./shared";
+import type { PlatformName, StoreName } from "../platforms";
+import type { StoreMode } from "../plan";
+
+/** The type token policies match: `pulumi-nodejs:dynamic/trusted-roots:TrustStore`. */
+export const TRUST_STORE_TYPE = "pulumi-nodejs:dynamic/trusted-roots:TrustStore";
+
+// The provider is serialized into the state; it must capture only plain values. Each method loads the
+// implementation by absolute path inside Pulumi's dynamic-provider process.
+const IMPLEMENTATION = resolve(__dirname, "trustStoreProvider");
+
+const trustStoreProvider: pulumi.dynamic.ResourceProvider = {
+  check: (olds, news) => require(IMPLEMENTATION).check(olds, news),
+  diff: (id, olds, news) => require(IMPLEMENTATION).diff(id, olds, news),
+  create: (inputs) => require(IMPLEMENTATION).create(inputs),
+  read: (id, props) => require(IMPLEMENTATION).read(id, props),
+  update: (id, olds, news) => require(IMPLEMENTATION).update(id, olds, news),
+  delete: (id, props) => require(IMPLEMENTATION).deleteStore(id, props),
+};
+
+export interface TrustStoreArgs {
+  connection: pulumi.Input<ConnectionInput>;
+  platform: pulumi.Input<PlatformName>;
+  store?: pulumi.Input<StoreName>;
+  roots: pulumi.Input<Record<string, RootInput>>;
+  distrusted?: pulumi.Input<Record<string, RootInput>>;
+  mode?: pulumi.Input<StoreMode>;
+  retainOnDelete?: pulumi.Input<boolean>;
+}
+
+/** One server's trust store (a Windows logical store, or the Linux system store), kept as declared. */
+export class TrustStore extends pulumi.dynamic.Resource {
+  declare readonly roots: pulumi.Output<Record<string, RootInput>>;
+  declare readonly observed: pulumi.Output<ObservedSummary>;
+  declare readonly imported: pulumi.Output<string[]>;
+  declare readonly removed: pulumi.Output<string[]>;
+  declare readonly revision: pulumi.Output<string>;
+  declare readonly changed: pulumi.Output<boolean>;
+
+  constructor(name: string, args: TrustStoreArgs, opts: pulumi.CustomResourceOptions = {}) {
+    super(
+      trustStoreProvider,
+      name,
+      {
+        providerVersion: TRUST_STORE_PROVIDER_VERSION,
+        connection: args.connection,
+        platform: args.platform,
+        store: args.store ?? "Root",
+        roots: args.roots,
+        distrusted: args.distrusted ?? {},
+        mode: args.mode ?? "exact",
+        retainOnDelete: args.retainOnDelete ?? false,
+        observed: undefined,
+        imported: undefined,
+        removed: undefined,
+        revision: undefined,
+        changed: undefined,
+      },
+      // The connection carries the private key or password: keep it secret in state even if given plain.
+      { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"] },
+      "trusted-roots",
+      "TrustStore",
+    );
+  }
+}

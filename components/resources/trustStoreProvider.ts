@@ -1,0 +1,99 @@
+// The TrustStore provider's methods. Loaded by path from inside the serialized provider (see trustStore.ts),
+// so this module is required afresh in Pulumi's dynamic-provider process; nothing here is captured.
+import type * as pulumi from "@pulumi/pulumi";
+import { plan as planStore, planChangesStore } from "../plan";
+import { applyPlan, converge, observeStore, type StoreTarget } from "../store";
+import { containsUnknown, describeIssues, stableStringify } from "./shared";
+import {
+  checkRoots,
+  desiredStore,
+  liveInputs,
+  nextRevision,
+  replacementReasons,
+  rootChanges,
+  summarize,
+  trustStoreInputsSchema,
+  type TrustStoreOutputs,
+  type ValidTrustStoreInputs,
+} from "./trustStoreSpec";
+
+type Inputs = Record<string, unknown>;
+
+function targetOf(inputs: ValidTrustStoreInputs): StoreTarget {
+  return { connection: inputs.connection, platform: inputs.platform, store: inputs.store };
+}
+
+function validated(inputs: Inputs): ValidTrustStoreInputs {
+  const parsed = trustStoreInputsSchema.safeParse(inputs);
+  if (!parsed.success) {
+    throw new Error(describeIssues(parsed.error).map((issue) => `${issue.property}: ${issue.reason}`).join("\n"));
+  }
+  return parsed.data;
+}
+
+const warn = (message: string) => console.error(`warning: ${message}`);
+
+export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
+  // Values that are not known yet (preview of a new dependency) are checked at apply time.
+  if (containsUnknown(news)) return { inputs: news };
+  const parsed = trustStoreInputsSchema.safeParse(news);
+  if (!parsed.success) return { failures: describeIssues(parsed.error) };
+  const failures = checkRoots(parsed.data);
+  return failures.length > 0 ? { failures } : { inputs: parsed.data };
+}
+
+export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+  if (containsUnknown(news)) return { changes: true };
+  const before = validated(olds);
+  const after = validated(news);
+  const replaces = replacementReasons(before, after);
+  const changes =
+    replaces.length > 0 ||
+    rootChanges(before, after).length > 0 ||
+    stableStringify({ ...before, roots: undefined, distrusted: undefined }) !== stableStringify({ ...after, roots: undefined, distrusted: undefined });
+  return { changes, replaces, deleteBeforeReplace: false };
+}
+
+async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | undefined): Promise<TrustStoreOutputs> {
+  const result = await converge(targetOf(inputs), desiredStore(inputs), inputs.mode, { warn });
+  return {
+    ...inputs,
+    observed: summarize(result.after),
+    imported: result.plan.imports.map((root) => root.subject),
+    removed: result.plan.removals.map((root) => root.subject),
+    revision: nextRevision(previousRevision, result.plan, result.changed),
+    changed: result.changed,
+  };
+}
+
+export async function create(news: Inputs): Promise<pulumi.dynamic.CreateResult> {
+  const inputs = validated(news);
+  const outs = await apply(inputs, undefined);
+  return { id: `${inputs.connection.host}/${inputs.store}`, outs };
+}
+
+export async function update(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
+  const previous = olds as Partial<TrustStoreOutputs>;
+  return { outs: await apply(validated(news), previous.revision) };
+}
+
+export async function read(id: string, props: Inputs): Promise<pulumi.dynamic.ReadResult> {
+  const state = props as unknown as TrustStoreOutputs;
+  const inputs = validated(props);
+  const observed = await observeStore(targetOf(inputs), { warn });
+  const live = liveInputs(inputs, observed);
+  const outputs: TrustStoreOutputs = { ...state, ...live, observed: summarize(observed) };
+  return { id, props: outputs, inputs: live };
+}
+
+export async function deleteStore(_id: string, props: Inputs): Promise<void> {
+  const inputs = validated(props);
+  if (inputs.retainOnDelete) return;
+  const target = targetOf(inputs);
+  const observed = await observeStore(target, { warn });
+  // Only what this resource declared and the host's manifest says this tool installed.
+  const declared = new Set(Object.values(inputs.roots).map((root) => root.sha256));
+  const owned = { ...observed, roots: observed.roots.filter((root) => root.origin !== "managed" || declared.has(root.sha256)) };
+  const removal = planStore({ roots: [] }, owned, "exact");
+  if (planChangesStore(removal)) await applyPlan(target, removal, { warn });
+}

@@ -1,0 +1,205 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { describeCertificate, parseCertificates, type Certificate } from "../certificates";
+import { STORE_MODES, type DesiredStore, type StoreMode } from "../plan";
+import { PLATFORM_NAMES, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
+import { connectionInputSchema, type ConnectionInput } from "./shared";
+
+/** Bumped when the provider's state shape changes; stored with every TrustStore. */
+export const TRUST_STORE_PROVIDER_VERSION = "1";
+
+const rootInputSchema = z.object({
+  pem: z.string(),
+  sha256: z.string().regex(/^[0-9A-F]{64}$/, "must be the upper-case SHA-256 hex of the certificate"),
+  sha1: z.string().regex(/^[0-9A-F]{40}$/, "must be the upper-case SHA-1 hex of the certificate"),
+  subject: z.string(),
+});
+export type RootInput = z.infer<typeof rootInputSchema>;
+
+export const trustStoreInputsSchema = z.object({
+  providerVersion: z.string(),
+  connection: connectionInputSchema,
+  platform: z.enum(PLATFORM_NAMES),
+  store: z.enum(STORE_NAMES).default("Root"),
+  /** Desired roots by display name: `pulumi preview` shows `+ roots["Contoso Root CA G2"]`. */
+  roots: z.record(z.string(), rootInputSchema),
+  distrusted: z.record(z.string(), rootInputSchema).default({}),
+  mode: z.enum(STORE_MODES).default("exact"),
+  retainOnDelete: z.boolean().default(false),
+});
+export type TrustStoreInputs = z.input<typeof trustStoreInputsSchema>;
+export type ValidTrustStoreInputs = z.output<typeof trustStoreInputsSchema>;
+
+export interface ObservedSummary {
+  bootId: string;
+  pendingReboot: boolean;
+  managed: { sha256: string; sha1: string; subject: string; trusted: boolean }[];
+  foreign: { sha256: string; sha1: string; subject: string; origin: string }[];
+  distrusted: { sha256: string; subject: string }[];
+  systemRoots: number;
+  warnings: string[];
+}
+
+/** The resource's state: its inputs (the live view after a refresh) plus what was observed and done. */
+export interface TrustStoreOutputs extends ValidTrustStoreInputs {
+  observed: ObservedSummary;
+  imported: string[];
+  removed: string[];
+  /** Changes only when this tool changed the store: the trigger for restarts and reboots. */
+  revision: string;
+  /** The last create/update changed the store (a new HostReboot/ServiceRestart acts only then). */
+  changed: boolean;
+}
+
+/** The name a root gets in the `roots` map: its common name, made unique with the thumbprint if needed. */
+export function rootKeys(certificates: readonly Pick<Certificate, "commonName" | "sha1">[]): string[] {
+  const counts = new Map<string, number>();
+  for (const certificate of certificates) counts.set(certificate.commonName, (counts.get(certificate.commonName) ?? 0) + 1);
+  return certificates.map((certificate) =>
+    (counts.get(certificate.commonName) ?? 0) > 1 ? `${certificate.commonName} (${certificate.sha1.slice(0, 8)})` : certificate.commonName,
+  );
+}
+
+export function toRootInputs(certificates: readonly Certificate[]): Record<string, RootInput> {
+  const keys = rootKeys(certificates);
+  return Object.fromEntries(
+    certificates.map((certificate, index) => [
+      keys[index],
+      { pem: certificate.pem, sha256: certificate.sha256, sha1: certificate.sha1, subject: certificate.subject },
+    ]),
+  );
+}
+
+/** Problems a deploy must not go ahead with, each naming the property and the certificate. */
+export function checkRoots(inputs: ValidTrustStoreInputs, now = new Date()): { property: string; reason: string }[] {
+  const failures: { property: string; reason: string }[] = [];
+  const seen = new Map<string, string>();
+  const inspect = (collection: "roots" | "distrusted", key: string, root: RootInput) => {
+    const property = `${collection}["${key}"]`;
+    let certificate: Certificate;
+    try {
+      [certificate] = parseCertificates(root.pem, { name: property });
+    } catch (error) {
+      failures.push({ property, reason: (error as Error).message });
+      return;
+    }
+    if (certificate.sha256 !== root.sha256 || certificate.sha1 !== root.sha1) {
+      failures.push({ property, reason: `the fingerprints do not match the PEM (the PEM is ${describeCertificate(certificate)})` });
+    }
+    if (collection === "distrusted") return;
+    if (!certificate.isCA) {
+      failures.push({ property, reason: `${describeCertificate(certificate)} is not a CA certificate; a trust store takes CA certificates only` });
+    } else if (inputs.store === "Root" && !certificate.selfSigned) {
+      failures.push({
+        property,
+        reason: `${describeCertificate(certificate)} is an intermediate CA (issued by "${certificate.issuer}"); put it in the "CA" store, not "Root"`,
+      });
+    }
+    if (Date.parse(certificate.notAfter) < now.getTime()) {
+      failures.push({ property, reason: `${describeCertificate(certificate)} expired on ${certificate.notAfter}; renew the CA or drop it` });
+    }
+    const earlier = seen.get(certificate.sha256);
+    if (earlier) failures.push({ property, reason: `${describeCertificate(certificate)} is declared twice (also as ${earlier})` });
+    else seen.set(certificate.sha256, property);
+  };
+  for (const [key, root] of Object.entries(inputs.roots)) inspect("roots", key, root);
+  for (const [key, root] of Object.entries(inputs.distrusted)) {
+    inspect("distrusted", key, root);
+    const desired = Object.entries(inputs.roots).find(([, candidate]) => candidate.sha256 === root.sha256);
+    if (desired) failures.push({ property: `distrusted["${key}"]`, reason: `is also desired as roots["${desired[0]}"]; a root cannot be both` });
+  }
+  if (inputs.platform !== "windows" && inputs.store !== "Root") {
+    failures.push({ property: "store", reason: `${inputs.platform} has a single trust store; use "Root" (Windows alone has "CA" and "Disallowed")` });
+  }
+  return failures;
+}
+
+export function desiredStore(inputs: ValidTrustStoreInputs): DesiredStore {
+  const read = (collection: Record<string, RootInput>) =>
+    Object.entries(collection).map(([key, root]) => parseCertificates(root.pem, { name: key })[0]);
+  return { roots: read(inputs.roots), distrusted: read(inputs.distrusted) };
+}
+
+export function summarize(observed: ObservedStore): ObservedSummary {
+  return {
+    bootId: observed.bootId,
+    pendingReboot: observed.pendingReboot,
+    managed: observed.roots
+      .filter((root) => root.origin === "managed")
+      .map(({ sha256, sha1, subject, trusted }) => ({ sha256, sha1, subject, trusted })),
+    foreign: observed.roots
+      .filter((root) => root.origin === "local" || root.origin === "policy")
+      .map(({ sha256, sha1, subject, origin }) => ({ sha256, sha1, subject, origin })),
+    distrusted: observed.distrusted.map(({ sha256, subject }) => ({ sha256, subject })),
+    systemRoots: observed.roots.filter((root) => root.origin === "system").length,
+    warnings: observed.warnings,
+  };
+}
+
+/** The next revision: unchanged when nothing was applied, otherwise chained from the previous one. */
+export function nextRevision(previous: string | undefined, storePlan: StorePlan, changed: boolean): string {
+  if (!changed && previous) return previous;
+  const change = {
+    previous: previous ?? "",
+    imports: storePlan.imports.map((root) => root.sha256).sort(),
+    removals: storePlan.removals.map((root) => root.sha256).sort(),
+    distrusts: storePlan.distrusts.map((root) => root.sha256).sort(),
+  };
+  return createHash("sha256").update(JSON.stringify(change)).digest("hex").slice(0, 16);
+}
+
+/**
+ * The inputs as the host shows them now, for `read`: declared roots that are still trusted, plus (in exact
+ * and purge modes) roots this tool would remove. A later diff against the program's inputs then shows the
+ * drift per certificate: `+ roots["Contoso Root CA G2"]` for a root the host lost.
+ */
+export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore): ValidTrustStoreInputs {
+  const trusted = new Set(observed.roots.filter((root) => root.trusted).map((root) => root.sha256));
+  const roots = Object.fromEntries(Object.entries(state.roots).filter(([, root]) => trusted.has(root.sha256)));
+  const declared = new Set(Object.values(state.roots).map((root) => root.sha256));
+  const removable = observed.roots.filter(
+    (root) =>
+      !declared.has(root.sha256) &&
+      ((root.origin === "managed" && state.mode !== "additive") || (root.origin === "local" && state.mode === "purgeUnmanaged")),
+  );
+  const removableKeys = rootKeys(removable);
+  removable.forEach((root, index) => {
+    roots[removableKeys[index] in roots ? `${removableKeys[index]} (${root.sha1.slice(0, 8)})` : removableKeys[index]] = {
+      pem: "",
+      sha256: root.sha256,
+      sha1: root.sha1,
+      subject: root.subject,
+    };
+  });
+  const distrustedNow = new Set(observed.distrusted.map((root) => root.sha256));
+  const distrusted = Object.fromEntries(Object.entries(state.distrusted).filter(([, root]) => distrustedNow.has(root.sha256)));
+  return { ...state, roots, distrusted };
+}
+
+/** Property names whose change needs the resource replaced: a different server or store. */
+export function replacementReasons(olds: ValidTrustStoreInputs, news: ValidTrustStoreInputs): string[] {
+  const reasons: string[] = [];
+  const oldConnection = olds.connection as ConnectionInput;
+  const newConnection = news.connection as ConnectionInput;
+  // A new address with the same pinned key is the same server renamed: an update. Both changing is a new server.
+  if (oldConnection.host !== newConnection.host && oldConnection.hostKey !== newConnection.hostKey) reasons.push("connection");
+  if (olds.platform !== news.platform) reasons.push("platform");
+  if (olds.store !== news.store) reasons.push("store");
+  return reasons;
+}
+
+/** Root-by-root difference between what the state holds and what is declared. */
+export function rootChanges(olds: ValidTrustStoreInputs, news: ValidTrustStoreInputs): string[] {
+  const changes: string[] = [];
+  const compare = (collection: "roots" | "distrusted") => {
+    const before = new Map(Object.entries(olds[collection]).map(([key, root]) => [root.sha256, key]));
+    const after = new Map(Object.entries(news[collection]).map(([key, root]) => [root.sha256, key]));
+    for (const [sha256, key] of after) if (!before.has(sha256)) changes.push(`+ ${collection}["${key}"]`);
+    for (const [sha256, key] of before) if (!after.has(sha256)) changes.push(`- ${collection}["${key}"]`);
+  };
+  compare("roots");
+  compare("distrusted");
+  return changes;
+}
+
+export type { StoreMode };
