@@ -11,12 +11,14 @@ export const SERVICE_RESTART_TYPE = "pulumi-nodejs:dynamic/trusted-roots:Service
 
 // Serialized into the state: plain values only; the implementation is loaded by path (see trustStore.ts).
 const IMPLEMENTATION = resolve(__dirname, "afterChangeProvider");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- by path, at run time, in the provider process
+const implementation = (): typeof import("./afterChangeProvider") => require(IMPLEMENTATION);
 
 const afterChangeProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => require(IMPLEMENTATION).check(olds, news),
-  diff: (id, olds, news) => require(IMPLEMENTATION).diff(id, olds, news),
-  create: (inputs) => require(IMPLEMENTATION).create(inputs),
-  update: (id, olds, news) => require(IMPLEMENTATION).update(id, olds, news),
+  check: (olds, news) => implementation().check(olds, news),
+  diff: (id, olds, news) => implementation().diff(id, olds, news),
+  create: (inputs) => implementation().create(inputs),
+  update: (id, olds, news) => implementation().update(id, olds, news),
   // Nothing to undo on the host, and nothing to read back: a reboot or restart has no lasting state.
   read: async (id, props) => ({ id, props }),
   delete: async () => undefined,

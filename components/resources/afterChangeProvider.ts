@@ -83,8 +83,8 @@ export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic
 
 export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
   if (containsUnknown(news)) return { changes: true };
-  const { acted: _acted, bootIdBefore: _b, bootIdAfter: _a, healthStatus: _h, seconds: _s, ...previousInputs } = olds as unknown as AfterChangeOutputs;
-  return { changes: stableStringify(previousInputs) !== stableStringify(validated(news)) };
+  // Parsing drops the outputs (acted, boot ids...), leaving the inputs the state was made from.
+  return { changes: stableStringify(validated(olds)) !== stableStringify(validated(news)) };
 }
 
 export async function create(news: Inputs): Promise<pulumi.dynamic.CreateResult> {

@@ -11,14 +11,16 @@ export const TRUST_STORE_TYPE = "pulumi-nodejs:dynamic/trusted-roots:TrustStore"
 // The provider is serialized into the state; it must capture only plain values. Each method loads the
 // implementation by absolute path inside Pulumi's dynamic-provider process.
 const IMPLEMENTATION = resolve(__dirname, "trustStoreProvider");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- by path, at run time, in the provider process
+const implementation = (): typeof import("./trustStoreProvider") => require(IMPLEMENTATION);
 
 const trustStoreProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => require(IMPLEMENTATION).check(olds, news),
-  diff: (id, olds, news) => require(IMPLEMENTATION).diff(id, olds, news),
-  create: (inputs) => require(IMPLEMENTATION).create(inputs),
-  read: (id, props) => require(IMPLEMENTATION).read(id, props),
-  update: (id, olds, news) => require(IMPLEMENTATION).update(id, olds, news),
-  delete: (id, props) => require(IMPLEMENTATION).deleteStore(id, props),
+  check: (olds, news) => implementation().check(olds, news),
+  diff: (id, olds, news) => implementation().diff(id, olds, news),
+  create: (inputs) => implementation().create(inputs),
+  read: (id, props) => implementation().read(id, props),
+  update: (id, olds, news) => implementation().update(id, olds, news),
+  delete: (id, props) => implementation().deleteStore(id, props),
 };
 
 export interface TrustStoreArgs {

@@ -1,0 +1,99 @@
+import { strict as assert } from "node:assert";
+import { parseCertificates, type Certificate } from "../../components/certificates";
+import { plan } from "../../components/plan";
+import type { ObservedStore } from "../../components/platforms";
+import { identityOf } from "../../components/platforms/observation";
+import {
+  checkRoots,
+  liveInputs,
+  nextRevision,
+  replacementReasons,
+  rootChanges,
+  rootKeys,
+  toRootInputs,
+  trustStoreInputsSchema,
+  type ValidTrustStoreInputs,
+} from "../../components/resources/trustStoreSpec";
+import { TestPki } from "../support/pki";
+
+describe("TrustStore spec (pure)", function () {
+  this.timeout(30_000);
+  const pki = new TestPki();
+  let contoso: Certificate, fabrikam: Certificate, twin: Certificate, old: Certificate;
+
+  before(() => {
+    [contoso, fabrikam, twin, old] = [
+      ["contoso", "/CN=Contoso Root"],
+      ["fabrikam", "/CN=Fabrikam Root"],
+      ["twin", "/O=Other/CN=Contoso Root"],
+      ["old", "/CN=Old Root"],
+    ].map(([stem, subject]) => parseCertificates(pki.root(stem, subject, { key: "ec256" }).pem)[0]);
+  });
+
+  const inputs = (roots: Certificate[], extra: Partial<ValidTrustStoreInputs> = {}): ValidTrustStoreInputs =>
+    trustStoreInputsSchema.parse({
+      providerVersion: "1",
+      connection: { host: "web01", privateKey: "k", hostKey: "SHA256:" + "A".repeat(43) },
+      platform: "debian",
+      roots: toRootInputs(roots),
+      ...extra,
+    });
+
+  const observed = (roots: ObservedStore["roots"]): ObservedStore => ({
+    platform: "debian", store: "Root", bootId: "b", pendingReboot: false, roots, distrusted: [],
+    manifest: { version: 1, roots: [], distrusted: [] }, warnings: [],
+  });
+
+  it("names roots by common name, disambiguating twins by thumbprint", () => {
+    const keys = rootKeys([contoso, twin, fabrikam]);
+    assert.deepEqual(keys, [`Contoso Root (${contoso.sha1.slice(0, 8)})`, `Contoso Root (${twin.sha1.slice(0, 8)})`, "Fabrikam Root"]);
+  });
+
+  it("check: expired, duplicate, both desired and distrusted, and a second store on Linux", () => {
+    const failures = checkRoots(
+      inputs([contoso, contoso], { distrusted: toRootInputs([fabrikam]), roots: { ...toRootInputs([contoso]), Copy: toRootInputs([contoso])["Contoso Root"], F: toRootInputs([fabrikam])["Fabrikam Root"] }, store: "CA" }),
+      new Date("2100-01-01T00:00:00Z"),
+    ).map((failure) => `${failure.property}: ${failure.reason}`);
+    const text = failures.join("\n");
+    assert.match(text, /roots\["Contoso Root"\]: .*expired on/);
+    assert.match(text, /roots\["Copy"\]: .*declared twice \(also as roots\["Contoso Root"\]\)/);
+    assert.match(text, /distrusted\["Fabrikam Root"\]: is also desired as roots\["F"\]/);
+    assert.match(text, /store: debian has a single trust store/);
+  });
+
+  it("check: fingerprints that do not match the PEM", () => {
+    const tampered = inputs([contoso]);
+    tampered.roots["Contoso Root"] = { ...tampered.roots["Contoso Root"], sha256: fabrikam.sha256 };
+    assert.match(checkRoots(tampered).map((failure) => failure.reason).join(), /fingerprints do not match the PEM/);
+  });
+
+  it("the live view keeps trusted declared roots and adds removable managed ones (exact) but not in additive mode", () => {
+    const host = observed([
+      { ...identityOf(fabrikam), origin: "managed", trusted: true, locations: ["/a"] },
+      { ...identityOf(old), origin: "managed", trusted: true, locations: ["/b"] },
+    ]);
+    const exact = liveInputs(inputs([contoso, fabrikam]), host);
+    assert.deepEqual(Object.keys(exact.roots).sort(), ["Fabrikam Root", "Old Root"]);
+    assert.deepEqual(rootChanges(exact, inputs([contoso, fabrikam])), ['+ roots["Contoso Root"]', '- roots["Old Root"]']);
+    const additive = liveInputs(inputs([contoso, fabrikam], { mode: "additive" }), host);
+    assert.deepEqual(Object.keys(additive.roots), ["Fabrikam Root"]);
+  });
+
+  it("revision changes only when something was applied, and differs for different changes", () => {
+    const change = plan({ roots: [contoso] }, observed([]), "exact");
+    const first = nextRevision(undefined, change, true);
+    assert.match(first, /^[0-9a-f]{16}$/);
+    assert.equal(nextRevision(first, plan({ roots: [] }, observed([]), "exact"), false), first);
+    assert.notEqual(nextRevision(first, change, true), first);
+    assert.notEqual(nextRevision(first, plan({ roots: [fabrikam] }, observed([]), "exact"), true), nextRevision(first, change, true));
+  });
+
+  it("replacement only for a different server (address and key), platform or store", () => {
+    const base = inputs([contoso]);
+    const withConnection = (changes: object) => ({ ...base, connection: { ...base.connection, ...changes } });
+    assert.deepEqual(replacementReasons(base, withConnection({ host: "web01.new" })), []);
+    assert.deepEqual(replacementReasons(base, withConnection({ user: "deploy", port: 2222 })), []);
+    assert.deepEqual(replacementReasons(base, withConnection({ host: "web02", hostKey: "SHA256:" + "B".repeat(43) })), ["connection"]);
+    assert.deepEqual(replacementReasons(base, { ...base, platform: "rhel" }), ["platform"]);
+  });
+});
