@@ -10,6 +10,6 @@ phase "build (tsc)"
 npx tsc -p tsconfig.json
 phase "lint (eslint)"
 npx eslint .
-phase "tests (mocha: unit, lab)"
-npx mocha 'dist/test/unit/**/*.spec.js' 'dist/test/lab/**/*.spec.js'
+phase "tests (mocha: unit, mock, lab)"
+npx mocha 'dist/test/unit/**/*.spec.js' 'dist/test/mock/**/*.spec.js' 'dist/test/lab/**/*.spec.js'
 printf '\n== npm test finished in %s s\n' "$((SECONDS - started))"

@@ -4,10 +4,11 @@ import type { PlatformName } from "../platforms";
 import type { RestartPreset } from "./afterChangeScripts";
 import { AFTER_CHANGE_PROVIDER_VERSION } from "./afterChangeSpec";
 import type { HealthCheckInput } from "./health";
-import type { ConnectionInput } from "./shared";
+import type { ConnectionArgs } from "./shared";
 
 export const HOST_REBOOT_TYPE = "pulumi-nodejs:dynamic/trusted-roots:HostReboot";
 export const SERVICE_RESTART_TYPE = "pulumi-nodejs:dynamic/trusted-roots:ServiceRestart";
+export const HEALTH_CHECK_TYPE = "pulumi-nodejs:dynamic/trusted-roots:HealthCheck";
 
 // Serialized into the state: plain values only; the implementation is loaded by path (see trustStore.ts).
 const IMPLEMENTATION = resolve(__dirname, "afterChangeProvider");
@@ -25,7 +26,7 @@ const afterChangeProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 interface AfterChangeCommonArgs {
-  connection: pulumi.Input<ConnectionInput>;
+  connection: pulumi.Input<ConnectionArgs>;
   platform: pulumi.Input<PlatformName>;
   /** The TrustStore's `revision`: the action runs whenever it changes. */
   revision: pulumi.Input<string>;
@@ -86,6 +87,23 @@ export class ServiceRestart extends pulumi.dynamic.Resource {
       secretOptions(opts),
       "trusted-roots",
       "ServiceRestart",
+    );
+  }
+}
+
+/** Runs the test command and health check after the store changed, on servers that need no restart. */
+export class HealthCheck extends pulumi.dynamic.Resource {
+  declare readonly acted: pulumi.Output<boolean>;
+  declare readonly healthStatus: pulumi.Output<number | undefined>;
+
+  constructor(name: string, args: AfterChangeCommonArgs, opts: pulumi.CustomResourceOptions = {}) {
+    super(
+      afterChangeProvider,
+      name,
+      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "verify", ...definedOnly(args), ...OUTPUTS },
+      secretOptions(opts),
+      "trusted-roots",
+      "HealthCheck",
     );
   }
 }

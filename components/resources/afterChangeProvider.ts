@@ -54,14 +54,14 @@ async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutp
   let boot: { before: string; after: string } | undefined;
   if (inputs.kind === "reboot") {
     boot = await rebootAndWait(inputs);
-  } else {
+  } else if (inputs.kind === "restart") {
     const script = inputs.preset ? restartScript(inputs.platform, inputs.preset) : userCommand(inputs.platform, inputs.command!);
     await withSession(inputs.connection, (session) => session.run(script), { warn });
   }
   if (inputs.testCommand) {
     await withSession(inputs.connection, (session) => session.run(userCommand(inputs.platform, inputs.testCommand!)), { warn }).catch(
       (error: Error) => {
-        throw new Error(`${label}: the test command failed after the ${inputs.kind}: ${error.message}`);
+        throw new Error(`${label}: the test command failed after the ${inputs.kind === "verify" ? "store change" : inputs.kind}: ${error.message}`);
       },
     );
   }

@@ -10,7 +10,8 @@ export const AFTER_CHANGE_PROVIDER_VERSION = "1";
 export const afterChangeInputsSchema = z
   .object({
     providerVersion: z.string(),
-    kind: z.enum(["reboot", "restart"]),
+    /** reboot and restart act on the host; verify only runs the test command and health check. */
+    kind: z.enum(["reboot", "restart", "verify"]),
     connection: connectionInputSchema,
     platform: z.enum(PLATFORM_NAMES),
     /** The TrustStore's revision: a new value means the store changed and the action runs. */

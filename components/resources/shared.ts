@@ -1,9 +1,12 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { sshTargetSchema } from "../transport";
 
 /** Connection settings as a resource input: the SSH target without its fill-in defaults, validated on use. */
 export const connectionInputSchema = sshTargetSchema;
 export type ConnectionInput = z.input<typeof sshTargetSchema>;
+/** Connection settings as resource arguments: any field may be an Output (a secret key, a computed host). */
+export type ConnectionArgs = { [Key in keyof ConnectionInput]: pulumi.Input<ConnectionInput[Key]> };
 
 /** Pulumi's placeholder for a value not known until apply (preview of a new dependency). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolve } from "node:path";
 import { TRUST_STORE_PROVIDER_VERSION, type ObservedSummary, type RootInput } from "./trustStoreSpec";
-import type { ConnectionInput } from "./shared";
+import type { ConnectionArgs } from "./shared";
 import type { PlatformName, StoreName } from "../platforms";
 import type { StoreMode } from "../plan";
 
@@ -24,7 +24,7 @@ const trustStoreProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 export interface TrustStoreArgs {
-  connection: pulumi.Input<ConnectionInput>;
+  connection: pulumi.Input<ConnectionArgs>;
   platform: pulumi.Input<PlatformName>;
   store?: pulumi.Input<StoreName>;
   roots: pulumi.Input<Record<string, RootInput>>;

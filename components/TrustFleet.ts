@@ -1,0 +1,47 @@
+import * as pulumi from "@pulumi/pulumi";
+import { waves, type Rollout } from "./rollout";
+import { WebServerTrust, type ServerReport, type WebServerTrustArgs } from "./WebServerTrust";
+
+export const TRUST_FLEET_TYPE = "trusted-roots:index:TrustFleet";
+
+export interface FleetServer extends Omit<WebServerTrustArgs, "waitFor"> {
+  name: string;
+}
+
+export interface TrustFleetArgs {
+  servers: readonly FleetServer[];
+  rollout?: Rollout;
+}
+
+/**
+ * Many servers rolled out in waves: each wave starts only after every server of the previous wave has
+ * finished (store, reboot or restart, health check), so a failing wave leaves the later ones untouched.
+ */
+export class TrustFleet extends pulumi.ComponentResource {
+  readonly servers: WebServerTrust[];
+  readonly waves: string[][];
+  readonly report: pulumi.Output<ServerReport[]>;
+
+  constructor(name: string, args: TrustFleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super(TRUST_FLEET_TYPE, name, { serverCount: args.servers.length, rollout: args.rollout ?? {} }, opts);
+    const names = new Set<string>();
+    for (const server of args.servers) {
+      if (names.has(server.name)) throw new Error(`${name}: two servers are named "${server.name}"; server names must be unique`);
+      names.add(server.name);
+    }
+    const plan = waves(args.servers.length, args.rollout);
+    this.waves = plan.map((wave) => wave.map((index) => args.servers[index].name));
+    this.servers = [];
+    let previousWave: pulumi.Resource[] = [];
+    for (const wave of plan) {
+      const members = wave.map((index) => {
+        const { name: serverName, ...server } = args.servers[index];
+        return new WebServerTrust(serverName, { ...server, waitFor: previousWave }, { parent: this });
+      });
+      this.servers.push(...members);
+      previousWave = members.flatMap((member) => member.completion);
+    }
+    this.report = pulumi.all(this.servers.map((server) => server.report));
+    this.registerOutputs({ report: this.report, waves: this.waves });
+  }
+}

@@ -1,0 +1,128 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Certificate } from "./certificates";
+import type { StoreMode } from "./plan";
+import type { PlatformName } from "./platforms";
+import { HealthCheck, HostReboot, ServiceRestart } from "./resources/afterChange";
+import type { RestartPreset } from "./resources/afterChangeScripts";
+import type { HealthCheckInput } from "./resources/health";
+import type { ConnectionArgs } from "./resources/shared";
+import { TrustStore } from "./resources/trustStore";
+import { toRootInputs } from "./resources/trustStoreSpec";
+
+export const WEB_SERVER_TRUST_TYPE = "trusted-roots:index:WebServerTrust";
+
+/** What to do once a server's store changed. */
+export type AfterChange =
+  | { action: "none" }
+  | { action: "reboot"; timeoutSeconds?: number; delaySeconds?: number; rebootCommand?: string }
+  /** Exactly one of preset and command. */
+  | { action: "restart"; preset?: RestartPreset; command?: string };
+
+export interface WebServerTrustArgs {
+  connection: pulumi.Input<ConnectionArgs>;
+  platform: PlatformName;
+  /** Self-signed root CAs the server must trust (Windows: LocalMachine\Root). */
+  roots: readonly Certificate[];
+  /** Intermediate CAs for the Windows `CA` store. */
+  intermediates?: readonly Certificate[];
+  /** Roots the server must not trust (blocklist, Windows Disallowed). */
+  distrusted?: readonly Certificate[];
+  mode?: StoreMode;
+  afterChange?: AfterChange;
+  /** Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout. */
+  testCommand?: string;
+  healthCheck?: pulumi.Input<HealthCheckInput>;
+  retainOnDelete?: boolean;
+  groups?: readonly string[];
+  tags?: Readonly<Record<string, string>>;
+  /** Resources that must finish first (the previous rollout wave). */
+  waitFor?: pulumi.Input<pulumi.Resource>[];
+}
+
+export interface ServerReport {
+  server: string;
+  status: "changed" | "in sync";
+  imported: string[];
+  removed: string[];
+  revision: string;
+}
+
+/**
+ * One web server's trust: its store(s), then the after-change action with the health check inside it.
+ * The declared roots are passed to the component itself so policies can see them.
+ */
+export class WebServerTrust extends pulumi.ComponentResource {
+  readonly stores: TrustStore[];
+  readonly afterChange?: pulumi.CustomResource;
+  readonly report: pulumi.Output<ServerReport>;
+  /** The resources a later wave waits for. */
+  readonly completion: pulumi.Resource[];
+
+  constructor(name: string, args: WebServerTrustArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    const identities = (certificates: readonly Certificate[] = []) =>
+      certificates.map(({ sha1, sha256, subject, notAfter, kind }) => ({ sha1, sha256, subject, notAfter, kind }));
+    super(
+      WEB_SERVER_TRUST_TYPE,
+      name,
+      {
+        platform: args.platform,
+        roots: identities(args.roots),
+        intermediates: identities(args.intermediates),
+        distrusted: identities(args.distrusted),
+        mode: args.mode ?? "exact",
+        afterChange: args.afterChange ?? { action: "none" },
+        healthCheck: args.healthCheck ? pulumi.secret(args.healthCheck) : undefined,
+        groups: args.groups ?? [],
+        tags: args.tags ?? {},
+      },
+      opts,
+    );
+    const child = { parent: this, dependsOn: args.waitFor };
+    const common = {
+      connection: args.connection,
+      platform: args.platform,
+      mode: args.mode ?? "exact",
+      retainOnDelete: args.retainOnDelete ?? false,
+    };
+    const root = new TrustStore(
+      `${name}-root`,
+      { ...common, store: "Root", roots: toRootInputs(args.roots), distrusted: toRootInputs(args.distrusted ?? []) },
+      child,
+    );
+    this.stores = [root];
+    if (args.intermediates && args.intermediates.length > 0) {
+      if (args.platform !== "windows") {
+        throw new Error(`${name}: intermediates go to the Windows "CA" store; ${args.platform} servers take roots only`);
+      }
+      this.stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(args.intermediates) }, child));
+    }
+    // The action runs when any of the server's stores changed.
+    const revision = pulumi.all(this.stores.map((store) => store.revision)).apply((revisions) => revisions.join("+"));
+    const changed = pulumi.all(this.stores.map((store) => store.changed)).apply((flags) => flags.some(Boolean));
+    const trigger = { connection: args.connection, platform: args.platform, revision, changed, testCommand: args.testCommand, healthCheck: args.healthCheck };
+    const afterChange = args.afterChange ?? { action: "none" };
+    const after = { parent: this, dependsOn: this.stores };
+    if (afterChange.action === "reboot") {
+      const { timeoutSeconds, delaySeconds, rebootCommand } = afterChange;
+      this.afterChange = new HostReboot(`${name}-reboot`, { ...trigger, timeoutSeconds, delaySeconds, rebootCommand }, after);
+    } else if (afterChange.action === "restart") {
+      this.afterChange = new ServiceRestart(
+        `${name}-restart`,
+        { ...trigger, preset: afterChange.preset, command: afterChange.command },
+        after,
+      );
+    } else if (args.healthCheck || args.testCommand) {
+      this.afterChange = new HealthCheck(`${name}-health`, trigger, after);
+    }
+    this.completion = this.afterChange ? [this.afterChange] : this.stores;
+    const perStore = pulumi.all(this.stores.map((store) => pulumi.all([store.imported, store.removed, store.revision])));
+    this.report = pulumi.all([changed, perStore]).apply(([anyChanged, stores]) => ({
+      server: name,
+      status: anyChanged ? ("changed" as const) : ("in sync" as const),
+      imported: stores.flatMap(([imported]) => imported),
+      removed: stores.flatMap(([, removed]) => removed),
+      revision: stores.map(([, , storeRevision]) => storeRevision).join("+"),
+    }));
+    this.registerOutputs({ report: this.report });
+  }
+}

@@ -1,0 +1,179 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots, splitByKind, uniqueCertificates, type Certificate } from "../certificates";
+import type { HealthCheckInput } from "../resources/health";
+import type { ConnectionArgs, ConnectionInput } from "../resources/shared";
+import type { FleetServer, TrustFleetArgs } from "../TrustFleet";
+import { CONFIG_NAMESPACE, fleetConfigSchema, type FleetConfig, type ServerConfig } from "./schema";
+
+/** Secrets come from secret config and stay Pulumi secrets (Outputs) all the way into the state. */
+export interface FleetSecrets {
+  privateKey?: pulumi.Input<string>;
+  passphrase?: pulumi.Input<string>;
+  password?: pulumi.Input<string>;
+  /** Per server name, overriding the fleet-wide ones. */
+  privateKeys?: pulumi.Input<Record<string, string>>;
+  healthClientKey?: pulumi.Input<string>;
+}
+
+/** A stack config that cannot be used; the message has one line per problem, each naming its config key. */
+export class FleetConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`the stack configuration has ${problems.length} problem(s):\n  - ${problems.join("\n  - ")}`);
+    this.name = "FleetConfigError";
+  }
+}
+
+function configKey(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path;
+  return `${CONFIG_NAMESPACE}:${String(head)}` + rest.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("");
+}
+
+/** Validate raw config values (as `pulumi.Config.getObject` returns them). */
+export function parseFleetConfig(raw: unknown): FleetConfig {
+  const parsed = fleetConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new FleetConfigError(parsed.error.issues.map((issue: z.core.$ZodIssue) => `${configKey(issue.path)}: ${issue.message}`));
+  return parsed.data;
+}
+
+/**
+ * Turn validated config into TrustFleet arguments: read every root set, check declared thumbprints,
+ * resolve groups per server. Collects every problem before failing, so nothing is half-declared.
+ */
+export function fleetArgsFromConfig(config: FleetConfig, secrets: FleetSecrets, readFile: (path: string) => Buffer): TrustFleetArgs {
+  const problems: string[] = [];
+  const rootSets = new Map<string, Certificate[]>();
+  for (const [setName, set] of Object.entries(config.rootSets)) {
+    const key = `${CONFIG_NAMESPACE}:rootSets.${setName}`;
+    const certificates: Certificate[] = [];
+    set.files.forEach((file, index) => {
+      try {
+        certificates.push(...parseCertificates(readFile(file), { name: `${key}.files[${index}] (${file})` }));
+      } catch (error) {
+        problems.push((error as Error).message.replace(/^.*?ENOENT.*$/, `${key}.files[${index}]: no such file: ${file}`));
+      }
+    });
+    if (set.pem) {
+      try {
+        certificates.push(...parseCertificates(set.pem, { name: `${key}.pem` }));
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+    for (const thumbprint of set.thumbprints.map(normalizeThumbprint)) {
+      if (!certificates.some((certificate) => matchesThumbprint(certificate, thumbprint))) {
+        problems.push(`${key}.thumbprints: no certificate in the set has thumbprint ${thumbprint}; check the files against the thumbprint list`);
+      }
+    }
+    rootSets.set(setName, certificates);
+  }
+  const resolve = (names: readonly string[], where: string) =>
+    names.flatMap((setName) => {
+      const set = rootSets.get(setName);
+      if (!set) problems.push(`${where}: unknown root set "${setName}"; define it under ${CONFIG_NAMESPACE}:rootSets`);
+      return set ?? [];
+    });
+  const servers: FleetServer[] = config.servers.map((server, index) => {
+    const where = `${CONFIG_NAMESPACE}:servers[${index}]`;
+    const groups = server.groups.map((groupName) => {
+      const group = config.groups[groupName];
+      if (!group) problems.push(`${where}.groups: unknown group "${groupName}"; define it under ${CONFIG_NAMESPACE}:groups`);
+      return { groupName, group: group ?? { roots: [], intermediates: [], distrusted: [] } };
+    });
+    const declaredRoots = [...groups.flatMap(({ groupName, group }) => resolve(group.roots, `${CONFIG_NAMESPACE}:groups.${groupName}.roots`)), ...resolve(server.roots, `${where}.roots`)];
+    let roots: Certificate[] = [];
+    try {
+      roots = requireRoots(uniqueCertificates(declaredRoots), `${where} (${server.name}) roots`);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    const intermediates = uniqueCertificates(groups.flatMap(({ groupName, group }) => resolve(group.intermediates, `${CONFIG_NAMESPACE}:groups.${groupName}.intermediates`)));
+    if (intermediates.length > 0 && server.platform !== "windows") {
+      problems.push(`${where}: intermediates are for the Windows "CA" store; ${server.name} is ${server.platform}`);
+    }
+    if (splitByKind(intermediates).roots.length > 0) problems.push(`${where}: a root set given as intermediates holds a self-signed root`);
+    const distrusted = uniqueCertificates(groups.flatMap(({ groupName, group }) => resolve(group.distrusted, `${CONFIG_NAMESPACE}:groups.${groupName}.distrusted`)));
+    if (!server.hostKey && !server.insecureSkipHostKeyCheck) {
+      problems.push(`${where}.hostKey: ${server.name} has no pinned host key; add hostKey (ssh-keyscan -t ed25519 ${server.host}) or, knowingly, insecureSkipHostKeyCheck: true`);
+    }
+    return {
+      name: server.name,
+      connection: connectionFor(server, config, secrets),
+      platform: server.platform,
+      roots,
+      intermediates,
+      distrusted,
+      mode: config.mode,
+      afterChange: server.afterChange ?? config.defaults.afterChange,
+      testCommand: server.testCommand ?? config.defaults.testCommand,
+      healthCheck: healthCheckFor(server, config, secrets, readFile, where, problems),
+      retainOnDelete: config.retainOnDelete,
+      groups: server.groups,
+      tags: server.tags,
+    };
+  });
+  if (!secrets.privateKey && !secrets.password && !secrets.privateKeys) {
+    problems.push(`${CONFIG_NAMESPACE}:privateKey: no credentials; set one with \`pulumi config set --secret ${CONFIG_NAMESPACE}:privateKey < key\` (or ${CONFIG_NAMESPACE}:password)`);
+  }
+  if (problems.length > 0) throw new FleetConfigError(problems);
+  return { servers, rollout: config.rollout };
+}
+
+function connectionFor(server: ServerConfig, config: FleetConfig, secrets: FleetSecrets): ConnectionArgs {
+  const base: ConnectionInput = {
+    host: server.host,
+    port: server.port ?? config.defaults.port ?? 22,
+    user: server.user ?? config.defaults.user ?? "root",
+    hostKey: server.hostKey,
+    insecureSkipHostKeyCheck: server.insecureSkipHostKeyCheck,
+    sudo: server.sudo,
+  };
+  const definedBase = Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined)) as ConnectionInput;
+  const perServerKey = secrets.privateKeys ? liftOutput(secrets.privateKeys, (keys) => keys[server.name]) : undefined;
+  return {
+    ...definedBase,
+    ...(perServerKey || secrets.privateKey ? { privateKey: perServerKey ?? secrets.privateKey } : {}),
+    ...(secrets.passphrase ? { passphrase: secrets.passphrase } : {}),
+    ...(secrets.password ? { password: secrets.password } : {}),
+  };
+}
+
+function healthCheckFor(
+  server: ServerConfig,
+  config: FleetConfig,
+  secrets: FleetSecrets,
+  readFile: (path: string) => Buffer,
+  where: string,
+  problems: string[],
+): pulumi.Input<HealthCheckInput> | undefined {
+  const health = server.healthCheck ?? config.defaults.healthCheck;
+  if (!health) return undefined;
+  const read = (file: string | undefined, key: string) => {
+    if (!file) return undefined;
+    try {
+      return readFile(file).toString("utf8");
+    } catch {
+      problems.push(`${where}.healthCheck.${key}: cannot read ${file}`);
+      return undefined;
+    }
+  };
+  const cert = read(health.clientCertificateFile, "clientCertificateFile");
+  if (cert && !secrets.healthClientKey) {
+    problems.push(`${CONFIG_NAMESPACE}:healthClientKey: the health check presents ${health.clientCertificateFile} but its key is not set (pulumi config set --secret ${CONFIG_NAMESPACE}:healthClientKey < client.key)`);
+  }
+  const url = health.url.replace("{host}", server.host);
+  return {
+    url,
+    expectStatus: health.expectStatus,
+    caCertificate: read(health.caCertificateFile, "caCertificateFile"),
+    insecureSkipTlsVerify: health.insecureSkipTlsVerify,
+    timeoutSeconds: health.timeoutSeconds,
+    ...(cert && secrets.healthClientKey ? { clientCertificate: { cert, key: secrets.healthClientKey } } : {}),
+  } as pulumi.Input<HealthCheckInput>;
+}
+
+// Secrets may be plain strings (tests) or Outputs (the program); keep them Outputs when they are.
+function liftOutput<T, U>(value: pulumi.Input<T>, pick: (plain: T) => U): pulumi.Input<U> {
+  const maybeOutput = value as { apply?: (f: (plain: T) => U) => pulumi.Input<U> };
+  return typeof maybeOutput.apply === "function" ? maybeOutput.apply(pick) : pick(value as T);
+}

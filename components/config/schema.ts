@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { normalizeThumbprint } from "../certificates";
+import { STORE_MODES } from "../plan";
+import { PLATFORM_NAMES } from "../platforms";
+import { RESTART_PRESETS } from "../resources/afterChangeScripts";
+import { rolloutSchema } from "../rollout";
+import { parseHostKeyPin } from "../transport";
+
+/** The namespace of the stack config: `trusted-roots:servers`, `trusted-roots:rootSets`, ... */
+export const CONFIG_NAMESPACE = "trusted-roots";
+
+const hostKey = z.string().superRefine((value, context) => {
+  try {
+    parseHostKeyPin(value);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: (error as Error).message });
+  }
+});
+
+const afterChangeSchema = z.discriminatedUnion("action", [
+  z.object({ action: z.literal("none") }),
+  z.object({
+    action: z.literal("reboot"),
+    timeoutSeconds: z.number().positive().optional(),
+    delaySeconds: z.number().int().min(0).optional(),
+    rebootCommand: z.string().min(1).optional(),
+  }),
+  z
+    .object({ action: z.literal("restart"), preset: z.enum(RESTART_PRESETS).optional(), command: z.string().min(1).optional() })
+    .refine((restart) => Boolean(restart.preset) !== Boolean(restart.command), {
+      message: 'a restart needs exactly one of preset ("iis", "nginx", "apache") or command',
+    }),
+]);
+
+const healthCheckConfigSchema = z.object({
+  url: z.string().url("must be an http:// or https:// URL"),
+  expectStatus: z.number().int().min(100).max(599).optional(),
+  /** PEM file of the client certificate to present; its key comes from the secret `healthClientKey`. */
+  clientCertificateFile: z.string().optional(),
+  caCertificateFile: z.string().optional(),
+  insecureSkipTlsVerify: z.boolean().optional(),
+  timeoutSeconds: z.number().positive().optional(),
+});
+
+const serverSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names Pulumi resources)"),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).optional(),
+  user: z.string().min(1).optional(),
+  platform: z.enum(PLATFORM_NAMES),
+  hostKey: hostKey.optional(),
+  insecureSkipHostKeyCheck: z.boolean().optional(),
+  sudo: z.boolean().optional(),
+  groups: z.array(z.string()).default([]),
+  tags: z.record(z.string(), z.string()).default({}),
+  /** Root sets for this server beyond its groups'. */
+  roots: z.array(z.string()).default([]),
+  afterChange: afterChangeSchema.optional(),
+  testCommand: z.string().min(1).optional(),
+  healthCheck: healthCheckConfigSchema.optional(),
+});
+
+const rootSetSchema = z
+  .object({
+    /** PEM, DER or PKCS#7 files, relative to the project directory. */
+    files: z.array(z.string()).default([]),
+    /** Inline PEM. */
+    pem: z.string().optional(),
+    /** Expected thumbprints (SHA-1 or SHA-256, any common spelling): a typo'd or swapped file is caught. */
+    thumbprints: z
+      .array(z.string())
+      .default([])
+      .superRefine((values, context) => {
+        values.forEach((value, index) => {
+          try {
+            normalizeThumbprint(value);
+          } catch (error) {
+            context.addIssue({ code: "custom", message: (error as Error).message, path: [index] });
+          }
+        });
+      }),
+  })
+  .refine((set) => set.files.length > 0 || set.pem, { message: "a root set needs files or pem" });
+
+const groupSchema = z.object({
+  roots: z.array(z.string()).default([]),
+  intermediates: z.array(z.string()).default([]),
+  distrusted: z.array(z.string()).default([]),
+});
+
+export const fleetConfigSchema = z.object({
+  servers: z.array(serverSchema).min(1, "declare at least one server"),
+  rootSets: z.record(z.string(), rootSetSchema).default({}),
+  groups: z.record(z.string(), groupSchema).default({}),
+  mode: z.enum(STORE_MODES).default("exact"),
+  rollout: rolloutSchema.default({}),
+  defaults: z
+    .object({
+      user: z.string().optional(),
+      port: z.number().int().optional(),
+      afterChange: afterChangeSchema.optional(),
+      healthCheck: healthCheckConfigSchema.optional(),
+      testCommand: z.string().optional(),
+    })
+    .default({}),
+  retainOnDelete: z.boolean().default(false),
+});
+
+export type FleetConfig = z.output<typeof fleetConfigSchema>;
+export type FleetConfigInput = z.input<typeof fleetConfigSchema>;
+export type ServerConfig = FleetConfig["servers"][number];

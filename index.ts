@@ -1,0 +1,10 @@
+// The Pulumi program: the stack config (see examples/) declares the fleet; `pulumi up` makes it so.
+import * as pulumi from "@pulumi/pulumi";
+import { fleetFromStackConfig } from "./components/program";
+
+const fleet = fleetFromStackConfig(pulumi.runtime.getRootDirectory());
+
+/** Per server: in sync or changed, what was imported and removed. */
+export const report = fleet.report;
+/** The rollout waves, by server name. */
+export const waves = fleet.waves;

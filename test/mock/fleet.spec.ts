@@ -1,0 +1,162 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+// Component wiring only: the engine is mocked, no host is contacted. The library is loaded after setMocks.
+const EXAMPLES = resolve(__dirname, "../../../examples");
+
+interface Registration {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  dependencies: string[];
+}
+
+const registrations: Registration[] = [];
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      // A dynamic resource's outputs: what its provider would compute, fixed here.
+      const outputs = args.type.includes("TrustStore")
+        ? { revision: "rev-1", changed: true, imported: ["CN=Contoso Root CA G2"], removed: [], observed: {} }
+        : {};
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...outputs } };
+    },
+    call: () => ({}),
+  },
+  "trusted-roots",
+  "iis",
+  false,
+);
+
+// Record what every registration carries, dependencies included (MockResourceArgs has no dependencies).
+const monitor = pulumi.runtime.getMonitor() as unknown as {
+  registerResource: (request: RegisterRequest, callback: (error: Error | null, response: unknown) => void) => void;
+};
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+const original = monitor.registerResource.bind(monitor);
+monitor.registerResource = (request, callback) => {
+  registrations.push({
+    type: request.getType(),
+    name: request.getName(),
+    inputs: request.getObject()?.toJavaScript() ?? {},
+    dependencies: request.getDependenciesList(),
+  });
+  original(request, callback);
+};
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after setMocks
+const library = require("../../components") as typeof import("../../components");
+
+/** The resource names a registration depends on (a URN ends with `::<name>`). */
+function dependencyNames(name: string): string[] {
+  const found = registrations.find((registration) => registration.name === name);
+  assert.ok(found, `no resource named ${name}`);
+  return found.dependencies.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)).sort();
+}
+
+function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolvePromise) => output.apply(resolvePromise));
+}
+
+describe("fleet wiring under mocks", function () {
+  this.timeout(30_000);
+  let fleet: InstanceType<typeof library.TrustFleet>;
+
+  before(async () => {
+    const { values } = library.readStackConfig(readFileSync(join(EXAMPLES, "Pulumi.iis.yaml"), "utf8"), "Pulumi.iis.yaml");
+    const args = library.fleetArgsFromConfig(
+      library.parseFleetConfig(values),
+      { password: pulumi.secret("hunter2-password"), healthClientKey: pulumi.secret("-----BEGIN PRIVATE KEY-----x") },
+      (file) => readFileSync(join(EXAMPLES, file)),
+    );
+    fleet = new library.TrustFleet("iis", args);
+    await promiseOf(fleet.report);
+  });
+
+  it("declares at most 3 resources per server: root store, CA store (Windows intermediates), action", () => {
+    const perServer = (server: string) =>
+      registrations.filter((registration) => registration.type.startsWith("pulumi-nodejs:") && registration.name.startsWith(`${server}-`));
+    assert.deepEqual(perServer("iis01").map((registration) => registration.type).sort(), [
+      "pulumi-nodejs:dynamic/trusted-roots:HostReboot",
+      "pulumi-nodejs:dynamic/trusted-roots:TrustStore",
+      "pulumi-nodejs:dynamic/trusted-roots:TrustStore",
+    ]);
+    assert.deepEqual(
+      perServer("iis03").map((registration) => registration.type).filter((type) => !type.endsWith("TrustStore")),
+      ["pulumi-nodejs:dynamic/trusted-roots:ServiceRestart"],
+      "iis03 restarts W3SVC instead of rebooting",
+    );
+    for (const server of ["iis01", "iis02", "iis03"]) assert.ok(perServer(server).length <= 3);
+  });
+
+  it("uses the type tokens policies match", () => {
+    const types = new Set(registrations.map((registration) => registration.type));
+    for (const type of [library.TRUST_STORE_TYPE, library.HOST_REBOOT_TYPE, library.SERVICE_RESTART_TYPE, library.WEB_SERVER_TRUST_TYPE, library.TRUST_FLEET_TYPE]) {
+      assert.ok(types.has(type), type);
+    }
+  });
+
+  it("rolls out in waves: each server's stores wait for the previous wave's action", () => {
+    assert.deepEqual(fleet.waves, [["iis01"], ["iis02"], ["iis03"]]);
+    assert.deepEqual(dependencyNames("iis01-root"), []);
+    assert.deepEqual(dependencyNames("iis02-root"), ["iis01-reboot"]);
+    assert.deepEqual(dependencyNames("iis02-ca"), ["iis01-reboot"]);
+    assert.deepEqual(dependencyNames("iis03-root"), ["iis02-reboot"]);
+    assert.deepEqual(dependencyNames("iis01-reboot"), ["iis01-ca", "iis01-root"]);
+  });
+
+  it("passes the declared roots to the component, where policies see them", () => {
+    const component = registrations.find((registration) => registration.type === library.WEB_SERVER_TRUST_TYPE && registration.name === "iis01")!;
+    const roots = component.inputs.roots as { subject: string; sha1: string }[];
+    assert.deepEqual(roots.map((root) => [root.subject, root.sha1]), [["CN=Contoso Root CA G2, O=Contoso Ltd, C=US", "2E8C709BD90483E99A2D40300CF1FE08AC15A28C"]]);
+    assert.deepEqual((component.inputs.intermediates as { subject: string }[]).map((root) => root.subject), ["CN=Fabrikam Issuing CA 01, O=Fabrikam"]);
+    assert.deepEqual((component.inputs.afterChange as { action: string }).action, "reboot");
+    const store = registrations.find((registration) => registration.name === "iis01-root")!;
+    assert.deepEqual(Object.keys(store.inputs.roots as object), ["Contoso Root CA G2"]);
+    assert.deepEqual(Object.keys(store.inputs.distrusted as object), ["Contoso Retired Root 2015"]);
+    assert.equal((registrations.find((registration) => registration.name === "iis01-ca")!.inputs.store), "CA");
+  });
+
+  it("keeps the password and the health-check key secret", () => {
+    // Walks a registered value; true when `needle` appears anywhere outside a secret wrapper.
+    const exposed = (value: unknown, needle: string): boolean => {
+      if (typeof value === "string") return value.includes(needle);
+      if (!value || typeof value !== "object") return false;
+      if (SECRET_SIGNATURE in value) return false;
+      return Object.values(value).some((item) => exposed(item, needle));
+    };
+    const carried = (value: unknown, needle: string) => JSON.stringify(value).includes(needle);
+    for (const needle of ["hunter2-password", "-----BEGIN PRIVATE KEY-----x"]) {
+      assert.ok(registrations.some((registration) => carried(registration.inputs, needle)), `${needle} reaches a resource`);
+      assert.deepEqual(registrations.filter((registration) => exposed(registration.inputs, needle)).map((registration) => registration.name), []);
+    }
+  });
+
+  it("reports every server", async () => {
+    const report = await promiseOf(fleet.report);
+    assert.deepEqual(report.map((entry) => [entry.server, entry.status]), [["iis01", "changed"], ["iis02", "changed"], ["iis03", "changed"]]);
+    assert.deepEqual(report[0].imported, ["CN=Contoso Root CA G2", "CN=Contoso Root CA G2"]);
+  });
+
+  it("declares no action resource when none is configured, and a HealthCheck when only a check is", async () => {
+    const certificate = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/contoso-root-ca-g2.pem")));
+    const connection = { host: "10.0.0.9", hostKey: "SHA256:" + "A".repeat(43), privateKey: pulumi.secret("k") };
+    const plain = new library.WebServerTrust("plain", { connection, platform: "debian", roots: certificate });
+    const checked = new library.WebServerTrust("checked", { connection, platform: "debian", roots: certificate, healthCheck: { url: "http://10.0.0.9/" } });
+    await promiseOf(plain.report);
+    await promiseOf(checked.report);
+    await promiseOf(checked.afterChange!.urn);
+    assert.equal(plain.afterChange, undefined);
+    assert.deepEqual(plain.completion, plain.stores);
+    assert.equal(registrations.find((registration) => registration.name === "checked-health")?.type, library.HEALTH_CHECK_TYPE);
+  });
+});
