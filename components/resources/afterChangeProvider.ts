@@ -4,7 +4,7 @@ import { platformFor } from "../platforms";
 import { targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
 import { restartScript, userCommand } from "./afterChangeScripts";
 import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeSpec";
-import { containsUnknown, describeIssues, stableStringify } from "./shared";
+import { containsUnknown, definedFields, describeIssues, stableStringify } from "./shared";
 import { runHealthCheck } from "./health";
 
 type Inputs = Record<string, unknown>;
@@ -71,14 +71,15 @@ async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutp
 
 async function run(olds: Partial<ValidAfterChangeInputs> | undefined, news: Inputs): Promise<AfterChangeOutputs> {
   const inputs = validated(news);
-  if (!mustAct(olds, inputs)) return { ...inputs, acted: false, seconds: 0 };
-  return { ...inputs, acted: true, ...(await act(inputs)) };
+  if (!mustAct(olds, inputs)) return definedFields({ ...inputs, acted: false, seconds: 0 });
+  return definedFields({ ...inputs, acted: true, ...(await act(inputs)) });
 }
 
 export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
   if (containsUnknown(news)) return { inputs: news };
   const parsed = afterChangeInputsSchema.safeParse(news);
-  return parsed.success ? { inputs: parsed.data } : { failures: describeIssues(parsed.error) };
+  // As given, like TrustStore's check: defaults are filled in where they are used.
+  return parsed.success ? { inputs: news } : { failures: describeIssues(parsed.error) };
 }
 
 export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {

@@ -34,3 +34,8 @@ export function stableStringify(value: unknown): string {
       : item,
   );
 }
+
+/** Outputs for the engine: protobuf Structs cannot hold `undefined`, so such fields are left out. */
+export function definedFields<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

@@ -3,7 +3,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { plan as planStore, planChangesStore } from "../plan";
 import { applyPlan, converge, observeStore, type StoreTarget } from "../store";
-import { containsUnknown, describeIssues, stableStringify } from "./shared";
+import { containsUnknown, definedFields, describeIssues, stableStringify } from "./shared";
 import {
   checkRoots,
   desiredStore,
@@ -39,7 +39,9 @@ export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic
   const parsed = trustStoreInputsSchema.safeParse(news);
   if (!parsed.success) return { failures: describeIssues(parsed.error) };
   const failures = checkRoots(parsed.data);
-  return failures.length > 0 ? { failures } : { inputs: parsed.data };
+  // The inputs go back as given: defaults are filled in where they are used, so a preview with unknown
+  // values and an apply with known ones show the same properties.
+  return failures.length > 0 ? { failures } : { inputs: news };
 }
 
 export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
@@ -56,14 +58,14 @@ export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pul
 
 async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | undefined): Promise<TrustStoreOutputs> {
   const result = await converge(targetOf(inputs), desiredStore(inputs), inputs.mode, { warn });
-  return {
+  return definedFields({
     ...inputs,
     observed: summarize(result.after),
     imported: result.plan.imports.map((root) => root.subject),
     removed: result.plan.removals.map((root) => root.subject),
     revision: nextRevision(previousRevision, result.plan, result.changed),
     changed: result.changed,
-  };
+  });
 }
 
 export async function create(news: Inputs): Promise<pulumi.dynamic.CreateResult> {
@@ -83,7 +85,7 @@ export async function read(id: string, props: Inputs): Promise<pulumi.dynamic.Re
   const observed = await observeStore(targetOf(inputs), { warn });
   const live = liveInputs(inputs, observed);
   const outputs: TrustStoreOutputs = { ...state, ...live, observed: summarize(observed) };
-  return { id, props: outputs, inputs: live };
+  return { id, props: definedFields(outputs), inputs: definedFields(live) };
 }
 
 export async function deleteStore(_id: string, props: Inputs): Promise<void> {
