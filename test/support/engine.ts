@@ -1,0 +1,54 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+
+const REPO = resolve(__dirname, "../../..");
+let toolchainBin: string | undefined;
+
+/** The directory holding `pulumi` and the dynamic-provider plugin (built once, cached outside the repo). */
+export function pulumiToolchain(): string {
+  toolchainBin ??= execFileSync("bash", [join(REPO, "scripts/setup-pulumi.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+    .trim()
+    .split("\n")
+    .pop()!;
+  return toolchainBin;
+}
+
+/** A scratch Pulumi project: local file backend, its own PULUMI_HOME, no network, the repo's node_modules. */
+export class EngineProject {
+  readonly dir: string;
+  readonly stateDir: string;
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), "trusted-roots-engine-"));
+    this.stateDir = join(this.dir, "state");
+    mkdirSync(this.stateDir);
+    // Pulumi's dynamic-provider plugin resolves @pulumi/pulumi from the project directory.
+    symlinkSync(join(REPO, "node_modules"), join(this.dir, "node_modules"));
+  }
+
+  get env(): Record<string, string> {
+    const bin = pulumiToolchain();
+    return {
+      PATH: `${bin}:${process.env.PATH}`,
+      PULUMI_HOME: join(this.dir, "pulumi-home"),
+      PULUMI_BACKEND_URL: `file://${this.stateDir}`,
+      PULUMI_CONFIG_PASSPHRASE: "trusted-roots-tests",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    };
+  }
+
+  /** An inline program (no language host needed) with this project's settings. */
+  async stack(stackName: string, program: PulumiFn): Promise<Stack> {
+    // The Automation API runs `pulumi` from PATH; make the toolchain visible to it in this process too.
+    process.env.PATH = this.env.PATH;
+    return LocalWorkspace.createOrSelectStack(
+      { stackName, projectName: "trusted-roots", program },
+      { workDir: this.dir, envVars: this.env, projectSettings: { name: "trusted-roots", runtime: "nodejs" } },
+    );
+  }
+}
