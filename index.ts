@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fleetFromStackConfig } from "./components/program";
 
+// The project directory (Pulumi.yaml's); an inline run sets it through PULUMI_NODEJS_ROOT_DIRECTORY.
 const fleet = fleetFromStackConfig(pulumi.runtime.getRootDirectory());
 
 /** Per server: in sync or changed, what was imported and removed. */
