@@ -60,7 +60,9 @@ export class WebServerTrust extends pulumi.ComponentResource {
 
   constructor(name: string, args: WebServerTrustArgs, opts: pulumi.ComponentResourceOptions = {}) {
     const identities = (certificates: readonly Certificate[] = []) =>
-      certificates.map(({ sha1, sha256, subject, notAfter, kind }) => ({ sha1, sha256, subject, notAfter, kind }));
+      certificates.map(({ sha1, sha256, subject, notAfter, kind, isCA, selfSigned, keyAlgorithm, keySize, signatureAlgorithm }) => ({
+        sha1, sha256, subject, notAfter, kind, isCA, selfSigned, keyAlgorithm, keySize, signatureAlgorithm,
+      }));
     super(
       WEB_SERVER_TRUST_TYPE,
       name,

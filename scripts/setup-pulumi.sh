@@ -6,6 +6,8 @@
 # What it provides:
 #   pulumi                          github.com/pulumi/pulumi/pkg/v3/cmd/pulumi at $PULUMI_VERSION
 #   pulumi-resource-pulumi-nodejs   the dynamic-provider plugin script, from the sdk/v3 module of that version
+#   pulumi-analyzer-policy-nodejs   runs a Node policy pack (@pulumi/pulumi/cmd/run-policy-pack from the pack's
+#                                   directory); the CLI uses it when no Node language host is installed
 # What it does not: pulumi-language-nodejs and pulumi-resource-command. The module proxy here refuses both
 # (403), so the tests and the demo run the program inline through the Automation API (no language host
 # needed) and restarts use this package's own ServiceRestart provider (no command plugin needed).
@@ -29,7 +31,18 @@ if [ -z "${TRUSTED_ROOTS_BUILD_PULUMI:-}" ] && command -v pulumi >/dev/null 2>&1
   say "pulumi on PATH is ${found:-unknown}, older than $MINIMUM: building $PULUMI_VERSION instead"
 fi
 
+write_policy_analyzer() {
+  cat > "$BIN/pulumi-analyzer-policy-nodejs" <<'SCRIPT'
+#!/bin/sh
+# Started by the Pulumi CLI in the policy pack's directory: run the pack with the SDK it depends on.
+runner=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/run-policy-pack'))") || exit 1
+exec node "$runner" "$@"
+SCRIPT
+  chmod 755 "$BIN/pulumi-analyzer-policy-nodejs"
+}
+
 if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-resource-pulumi-nodejs" ] && [ "$("$BIN/pulumi" version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
+  write_policy_analyzer
   say "pulumi $PULUMI_VERSION cached in $BIN"
   echo "$BIN"
   exit 0
@@ -71,5 +84,6 @@ go build -tags osusergo,grpcnotrace \
 mv -f "$BIN/pulumi.new" "$BIN/pulumi"
 SDK_DIR=$(go list -m -f '{{.Dir}}' "github.com/pulumi/pulumi/sdk/v3")
 install -m 755 "$SDK_DIR/nodejs/dist/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
+write_policy_analyzer
 say "built $("$BIN/pulumi" version) in $((SECONDS - started)) s into $BIN"
 echo "$BIN"

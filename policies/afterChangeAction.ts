@@ -1,0 +1,28 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { asRecord, WEB_SERVER_TRUST, type ResourceView } from "./shared";
+
+export function afterChangeViolations(resource: ResourceView): string[] {
+  if (resource.type !== WEB_SERVER_TRUST) return [];
+  const afterChange = asRecord(resource.props.afterChange);
+  const action = afterChange.action ?? "none";
+  const problems: string[] = [];
+  if (resource.props.platform === "windows" && action === "none") {
+    problems.push(
+      `${resource.name} is a Windows server whose store can change but has no reboot or W3SVC restart: IIS keeps the old ` +
+        "trust until it restarts; set afterChange to { action: reboot } or { action: restart, preset: iis }",
+    );
+  }
+  if (action === "reboot" && resource.props.healthCheck === undefined) {
+    problems.push(`${resource.name} reboots after a change but has no health check to prove the fix: add healthCheck (a client-certificate request)`);
+  }
+  return problems;
+}
+
+export const afterChangeAction: ResourceValidationPolicy = {
+  name: "after-change-action",
+  description: "Windows/IIS servers restart or reboot after a store change, and reboots are followed by a health check.",
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation) => {
+    afterChangeViolations(args).forEach((message) => reportViolation(message));
+  },
+};

@@ -1,0 +1,13 @@
+// The trusted-roots policy pack: `pulumi preview --policy-pack policies [--policy-pack-config cfg.json]`.
+import { PolicyPack } from "@pulumi/policy";
+import { afterChangeAction } from "./afterChangeAction";
+import { fleetCoverage } from "./fleetCoverage";
+import { forbiddenRoots } from "./forbiddenRoots";
+import { pinnedHostKeys } from "./pinnedHostKeys";
+import { requiredRoots } from "./requiredRoots";
+import { rootHygiene, rootHygieneWarnings } from "./rootHygiene";
+import { rolloutSafety } from "./rolloutSafety";
+
+export const policies = [requiredRoots, forbiddenRoots, rootHygiene, rootHygieneWarnings, pinnedHostKeys, afterChangeAction, rolloutSafety, fleetCoverage];
+
+new PolicyPack("trusted-roots", { policies });

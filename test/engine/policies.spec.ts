@@ -1,0 +1,88 @@
+import { strict as assert } from "node:assert";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { parseCertificates } from "../../components/certificates";
+import { fleetFromStackConfig } from "../../components/program";
+import { EngineProject } from "../support/engine";
+import { describeLab, Lab } from "../support/lab";
+import { TestPki, type TestCertificate } from "../support/pki";
+
+const POLICY_PACK = resolve(__dirname, "../../../policies");
+
+describeLab("the policy pack under the real engine", function () {
+  this.timeout(600_000);
+  let lab: Lab;
+  let project: EngineProject;
+  let stack: Stack;
+  const pki = new TestPki();
+  let contoso: TestCertificate;
+  let fabrikam: TestCertificate;
+
+  const configFile = (name: string, content: object) => {
+    const path = join(project.dir, name);
+    writeFileSync(path, JSON.stringify(content, null, 2));
+    return path;
+  };
+  const fleet = (rootSet: string): ConfigMap => {
+    const host = lab.hosts[0];
+    const values = {
+      servers: [{ name: "web01", host: host.address, platform: "debian", hostKey: host.hostKey, groups: ["web"] }],
+      rootSets: { contoso: { files: ["roots/contoso.pem"] }, fabrikam: { files: ["roots/fabrikam.pem"] } },
+      groups: { web: { roots: [rootSet] } },
+      defaults: { afterChange: { action: "restart", preset: "nginx" } },
+    };
+    return {
+      ...Object.fromEntries(Object.entries(values).map(([key, value]) => [`trusted-roots:${key}`, { value: JSON.stringify(value) }])),
+      "trusted-roots:privateKey": { value: lab.clientKey, secret: true },
+    };
+  };
+  const requiredContoso = () => ({
+    "required-roots": { requiredRoots: [{ thumbprint: parseCertificates(contoso.pem)[0].sha1, name: "Contoso Root CA G2" }] },
+  });
+  const anchors = () => lab.sh(lab.hosts[0], "ls /usr/local/share/ca-certificates");
+
+  before(async () => {
+    lab = await Lab.start(1);
+    project = new EngineProject();
+    contoso = pki.root("contoso", "/O=Contoso/CN=Contoso Root CA G2");
+    fabrikam = pki.root("fabrikam", "/O=Fabrikam/CN=Fabrikam Root", { key: "ec256" });
+    mkdirSync(join(project.dir, "roots"));
+    writeFileSync(join(project.dir, "roots/contoso.pem"), contoso.pem);
+    writeFileSync(join(project.dir, "roots/fabrikam.pem"), fabrikam.pem);
+    stack = await project.stack("policies", async () => {
+      const declared = fleetFromStackConfig(project.dir);
+      return { report: declared.report };
+    });
+  });
+
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it("a stack that declares the required root passes preview with the pack", async () => {
+    await stack.setAllConfig(fleet("contoso"));
+    const preview = await stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [configFile("required.json", requiredContoso())] });
+    assert.match(preview.stdout, /Policies:[\s\S]*trusted-roots@v0\.1\.0/);
+    assert.doesNotMatch(preview.stdout, /mandatory/);
+  });
+
+  it("a stack missing the required root is blocked: non-zero, names the server and the root, touches no host", async () => {
+    await stack.setAllConfig(fleet("fabrikam"));
+    const before = await anchors();
+    await assert.rejects(stack.up({ policyPacks: [POLICY_PACK], policyPackConfigs: [configFile("required.json", requiredContoso())] }), (error: Error) => {
+      assert.match(error.message, /required-roots/);
+      assert.match(error.message, /web01 does not declare the required root "Contoso Root CA G2" \([0-9A-F]{40}\)/);
+      assert.match(error.message, /mandatory/);
+      return true;
+    });
+    assert.equal(await anchors(), before, "nothing was imported");
+    assert.doesNotMatch(before, /trusted-roots-/);
+  });
+
+  it("a config file that makes the policy advisory lets the same stack pass, with a warning", async () => {
+    const advisory = { "required-roots": { ...requiredContoso()["required-roots"], enforcementLevel: "advisory" } };
+    const preview = await stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [configFile("advisory.json", advisory)] });
+    assert.match(preview.stdout, /advisory[\s\S]*web01 does not declare the required root "Contoso Root CA G2"/);
+  });
+});
