@@ -1,0 +1,19 @@
+import { strict as assert } from "node:assert";
+import { pinnedHostKeys } from "../../../policies/pinnedHostKeys";
+import { HOST_REBOOT, REMOTE_COMMAND, TRUST_STORE } from "../../../policies/shared";
+import { resourceArgs, validate } from "../../support/policyArgs";
+
+describe("policy pinned-host-keys", function () {
+  this.timeout(30_000);
+  const hostKey = "SHA256:" + "A".repeat(43);
+  describe("cases", () => {
+    it("requires a usable pin on every connected resource and refuses insecureSkipHostKeyCheck", async () => {
+      const connection = (extra: object) => ({ connection: { host: "10.0.0.5", ...extra } });
+      assert.deepEqual(await validate(pinnedHostKeys, resourceArgs(TRUST_STORE, "a", connection({ hostKey }))), []);
+      assert.match(((await validate(pinnedHostKeys, resourceArgs(HOST_REBOOT, "b", connection({})))) as string[])[0], /b connects to 10\.0\.0\.5 without a pinned host key/);
+      assert.match(((await validate(pinnedHostKeys, resourceArgs(REMOTE_COMMAND, "c", connection({ hostKey, insecureSkipHostKeyCheck: true })))) as string[])[0], /insecureSkipHostKeyCheck/);
+      assert.match(((await validate(pinnedHostKeys, resourceArgs(TRUST_STORE, "d", connection({ hostKey: "garbage" })))) as string[])[0], /connection\.hostKey for 10\.0\.0\.5 is unusable/);
+      assert.deepEqual(await validate(pinnedHostKeys, resourceArgs("aws:s3/bucket:Bucket", "e", {})), []);
+    });
+  });
+});
