@@ -160,6 +160,15 @@ describeLab("providers called directly against lab hosts", function () {
       }
     });
 
+    it("a failing health check fails the rollout with what was expected and what came back", async () => {
+      const host = lab.hosts[0];
+      const withoutClientCertificate = { url: `https://${host.address}/`, caCertificate: lab.serverCa, timeoutSeconds: 3, intervalSeconds: 0.5 };
+      await assert.rejects(
+        afterChange.create(afterChangeInputs(host, { kind: "verify", healthCheck: withoutClientCertificate })),
+        /root@10\.213\.0\.11: health check https:\/\/10\.213\.0\.11\/ expected HTTP 200 but got HTTP 400 \(\d+ attempts in \d+ s\)/,
+      );
+    });
+
     it("a failing test command fails the rollout, naming it", async () => {
       await assert.rejects(
         afterChange.create(afterChangeInputs(lab.hosts[0], { kind: "restart", command: "true", testCommand: "exit 3" })),
