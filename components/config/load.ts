@@ -14,6 +14,13 @@ export interface FleetSecrets {
   /** Per server name, overriding the fleet-wide ones. */
   privateKeys?: pulumi.Input<Record<string, string>>;
   healthClientKey?: pulumi.Input<string>;
+  /** An ssh-agent socket, used when no key or password is given. */
+  agent?: string;
+}
+
+export interface FleetArgsOptions {
+  /** Resolve health checks (files, client key); a scan does not run them. Default true. */
+  healthChecks?: boolean;
 }
 
 /** A stack config that cannot be used; the message has one line per problem, each naming its config key. */
@@ -40,7 +47,12 @@ export function parseFleetConfig(raw: unknown): FleetConfig {
  * Turn validated config into TrustFleet arguments: read every root set, check declared thumbprints,
  * resolve groups per server. Collects every problem before failing, so nothing is half-declared.
  */
-export function fleetArgsFromConfig(config: FleetConfig, secrets: FleetSecrets, readFile: (path: string) => Buffer): TrustFleetArgs {
+export function fleetArgsFromConfig(
+  config: FleetConfig,
+  secrets: FleetSecrets,
+  readFile: (path: string) => Buffer,
+  options: FleetArgsOptions = {},
+): TrustFleetArgs {
   const problems: string[] = [];
   const rootSets = new Map<string, Certificate[]>();
   for (const [setName, set] of Object.entries(config.rootSets)) {
@@ -106,13 +118,13 @@ export function fleetArgsFromConfig(config: FleetConfig, secrets: FleetSecrets, 
       mode: config.mode,
       afterChange: server.afterChange ?? config.defaults.afterChange,
       testCommand: server.testCommand ?? config.defaults.testCommand,
-      healthCheck: healthCheckFor(server, config, secrets, readFile, where, problems),
+      healthCheck: options.healthChecks === false ? undefined : healthCheckFor(server, config, secrets, readFile, where, problems),
       retainOnDelete: config.retainOnDelete,
       groups: server.groups,
       tags: server.tags,
     };
   });
-  if (!secrets.privateKey && !secrets.password && !secrets.privateKeys) {
+  if (!secrets.privateKey && !secrets.password && !secrets.privateKeys && !secrets.agent) {
     problems.push(`${CONFIG_NAMESPACE}:privateKey: no credentials; set one with \`pulumi config set --secret ${CONFIG_NAMESPACE}:privateKey < key\` (or ${CONFIG_NAMESPACE}:password)`);
   }
   if (problems.length > 0) throw new FleetConfigError(problems);
@@ -135,6 +147,7 @@ function connectionFor(server: ServerConfig, config: FleetConfig, secrets: Fleet
     ...(perServerKey || secrets.privateKey ? { privateKey: perServerKey ?? secrets.privateKey } : {}),
     ...(secrets.passphrase ? { passphrase: secrets.passphrase } : {}),
     ...(secrets.password ? { password: secrets.password } : {}),
+    ...(secrets.agent && !secrets.privateKey && !perServerKey && !secrets.password ? { agent: secrets.agent } : {}),
   };
 }
 

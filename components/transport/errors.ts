@@ -14,7 +14,7 @@ export class TransportError extends Error {
   constructor(
     readonly host: string,
     readonly failure: TransportFailure,
-    detail: string,
+    readonly detail: string,
     readonly exitCode?: number,
   ) {
     super(`${host}: ${failure}: ${detail}`);

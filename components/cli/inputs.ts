@@ -1,0 +1,60 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parse } from "yaml";
+import { fleetArgsFromConfig, parseFleetConfig, type FleetSecrets } from "../config/load";
+import { readStackConfig } from "../config/stackFile";
+import type { FleetServer } from "../TrustFleet";
+
+/** A command-line mistake: printed as is, exit code 1. */
+export class UsageError extends Error {}
+
+/**
+ * Secrets for a scan come from the environment (the stack file holds them encrypted):
+ * TRUSTED_ROOTS_PRIVATE_KEY (PEM text) or TRUSTED_ROOTS_PRIVATE_KEY_FILE, TRUSTED_ROOTS_PASSPHRASE,
+ * TRUSTED_ROOTS_PASSWORD; otherwise an ssh-agent at SSH_AUTH_SOCK.
+ */
+export function secretsFromEnvironment(env: NodeJS.ProcessEnv): FleetSecrets {
+  let privateKey = env.TRUSTED_ROOTS_PRIVATE_KEY;
+  if (!privateKey && env.TRUSTED_ROOTS_PRIVATE_KEY_FILE) {
+    try {
+      privateKey = readFileSync(env.TRUSTED_ROOTS_PRIVATE_KEY_FILE, "utf8");
+    } catch (error) {
+      throw new UsageError(`TRUSTED_ROOTS_PRIVATE_KEY_FILE: cannot read ${env.TRUSTED_ROOTS_PRIVATE_KEY_FILE}: ${(error as Error).message}`);
+    }
+  }
+  return {
+    privateKey,
+    passphrase: env.TRUSTED_ROOTS_PASSPHRASE,
+    password: env.TRUSTED_ROOTS_PASSWORD,
+    agent: env.SSH_AUTH_SOCK,
+  };
+}
+
+/** The servers to scan, from `--stack NAME` (Pulumi.NAME.yaml in the project directory) or `--inventory FILE`. */
+export function loadServers(options: { stack?: string; inventory?: string; projectDir?: string }, env: NodeJS.ProcessEnv): FleetServer[] {
+  if (Boolean(options.stack) === Boolean(options.inventory)) throw new UsageError("give exactly one of --stack NAME or --inventory FILE");
+  let file: string;
+  if (options.stack) {
+    file = join(resolve(options.projectDir ?? "."), `Pulumi.${options.stack}.yaml`);
+    if (!existsSync(file)) throw new UsageError(`--stack ${options.stack}: ${file} does not exist (run from the project directory or give --project-dir)`);
+  } else {
+    file = resolve(options.inventory!);
+    if (!existsSync(file)) throw new UsageError(`--inventory: ${file} does not exist`);
+  }
+  const text = readFileSync(file, "utf8");
+  let values: unknown;
+  if (options.stack) {
+    values = readStackConfig(text, file).values;
+  } else {
+    try {
+      const document = parse(text) as Record<string, unknown> | null;
+      // An inventory is the fleet config itself, or a Pulumi stack file holding it.
+      values = document && "config" in document ? readStackConfig(text, file).values : document;
+    } catch (error) {
+      throw new UsageError(`${file}: neither YAML nor JSON: ${(error as Error).message}`);
+    }
+  }
+  const baseDir = options.stack ? resolve(options.projectDir ?? ".") : dirname(file);
+  const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(baseDir, path));
+  return fleetArgsFromConfig(parseFleetConfig(values), secretsFromEnvironment(env), readFile, { healthChecks: false }).servers.map((server) => ({ ...server }));
+}

@@ -1,0 +1,108 @@
+import type { Certificate } from "../certificates";
+import { plan, type StoreMode } from "../plan";
+import type { CertificateIdentity, ObservedStore } from "../platforms";
+
+export const FINDING_KINDS = ["missing", "unexpected", "distrusted", "foreign", "pending-reboot", "unreachable"] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+/** Findings that fail a scan unless --fail-on says otherwise. */
+export const DEFAULT_FAIL_ON: readonly FindingKind[] = ["missing", "unexpected", "distrusted", "unreachable"];
+
+export interface RootRef {
+  subject: string;
+  sha1: string;
+  sha256: string;
+}
+
+/** One server's scan result (the JSON report's `hosts[]` entries; see docs/scan-json.md). */
+export interface HostFinding {
+  name: string;
+  host: string;
+  platform: string;
+  status: "in-sync" | "drift" | "unreachable";
+  /** Why the host could not be scanned: "host key mismatch: ...", "unreachable: ...", "auth failed: ...". */
+  reason?: string;
+  bootId?: string;
+  pendingReboot: boolean;
+  /** Declared roots the host does not trust. */
+  missing: RootRef[];
+  /** Roots this tool installed that are no longer declared. */
+  unexpected: RootRef[];
+  /** Declared-distrusted roots the host still trusts. */
+  distrustedPresent: RootRef[];
+  /** Roots someone else installed (informational). */
+  foreign: (RootRef & { origin: string })[];
+  durationMs: number;
+}
+
+const ref = ({ subject, sha1, sha256 }: CertificateIdentity): RootRef => ({ subject, sha1, sha256 });
+
+export interface DesiredHost {
+  name: string;
+  host: string;
+  platform: string;
+  roots: readonly Certificate[];
+  distrusted: readonly Certificate[];
+  mode: StoreMode;
+}
+
+/** Compare what a host holds with what it should. Pure: the same plan an apply would make. */
+export function evaluateHost(desired: DesiredHost, observed: ObservedStore, durationMs: number): HostFinding {
+  const storePlan = plan({ roots: desired.roots, distrusted: desired.distrusted }, observed, desired.mode);
+  const distrusted = new Set(desired.distrusted.map((root) => root.sha256));
+  const finding: HostFinding = {
+    name: desired.name,
+    host: desired.host,
+    platform: desired.platform,
+    status: "in-sync",
+    bootId: observed.bootId,
+    pendingReboot: observed.pendingReboot,
+    missing: storePlan.imports.map(ref),
+    // A managed root that is not declared is unexpected in any mode; only exact/purge modes would remove it.
+    unexpected: observed.roots.filter((root) => root.origin === "managed" && !desired.roots.some((wanted) => wanted.sha256 === root.sha256) && !distrusted.has(root.sha256)).map(ref),
+    distrustedPresent: observed.roots.filter((root) => root.trusted && distrusted.has(root.sha256)).map(ref),
+    foreign: storePlan.foreign.map((root) => ({ ...ref(root), origin: root.origin })),
+    durationMs,
+  };
+  if (finding.missing.length + finding.unexpected.length + finding.distrustedPresent.length > 0) finding.status = "drift";
+  return finding;
+}
+
+export function unreachableHost(desired: Pick<DesiredHost, "name" | "host" | "platform">, reason: string, durationMs: number): HostFinding {
+  return {
+    ...desired,
+    status: "unreachable",
+    reason,
+    pendingReboot: false,
+    missing: [],
+    unexpected: [],
+    distrustedPresent: [],
+    foreign: [],
+    durationMs,
+  };
+}
+
+/** The finding kinds a host shows. */
+export function kindsOf(finding: HostFinding): FindingKind[] {
+  const kinds: FindingKind[] = [];
+  if (finding.status === "unreachable") kinds.push("unreachable");
+  if (finding.missing.length) kinds.push("missing");
+  if (finding.unexpected.length) kinds.push("unexpected");
+  if (finding.distrustedPresent.length) kinds.push("distrusted");
+  if (finding.foreign.length) kinds.push("foreign");
+  if (finding.pendingReboot) kinds.push("pending-reboot");
+  return kinds;
+}
+
+/** 0 in sync, 2 a failing drift finding, 3 some hosts unreachable (and no failing drift). */
+export function exitCodeFor(findings: readonly HostFinding[], failOn: readonly FindingKind[] = DEFAULT_FAIL_ON): 0 | 2 | 3 {
+  const failing = new Set(findings.flatMap(kindsOf).filter((kind) => failOn.includes(kind)));
+  if ([...failing].some((kind) => kind !== "unreachable")) return 2;
+  return failing.has("unreachable") ? 3 : 0;
+}
+
+export function parseFailOn(text: string): FindingKind[] {
+  const kinds = text.split(",").map((kind) => kind.trim()).filter(Boolean);
+  const unknown = kinds.filter((kind) => !(FINDING_KINDS as readonly string[]).includes(kind));
+  if (unknown.length > 0) throw new Error(`--fail-on: unknown finding ${unknown.map((kind) => JSON.stringify(kind)).join(", ")}; choose from ${FINDING_KINDS.join(", ")}`);
+  return kinds as FindingKind[];
+}

@@ -1,0 +1,35 @@
+import { observeStore } from "../store";
+import { mapWithConcurrency, TransportError, type SshTargetInput } from "../transport";
+import type { FleetServer } from "../TrustFleet";
+import { evaluateHost, unreachableHost, type HostFinding } from "./findings";
+
+export interface ScanOptions {
+  concurrency: number;
+  /** Called after each host, for a progress line. */
+  onProgress?: (done: number, total: number) => void;
+  warn?: (message: string) => void;
+}
+
+/** Observe every server (one SSH session each, bounded concurrency) and compare with its declaration. */
+export async function scanFleet(servers: readonly FleetServer[], options: ScanOptions): Promise<HostFinding[]> {
+  let done = 0;
+  return mapWithConcurrency(servers, options.concurrency, async (server) => {
+    const connection = server.connection as SshTargetInput;
+    const identity = { name: server.name, host: connection.host, platform: server.platform };
+    const started = Date.now();
+    let finding: HostFinding;
+    try {
+      const observed = await observeStore({ connection, platform: server.platform }, { warn: options.warn });
+      finding = evaluateHost(
+        { ...identity, roots: server.roots, distrusted: server.distrusted ?? [], mode: server.mode ?? "exact" },
+        observed,
+        Date.now() - started,
+      );
+    } catch (error) {
+      const reason = error instanceof TransportError ? `${error.failure}: ${error.detail}` : (error as Error).message;
+      finding = unreachableHost(identity, reason, Date.now() - started);
+    }
+    options.onProgress?.(++done, servers.length);
+    return finding;
+  });
+}

@@ -1,0 +1,85 @@
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { loadServers, UsageError } from "../../components/cli/inputs";
+import { exitCodeFor, type HostFinding } from "../../components/scan/findings";
+import { buildReport, renderJunit, renderTable } from "../../components/scan/report";
+import { opensslFacts, TestPki } from "../support/pki";
+
+const CLI = resolve(__dirname, "../../components/cli/main.js");
+const EXAMPLES = resolve(__dirname, "../../../examples");
+
+function finding(name: string, overrides: Partial<HostFinding> = {}): HostFinding {
+  return { name, host: `${name}.test`, platform: "debian", status: "in-sync", pendingReboot: false, missing: [], unexpected: [], distrustedPresent: [], foreign: [], durationMs: 120, ...overrides };
+}
+const root = { subject: "CN=Contoso <Root> & \"Co\"\u0007", sha1: "A".repeat(40), sha256: "B".repeat(64) };
+
+describe("trusted-roots command (pure parts and inspect)", function () {
+  this.timeout(60_000);
+
+  it("inspect --json agrees with openssl x509 for every certificate of a PEM and a .p7b", async () => {
+    const pki = new TestPki();
+    const first = pki.root("first", "/O=Contoso/CN=Contoso Root CA G2");
+    const second = pki.root("second", "/CN=Fabrikam Root", { key: "ec384" });
+    const bundle = pki.pkcs7("bundle", [first, second], "DER");
+    const { stdout } = await promisify(execFile)("node", [CLI, "inspect", "--json", first.certPath, bundle]);
+    const files = JSON.parse(stdout) as { file: string; certificates: { sha1: string; sha256: string; notAfter: string; isCA: boolean; der?: unknown }[] }[];
+    const all = files.flatMap((file) => file.certificates);
+    const expected = [first, first, second].map((certificate) => opensslFacts(certificate.certPath));
+    assert.deepEqual(all.map((c) => [c.sha1, c.sha256, c.notAfter, c.isCA]), expected.map((facts) => [facts.sha1, facts.sha256, facts.notAfter, facts.isCA]));
+    assert.equal(all[0].der, undefined, "no raw DER in the JSON");
+    const text = (await promisify(execFile)("node", [CLI, "inspect", first.certPath])).stdout;
+    assert.match(text, new RegExp(`SHA-1:\\s+${expected[0].sha1}\\s+\\(the Windows thumbprint\\)`));
+    assert.match(text, /kind:\s+root \(CA: yes, self-signed: yes\)/);
+  });
+
+  it("inspect names a bad file and exits 1", async () => {
+    await assert.rejects(promisify(execFile)("node", [CLI, "inspect", "/etc/hostname"]), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /trusted-roots: \/etc\/hostname: is not a certificate/);
+      return true;
+    });
+  });
+
+  it("exit codes: 0 in sync, 2 drift, 3 unreachable only, drift wins over unreachable", () => {
+    const down = finding("c", { status: "unreachable", reason: "unreachable: ECONNREFUSED" });
+    const drift = finding("b", { status: "drift", missing: [root] });
+    assert.equal(exitCodeFor([finding("a")]), 0);
+    assert.equal(exitCodeFor([finding("a"), drift]), 2);
+    assert.equal(exitCodeFor([finding("a"), down]), 3);
+    assert.equal(exitCodeFor([drift, down]), 2);
+    assert.equal(exitCodeFor([finding("a", { pendingReboot: true })]), 0);
+    assert.equal(exitCodeFor([finding("a", { pendingReboot: true })], ["pending-reboot"]), 2);
+  });
+
+  it("JUnit escapes hostile names and subjects and marks drift as failures, unreachable as errors", () => {
+    const report = buildReport(
+      [finding('web"<01>', { status: "drift", missing: [root] }), finding("web02", { status: "unreachable", reason: "host key mismatch: <evil>" })],
+      ["missing", "unreachable"],
+      1500,
+      new Date("2026-11-25T00:00:00Z"),
+    );
+    const xml = renderJunit(report);
+    assert.match(xml, /tests="2" failures="1" errors="1"/);
+    assert.match(xml, /name="web&quot;&lt;01&gt; \(web&quot;&lt;01&gt;\.test\)"/);
+    assert.match(xml, /missing: CN=Contoso &lt;Root&gt; &amp; &quot;Co&quot;\? \(SHA-1 A{40}\)/);
+    assert.match(xml, /<error type="unreachable" message="host key mismatch: &lt;evil&gt;"\/>/);
+    assert.equal(xml.includes("\u0007"), false);
+  });
+
+  it("the table colours only when asked", () => {
+    const report = buildReport([finding("web01"), finding("web02", { status: "drift", missing: [root] })], ["missing"], 1000);
+    assert.equal(renderTable(report, false).includes("\x1b"), false);
+    assert.ok(renderTable(report, true).includes("\x1b[31mDRIFT\x1b[0m"));
+    assert.match(renderTable(report, false), /^web02\s+web02\.test\s+DRIFT\s+missing: CN=Contoso/m);
+  });
+
+  it("--stack reads Pulumi.<stack>.yaml from the project directory, credentials from the environment", () => {
+    const servers = loadServers({ stack: "linux", projectDir: EXAMPLES }, { TRUSTED_ROOTS_PRIVATE_KEY: "key" });
+    assert.deepEqual(servers.map((server) => server.name), ["web-deb-01", "web-rhel-01", "web-alpine-01"]);
+    assert.equal((servers[0].connection as { privateKey?: string }).privateKey, "key");
+    assert.throws(() => loadServers({ stack: "nope", projectDir: EXAMPLES }, {}), (error: Error) => error instanceof UsageError && /Pulumi\.nope\.yaml does not exist/.test(error.message));
+    assert.throws(() => loadServers({}, {}), /exactly one of --stack NAME or --inventory FILE/);
+  });
+});
