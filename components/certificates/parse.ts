@@ -36,8 +36,21 @@ export function parseCertificates(input: Buffer | string, options: ParseOptions 
  */
 export function parseCertificateIdentities(input: Buffer | string, options: ParseOptions = {}): CertificateIdentity[] {
   const { ders, fail } = extractDers(input, options);
-  return ders.map((der, index) => identify(readX509(der, ders.length > 1 ? `certificate ${index + 1}` : "certificate", fail)));
+  return ders.map((der, index) => {
+    const key = der.toString("base64");
+    let identity = identityCache.get(key);
+    if (!identity) {
+      identity = identify(readX509(der, ders.length > 1 ? `certificate ${index + 1}` : "certificate", fail));
+      if (identityCache.size >= IDENTITY_CACHE_LIMIT) identityCache.delete(identityCache.keys().next().value!);
+      identityCache.set(key, identity);
+    }
+    return identity;
+  });
 }
+
+// A fleet's hosts mostly hold the same OS bundle: each distinct certificate is read once per process.
+const IDENTITY_CACHE_LIMIT = 20_000;
+const identityCache = new Map<string, CertificateIdentity>();
 
 function extractDers(input: Buffer | string, options: ParseOptions): { ders: Buffer[]; fail: (reason: string) => never } {
   const name = options.name ?? "certificate input";
@@ -52,11 +65,11 @@ function extractDers(input: Buffer | string, options: ParseOptions): { ders: Buf
 }
 
 function dersFromBinary(bytes: Buffer, fail: (reason: string) => never): Buffer[] {
-  if (bytes[0] === 0x30) return dersFromAsn1(bytes, "the data", fail);
+  if (bytes[0] === 0x30) return dersFromAsn1(bytes, () => "the data", fail);
   const text = bytes.toString("latin1").replace(/^\uFEFF|^\u00EF\u00BB\u00BF/, "").replace(/\s+/g, "");
   if (text.length > 0 && text.length % 4 === 0 && BASE64_BODY.test(text)) {
     const decoded = Buffer.from(text, "base64");
-    if (decoded[0] === 0x30) return dersFromAsn1(decoded, "the base64 data", fail);
+    if (decoded[0] === 0x30) return dersFromAsn1(decoded, () => "the base64 data", fail);
   }
   return fail(
     "is not a certificate: no '-----BEGIN CERTIFICATE-----' block, and the data is not DER (which starts with " +
@@ -64,11 +77,19 @@ function dersFromBinary(bytes: Buffer, fail: (reason: string) => never): Buffer[
   );
 }
 
-function dersFromAsn1(der: Buffer, where: string, fail: (reason: string) => never): Buffer[] {
-  if (isCertificate(der)) return [der];
+// A PKCS#7 ContentInfo opens with an OID (tag 0x06) inside its outer SEQUENCE; a certificate with another
+// SEQUENCE (its tbsCertificate). Telling them apart here avoids parsing every certificate twice.
+function looksLikePkcs7(der: Buffer): boolean {
+  const headerLength = der[1] < 0x80 ? 2 : 2 + (der[1] & 0x7f);
+  return der[0] === 0x30 && der[headerLength] === 0x06;
+}
+
+function dersFromAsn1(der: Buffer, where: () => string, fail: (reason: string) => never): Buffer[] {
+  // Read as a certificate later, once (readX509 names what is wrong with it).
+  if (!looksLikePkcs7(der)) return [der];
   const fromPkcs7 = certificatesInPkcs7(der);
-  if (fromPkcs7 === undefined) fail(`${where} is DER but neither an X.509 certificate nor PKCS#7 (.p7b) data`);
-  if (fromPkcs7!.length === 0) fail(`${where} is a PKCS#7 file that holds no certificates`);
+  if (fromPkcs7 === undefined) fail(`${where()} is DER but neither an X.509 certificate nor PKCS#7 (.p7b) data`);
+  if (fromPkcs7!.length === 0) fail(`${where()} is a PKCS#7 file that holds no certificates`);
   return fromPkcs7!;
 }
 
@@ -80,23 +101,24 @@ function dersFromPem(text: string, fail: (reason: string) => never): Buffer[] {
     blockNumber++;
     const [whole, label, body, endLabel] = match;
     const start = match.index ?? 0;
-    const where = `block ${blockNumber} (${label}) at line ${lineOf(text, start)}`;
+    // Only a failure needs the line number, and counting lines for every block of a large bundle is not free.
+    const where = () => `block ${blockNumber} (${label}) at line ${lineOf(text, start)}`;
     const unterminated = text.slice(consumedTo, start).indexOf("-----BEGIN");
     if (unterminated >= 0) {
       fail(`a '-----BEGIN' at line ${lineOf(text, consumedTo + unterminated)} has no matching END line (truncated?)`);
     }
     consumedTo = start + whole.length;
-    if (body.includes("-----BEGIN")) fail(`${where} has no END line before the next block (truncated?)`);
+    if (body.includes("-----BEGIN")) fail(`${where()} has no END line before the next block (truncated?)`);
     if (label.includes("PRIVATE KEY") || endLabel.includes("PRIVATE KEY")) {
-      fail(`${where} is a private key; a trust bundle must hold certificates only: remove that block`);
+      fail(`${where()} is a private key; a trust bundle must hold certificates only: remove that block`);
     }
-    if (label !== endLabel) fail(`${where} ends with '-----END ${endLabel}-----'; the file is damaged`);
+    if (label !== endLabel) fail(`${where()} ends with '-----END ${endLabel}-----'; the file is damaged`);
     const der = decodeBase64Body(body, where, fail);
     if (label === "CERTIFICATE" || label === "X509 CERTIFICATE") ders.push(...dersFromAsn1(der, where, fail));
     else if (label === "TRUSTED CERTIFICATE") ders.push(trustedCertificateDer(der, where, fail));
     else if (label === "PKCS7" || label === "PKCS #7 SIGNED DATA" || label === "CMS") {
       ders.push(...dersFromAsn1(der, where, fail));
-    } else fail(`${where} is not a certificate; only CERTIFICATE and PKCS7 blocks are accepted`);
+    } else fail(`${where()} is not a certificate; only CERTIFICATE and PKCS7 blocks are accepted`);
   }
   const trailingBegin = text.indexOf("-----BEGIN", consumedTo);
   if (trailingBegin >= 0) {
@@ -105,22 +127,22 @@ function dersFromPem(text: string, fail: (reason: string) => never): Buffer[] {
   return ders;
 }
 
-function decodeBase64Body(body: string, where: string, fail: (reason: string) => never): Buffer {
+function decodeBase64Body(body: string, where: () => string, fail: (reason: string) => never): Buffer {
   // RFC 1421 headers (Proc-Type:, DEK-Info:) only ever precede encrypted keys, which are refused above.
   const compact = body.replace(/\s+/g, "");
   const bad = compact.search(/[^A-Za-z0-9+/=]/);
-  if (bad >= 0) fail(`${where} has invalid base64: character ${JSON.stringify(compact[bad])} at offset ${bad}`);
+  if (bad >= 0) fail(`${where()} has invalid base64: character ${JSON.stringify(compact[bad])} at offset ${bad}`);
   if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64_BODY.test(compact)) {
-    fail(`${where} has invalid base64: ${compact.length} characters, padding or length is wrong (truncated?)`);
+    fail(`${where()} has invalid base64: ${compact.length} characters, padding or length is wrong (truncated?)`);
   }
   return Buffer.from(compact, "base64");
 }
 
 // OpenSSL's "TRUSTED CERTIFICATE" is the certificate's DER followed by auxiliary trust settings.
-function trustedCertificateDer(der: Buffer, where: string, fail: (reason: string) => never): Buffer {
+function trustedCertificateDer(der: Buffer, where: () => string, fail: (reason: string) => never): Buffer {
   const length = firstDerElementLength(der);
   const certificateDer = length !== undefined && length <= der.length ? der.subarray(0, length) : undefined;
-  if (!certificateDer || !isCertificate(certificateDer)) fail(`${where} does not start with an X.509 certificate`);
+  if (!certificateDer || !isCertificate(certificateDer)) fail(`${where()} does not start with an X.509 certificate`);
   return certificateDer!;
 }
 
@@ -143,7 +165,7 @@ function readX509(der: Buffer, where: string, fail: (reason: string) => never): 
   try {
     return new X509Certificate(der);
   } catch (error) {
-    return fail(`${where} cannot be read as X.509: ${(error as Error).message}`);
+    return fail(`${where} is neither an X.509 certificate nor PKCS#7 (.p7b) data: ${(error as Error).message}`);
   }
 }
 
