@@ -15,8 +15,8 @@ export const WEB_SERVER_TRUST_TYPE = "trusted-roots:index:WebServerTrust";
 export type AfterChange =
   | { action: "none" }
   | { action: "reboot"; timeoutSeconds?: number; delaySeconds?: number; rebootCommand?: string }
-  /** Exactly one of preset and command. */
-  | { action: "restart"; preset?: RestartPreset; command?: string };
+  /** Exactly one of preset, service (a name) and command. */
+  | { action: "restart"; preset?: RestartPreset; service?: string; command?: string };
 
 export interface WebServerTrustArgs {
   connection: pulumi.Input<ConnectionArgs>;
@@ -110,7 +110,7 @@ export class WebServerTrust extends pulumi.ComponentResource {
     } else if (afterChange.action === "restart") {
       this.afterChange = new ServiceRestart(
         `${name}-restart`,
-        { ...trigger, preset: afterChange.preset, command: afterChange.command },
+        { ...trigger, preset: afterChange.preset, service: afterChange.service, command: afterChange.command },
         after,
       );
     } else if (args.healthCheck || args.testCommand) {

@@ -8,13 +8,20 @@ import { FleetConfigError } from "../config/load";
 import { DEFAULT_FAIL_ON, parseFailOn } from "../scan/findings";
 import { buildReport, renderJunit, renderTable } from "../scan/report";
 import { scanFleet } from "../scan/scan";
-import { loadServers, UsageError } from "./inputs";
+import { PLATFORM_NAMES, type PlatformName } from "../platforms";
+import { runSelftest } from "../selftest/run";
+import { TransportError } from "../transport";
+import { loadServers, secretsFromEnvironment, UsageError } from "./inputs";
 
 const USAGE = `usage:
   trusted-roots scan (--stack NAME [--project-dir DIR] | --inventory FILE) [--json] [--junit FILE]
                      [--concurrency N] [--fail-on KINDS]
   trusted-roots inspect [--json] FILE...
+  trusted-roots selftest --host HOST --platform debian|windows --host-key KEY [--port N] [--user U] [--json]
 
+selftest: observes the real store read-only, then imports and removes a throw-away root in a scratch store
+(/tmp/trusted-roots-selftest.* or Cert:\\LocalMachine\\TrustedRootsSelftest), cleans up, proves the real
+store unchanged. Exit 0 all steps passed, 2 a step failed.
 scan exit codes: 0 in sync, 2 drift found, 3 some hosts unreachable (and no drift), 1 usage or config error.
 --fail-on: comma-separated from missing, unexpected, distrusted, foreign, pending-reboot, unreachable
            (default: ${DEFAULT_FAIL_ON.join(",")}).
@@ -91,11 +98,60 @@ function inspect(argv: string[]): number {
   return 0;
 }
 
+async function selftest(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      user: { type: "string" },
+      platform: { type: "string" },
+      "host-key": { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  if (!values.host) throw new UsageError("selftest: --host is required");
+  if (!values.platform || !(PLATFORM_NAMES as readonly string[]).includes(values.platform)) {
+    throw new UsageError(`selftest: --platform must be one of ${PLATFORM_NAMES.join(", ")}`);
+  }
+  if (!values["host-key"]) throw new UsageError(`selftest: --host-key is required (ssh-keyscan -t ed25519 ${values.host}, verified out of band)`);
+  const secrets = secretsFromEnvironment(process.env);
+  const connection = {
+    host: values.host,
+    port: values.port === undefined ? 22 : Number(values.port),
+    user: values.user ?? "root",
+    hostKey: values["host-key"],
+    privateKey: secrets.privateKey as string | undefined,
+    passphrase: secrets.passphrase as string | undefined,
+    password: secrets.password as string | undefined,
+    agent: secrets.privateKey || secrets.password ? undefined : secrets.agent,
+  };
+  let steps;
+  try {
+    steps = await runSelftest(connection, values.platform as PlatformName, { warn: (message) => process.stderr.write(`warning: ${message}\n`) });
+  } catch (error) {
+    if (error instanceof TransportError || /^selftest supports/.test((error as Error).message)) throw new UsageError((error as Error).message);
+    throw error;
+  }
+  const passed = steps.every((entry) => entry.ok);
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ host: values.host, platform: values.platform, passed, steps }, null, 2) + "\n");
+  } else {
+    const width = Math.max(...steps.map((entry) => entry.step.length));
+    for (const entry of steps) {
+      process.stdout.write(`${entry.ok ? "ok  " : "FAIL"}  ${entry.step.padEnd(width)}  ${String(entry.ms).padStart(6)} ms  ${entry.detail}\n`);
+    }
+    process.stdout.write(passed ? `\nselftest passed on ${values.host}\n` : `\nselftest FAILED on ${values.host}\n`);
+  }
+  return passed ? 0 : 2;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === "scan") return await scan(rest);
     if (command === "inspect") return inspect(rest);
+    if (command === "selftest") return await selftest(rest);
     if (command === "--help" || command === "-h" || command === "help") {
       process.stdout.write(`${USAGE}\n`);
       return 0;

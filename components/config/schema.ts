@@ -26,9 +26,15 @@ const afterChangeSchema = z.discriminatedUnion("action", [
     rebootCommand: z.string().min(1).optional(),
   }),
   z
-    .object({ action: z.literal("restart"), preset: z.enum(RESTART_PRESETS).optional(), command: z.string().min(1).optional() })
-    .refine((restart) => Boolean(restart.preset) !== Boolean(restart.command), {
-      message: 'a restart needs exactly one of preset ("iis", "nginx", "apache") or command',
+    .object({
+      action: z.literal("restart"),
+      preset: z.enum(RESTART_PRESETS).optional(),
+      // Service names are plain words; anything else is refused here even though it would be quoted safely.
+      service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9@._:-]*$/, "a service name is letters, digits and @._:- (e.g. W3SVC, nginx)").optional(),
+      command: z.string().min(1).optional(),
+    })
+    .refine((restart) => [restart.preset, restart.service, restart.command].filter(Boolean).length === 1, {
+      message: 'a restart needs exactly one of preset ("iis", "nginx", "apache"), service (a name) or command',
     }),
 ]);
 

@@ -15,7 +15,6 @@ import type {
 } from "./types";
 
 export const STATE_DIR = "/var/lib/trusted-roots";
-export const MANIFEST_PATH = `${STATE_DIR}/manifest.json`;
 const SHELL = "/bin/sh -s";
 
 /** How one Linux family keeps its trust store; each family's file fills this in. */
@@ -34,7 +33,12 @@ export interface PosixLayout {
   distrust: { kind: "blocklist"; dir: string } | { kind: "ca-certificates.conf" };
   /** Shell condition that is true when the OS wants a reboot. */
   pendingRebootTest: string;
+  /** Where the manifest, the lock and transactions live (default /var/lib/trusted-roots). */
+  stateDir?: string;
 }
+
+const stateDirOf = (layout: PosixLayout) => layout.stateDir ?? STATE_DIR;
+const manifestPathOf = (layout: PosixLayout) => `${stateDirOf(layout)}/manifest.json`;
 
 const FAMILY_CHECK = /^[0-9A-F]{64}$/;
 
@@ -58,7 +62,7 @@ function observeFunction(layout: PosixLayout): string {
   return `trusted_roots_observe() {
   printf '@@boot-id %s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
   if ${layout.pendingRebootTest}; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi
-  if [ -f ${shQuote(MANIFEST_PATH)} ]; then printf '@@manifest %s\\n' "$(base64 < ${shQuote(MANIFEST_PATH)} | tr -d '\\n')"; fi
+  if [ -f ${shQuote(manifestPathOf(layout))} ]; then printf '@@manifest %s\\n' "$(base64 < ${shQuote(manifestPathOf(layout))} | tr -d '\\n')"; fi
   if [ -d ${shQuote(layout.anchorsDir)} ]; then find ${shQuote(layout.anchorsDir)} -type f${anchorFilter} -exec sh -c ${EMIT_FILES} anchor {} +; fi
   ${distrusted}
   if [ -f ${shQuote(layout.bundlePath)} ]; then printf '@@bundle %s\\n' "$(base64 < ${shQuote(layout.bundlePath)} | tr -d '\\n')"; else echo '@@bundle'; fi
@@ -103,7 +107,7 @@ function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
       changes.push({ path: ownAnchorPath(layout, root.sha256, layout.distrust.dir), content: Buffer.from(toPem(root.der)), step: "distrust" });
     }
   }
-  changes.push({ path: MANIFEST_PATH, content: Buffer.from(renderManifest(plan.manifest)), step: "manifest" });
+  changes.push({ path: manifestPathOf(layout), content: Buffer.from(renderManifest(plan.manifest)), step: "manifest" });
   return changes;
 }
 
@@ -135,12 +139,12 @@ ${saved
 }`);
   lines.push(`trap '' HUP PIPE
 echo '@@begin apply'
-mkdir -p ${shQuote(STATE_DIR)} || { echo "@@failed lock"; exit 3; }
-exec 9>>${shQuote(`${STATE_DIR}/lock`)}
+mkdir -p ${shQuote(stateDirOf(layout))} || { echo "@@failed lock"; exit 3; }
+exec 9>>${shQuote(`${stateDirOf(layout)}/lock`)}
 if command -v flock >/dev/null 2>&1; then
   flock -w 120 9 || { printf '@@failed lock %s\\n' "$(echo 'another trusted-roots apply held the host lock for 120 s' | base64 | tr -d '\\n')"; exit 3; }
 fi
-TXN=$(mktemp -d ${shQuote(`${STATE_DIR}/txn.XXXXXX`)}) || { echo "@@failed lock"; exit 3; }
+TXN=$(mktemp -d ${shQuote(`${stateDirOf(layout)}/txn.XXXXXX`)}) || { echo "@@failed lock"; exit 3; }
 : > "$TXN/log"`);
   saved.forEach((path, index) => {
     lines.push(

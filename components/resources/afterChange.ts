@@ -44,6 +44,7 @@ export interface HostRebootArgs extends AfterChangeCommonArgs {
 
 export interface ServiceRestartArgs extends AfterChangeCommonArgs {
   preset?: pulumi.Input<RestartPreset>;
+  service?: pulumi.Input<string>;
   command?: pulumi.Input<string>;
 }
 

@@ -2,7 +2,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { platformFor } from "../platforms";
 import { targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
-import { restartScript, userCommand } from "./afterChangeScripts";
+import { restartScript, serviceRestartScript, userCommand } from "./afterChangeScripts";
 import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeSpec";
 import { containsUnknown, definedFields, describeIssues, stableStringify } from "./shared";
 import { runHealthCheck } from "./health";
@@ -55,7 +55,11 @@ async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutp
   if (inputs.kind === "reboot") {
     boot = await rebootAndWait(inputs);
   } else if (inputs.kind === "restart") {
-    const script = inputs.preset ? restartScript(inputs.platform, inputs.preset) : userCommand(inputs.platform, inputs.command!);
+    const script = inputs.preset
+      ? restartScript(inputs.platform, inputs.preset)
+      : inputs.service
+        ? serviceRestartScript(inputs.platform, inputs.service)
+        : userCommand(inputs.platform, inputs.command!);
     await withSession(inputs.connection, (session) => session.run(script), { warn });
   }
   if (inputs.testCommand) {

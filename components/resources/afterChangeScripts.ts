@@ -1,4 +1,5 @@
 import type { PlatformName, RemoteScript } from "../platforms";
+import { psQuote, shQuote } from "../platforms/shell";
 import { powershellCommand } from "../platforms/windows";
 
 export const RESTART_PRESETS = ["iis", "nginx", "apache"] as const;
@@ -26,4 +27,12 @@ export function restartScript(platform: PlatformName, preset: RestartPreset): Re
   }
   if (platform === "windows") throw new Error(`the "${preset}" restart preset is for Linux servers; use "iis" or a custom command on Windows`);
   return userCommand(platform, POSIX_PRESETS[preset]);
+}
+
+/** Restart a service by name: the name is data, quoted for the host's shell, never spliced as code. */
+export function serviceRestartScript(platform: PlatformName, service: string): RemoteScript {
+  if (platform === "windows") {
+    return { command: powershellCommand(`$ErrorActionPreference = 'Stop'\nRestart-Service -Name ${psQuote(service)} -Force\n`), stdin: "", elevation: "none" };
+  }
+  return { command: "/bin/sh -s", stdin: `systemctl restart -- ${shQuote(service)} || service ${shQuote(service)} restart\n`, elevation: "sudo" };
 }

@@ -25,12 +25,14 @@ export const afterChangeInputsSchema = z
     timeoutSeconds: z.number().positive().max(7200).default(600),
     preset: z.enum(RESTART_PRESETS).optional(),
     command: z.string().min(1).optional(),
+    /** A service to restart by name (W3SVC, nginx, httpd...). */
+    service: z.string().min(1).optional(),
     /** Runs on the host after the action; a non-zero exit fails the rollout. */
     testCommand: z.string().min(1).optional(),
     healthCheck: healthCheckSchema.optional(),
   })
-  .refine((inputs) => inputs.kind !== "restart" || Boolean(inputs.preset) !== Boolean(inputs.command), {
-    message: 'a service restart needs exactly one of preset ("iis", "nginx", "apache") or command',
+  .refine((inputs) => inputs.kind !== "restart" || [inputs.preset, inputs.command, inputs.service].filter(Boolean).length === 1, {
+    message: 'a service restart needs exactly one of preset ("iis", "nginx", "apache"), service (a name) or command',
     path: ["preset"],
   });
 

@@ -1,6 +1,6 @@
 import { describeCertificate } from "../certificates";
 import { plan as planStore, planChangesStore, type DesiredStore, type StoreMode } from "../plan";
-import { platformFor, ProtocolError, type ObservedStore, type PlatformName, type StoreName, type StorePlan } from "../platforms";
+import { platformFor, ProtocolError, type ObservedStore, type Platform, type PlatformName, type StoreName, type StorePlan } from "../platforms";
 import { SshSession, withSession, type SessionOptions, type SshTargetInput } from "../transport";
 
 /** One trust store on one server. */
@@ -37,8 +37,11 @@ export interface ApplyResult {
 }
 
 async function observeIn(session: SshSession, target: StoreTarget): Promise<ObservedStore> {
-  const platform = platformFor(target.platform);
-  const store = target.store ?? "Root";
+  return observeWith(session, platformFor(target.platform), target.store ?? "Root");
+}
+
+/** Observe through any platform implementation (a real family, or the self-test's scratch store). */
+export async function observeWith(session: SshSession, platform: Platform, store: StoreName): Promise<ObservedStore> {
   const result = await session.exec(platform.observeScript(store));
   try {
     return platform.parseObservation(result.stdout, store);
@@ -57,7 +60,11 @@ export function observeStore(target: StoreTarget, options?: SessionOptions): Pro
 
 /** Apply a plan in an open session: one command that changes the store atomically and observes it after. */
 export async function applyPlanIn(session: SshSession, target: StoreTarget, storePlan: StorePlan): Promise<ObservedStore> {
-  const platform = platformFor(target.platform);
+  return applyWith(session, platformFor(target.platform), storePlan);
+}
+
+/** Apply through any platform implementation; verified like every apply. */
+export async function applyWith(session: SshSession, platform: Platform, storePlan: StorePlan): Promise<ObservedStore> {
   const result = await session.exec(platform.applyScript(storePlan));
   let outcome;
   try {

@@ -102,7 +102,7 @@ CONF
 #!/bin/sh
 case "$(basename "$0") $*" in
   "reboot"*|"shutdown -r"*|"systemctl reboot"*) kill -USR1 1; exit 0 ;;
-  "systemctl reload nginx"|"systemctl restart nginx") exec nginx -s reload ;;
+  "systemctl reload nginx"|"systemctl restart nginx"|"systemctl restart -- nginx") exec nginx -s reload ;;
   *) echo "lab host: unsupported: $(basename "$0") $*" >&2; exit 1 ;;
 esac
 SCRIPT

@@ -6,7 +6,7 @@ import { plan } from "../../components/plan";
 import { PLATFORMS, ProtocolError, type ObservedStore, type Platform } from "../../components/platforms";
 import { identityOf } from "../../components/platforms/observation";
 import { TestPki } from "../support/pki";
-import { HOSTILE_VALUES } from "./shell.spec";
+import { HOSTILE_VALUES } from "../support/hostile";
 
 const LINUX = (["debian", "rhel", "suse", "alpine", "arch"] as const).map((name) => PLATFORMS[name]);
 const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");

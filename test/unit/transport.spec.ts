@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fingerprintOf, mapWithConcurrency, parseHostKeyPin, parseSshTarget } from "../../components/transport";
+import { scratchLayout } from "../../components/selftest/scratch";
+import { throwawayRoot } from "../../components/selftest/throwaway";
 import { pinMatches } from "../../components/transport/hostKey";
 
 describe("transport (pure parts)", () => {
@@ -78,5 +80,23 @@ describe("transport (pure parts)", () => {
       assert.deepEqual(results, [50, 10, 40, 20, 30, 0, 60]);
       assert.equal(peak, 3);
     });
+  });
+});
+
+describe("selftest scratch store (pure parts)", () => {
+  it("refuses any directory but a /tmp/trusted-roots-selftest.* scratch directory", () => {
+    for (const dir of ["/usr/local/share/ca-certificates", "/", "/tmp", "/tmp/trusted-roots-selftest.a", "/tmp/trusted-roots-selftest.abcdef/../../etc"]) {
+      assert.throws(() => scratchLayout(dir), /refusing to use/, dir);
+    }
+    const layout = scratchLayout("/tmp/trusted-roots-selftest.AbC123xy");
+    for (const path of [layout.anchorsDir, layout.bundlePath, layout.stateDir!]) assert.ok(path.startsWith("/tmp/trusted-roots-selftest.AbC123xy/"));
+    assert.match(layout.refreshCommand(true), /^update-ca-certificates --fresh --localcertsdir '\/tmp\/trusted-roots-selftest\.AbC123xy\/local' --etccertsdir '[^']+\/etc' --hooksdir '[^']+\/hooks'$/);
+  });
+
+  it("makes a throw-away root: self-signed CA, valid for a day", () => {
+    const root = throwawayRoot(new Date("2026-11-25T12:00:00Z"));
+    assert.deepEqual([root.kind, root.keyAlgorithm, root.keySize], ["root", "rsa", 2048]);
+    assert.equal(root.notAfter, "2026-11-26T12:00:00.000Z");
+    assert.match(root.commonName, /^trusted-roots selftest [0-9a-f]{8}$/);
   });
 });

@@ -7,7 +7,7 @@ import { PLATFORMS, ProtocolError, type ObservedStore } from "../../components/p
 import { identityOf } from "../../components/platforms/observation";
 import { normalizeWindowsDate, parseWindowsObservation } from "../../components/platforms/windows";
 import { TestPki } from "../support/pki";
-import { HOSTILE_VALUES } from "./shell.spec";
+import { HOSTILE_VALUES } from "../support/hostile";
 
 const GOLDEN_DIR = resolve(__dirname, "../../../test/golden/windows");
 const windows = PLATFORMS.windows;

@@ -1,0 +1,29 @@
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import forge from "node-forge";
+import { parseCertificates, type Certificate } from "../certificates";
+
+/**
+ * A throw-away self-signed root for the self-test: valid for one day, a random name, its key discarded.
+ * The key pair comes from node:crypto (native, fast); node-forge only assembles and signs the certificate.
+ */
+export function throwawayRoot(now = new Date()): Certificate {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const certificate = forge.pki.createCertificate();
+  certificate.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString());
+  // A positive serial: the high bit clear.
+  certificate.serialNumber = `01${randomBytes(15).toString("hex")}`;
+  certificate.validity.notBefore = new Date(now.getTime() - 60 * 60 * 1000);
+  certificate.validity.notAfter = new Date(now.getTime() + 24 * 60 * 60 * 1000);
+  const name = [
+    { name: "commonName", value: `trusted-roots selftest ${randomBytes(4).toString("hex")}` },
+    { name: "organizationName", value: "trusted-roots selftest (throw-away, never trusted)" },
+  ];
+  certificate.setSubject(name);
+  certificate.setIssuer(name);
+  certificate.setExtensions([
+    { name: "basicConstraints", cA: true, critical: true },
+    { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
+  ]);
+  certificate.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString()), forge.md.sha256.create());
+  return parseCertificates(forge.pki.certificateToPem(certificate), { name: "selftest root" })[0];
+}
