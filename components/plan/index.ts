@@ -83,6 +83,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     unchanged,
     foreign,
     manifest: nextManifest(observed, imports, removed, distrusts),
+    basis: observed.manifestDigest,
   };
 }
 

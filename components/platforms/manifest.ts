@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Manifest } from "./types";
 
@@ -33,4 +34,9 @@ export function parseManifest(text: string): { manifest: Manifest; warning?: str
 
 export function renderManifest(manifest: Manifest): string {
   return JSON.stringify(manifest, null, 2) + "\n";
+}
+
+/** The digest an apply compares under its lock: SHA-256 of the file's bytes, or "absent". */
+export function manifestDigest(raw: Buffer | undefined): string {
+  return raw === undefined ? "absent" : createHash("sha256").update(raw).digest("hex");
 }

@@ -1,5 +1,5 @@
 import { toPem } from "../certificates";
-import { parseManifest, renderManifest } from "./manifest";
+import { manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
 import { base64Heredoc, shQuote } from "./shell";
@@ -146,6 +146,16 @@ if command -v flock >/dev/null 2>&1; then
 fi
 TXN=$(mktemp -d ${shQuote(`${stateDirOf(layout)}/txn.XXXXXX`)}) || { echo "@@failed lock"; exit 3; }
 : > "$TXN/log"`);
+  // Planned against one state of the store; if another run changed it meanwhile, change nothing.
+  lines.push(`current=absent
+if [ -f ${shQuote(manifestPathOf(layout))} ]; then current=$(sha256sum < ${shQuote(manifestPathOf(layout))} | cut -d' ' -f1); fi
+if [ "$current" != ${shQuote(plan.basis)} ]; then
+  printf '@@failed conflict %s\\n' "$(echo 'the store changed after it was observed (another run?); observe again and re-plan' | base64 | tr -d '\\n')"
+  echo '@@rolled-back yes'
+  rm -rf "$TXN"
+  trusted_roots_observe
+  exit 3
+fi`);
   saved.forEach((path, index) => {
     lines.push(
       `if [ -e ${shQuote(path)} ]; then cp -p ${shQuote(path)} "$TXN/saved.${index}" || trusted_roots_fail backup; ` +
@@ -197,7 +207,7 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
   const warnings: string[] = [];
   const held: HeldCertificates[] = [];
   const distrusted: HeldCertificates[] = [];
-  let manifestText = "";
+  let manifestRaw: Buffer | undefined;
   let bootId = "unknown";
   let pendingReboot = false;
   const ownFile = new RegExp(`/trusted-roots-[0-9a-f]{64}${escapeRegExp(layout.ownSuffix)}$`);
@@ -210,7 +220,7 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
         pendingReboot = record.fields[0] === "yes";
         break;
       case "manifest":
-        manifestText = decodeField(record.fields[0]);
+        manifestRaw = decodeFieldBytes(record.fields[0]);
         break;
       case "anchor": {
         const path = decodeField(record.fields[0]);
@@ -232,7 +242,7 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
         break;
     }
   }
-  const { manifest, warning } = parseManifest(manifestText);
+  const { manifest, warning } = parseManifest(manifestRaw?.toString("utf8") ?? "");
   if (warning) warnings.push(warning);
   return {
     platform: layout.name,
@@ -242,6 +252,7 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
     roots: mergeObservedRoots(held, manifest),
     distrusted: mergeObservedRoots(distrusted, manifest).map((root): ObservedRoot => ({ ...root, origin: "local" })),
     manifest,
+    manifestDigest: manifestDigest(manifestRaw),
     warnings,
   };
 }

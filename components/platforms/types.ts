@@ -50,6 +50,8 @@ export interface ObservedStore {
   /** Roots explicitly distrusted (blocklist, deselected in ca-certificates.conf, Windows Disallowed). */
   distrusted: ObservedRoot[];
   manifest: Manifest;
+  /** SHA-256 (lower-case hex) of the manifest file as read, or "absent": what an apply checks under its lock. */
+  manifestDigest: string;
   /** Things the host holds that could not be read (a garbage anchor file); reported, never touched. */
   warnings: string[];
 }
@@ -77,6 +79,8 @@ export interface StorePlan {
   foreign: ObservedRoot[];
   /** The host-side manifest after this plan is applied. */
   manifest: Manifest;
+  /** The manifest digest the plan was made against; the apply refuses to run if the host's differs. */
+  basis: string;
 }
 
 /** A command for one SSH exec and what to feed it on stdin. */
@@ -88,7 +92,10 @@ export interface RemoteScript {
 }
 
 export interface ApplyOutcome {
-  /** The step that failed ("lock", "import", "remove", "distrust", "manifest", "refresh"), when one did. */
+  /**
+   * The step that failed ("lock", "conflict", "import", "remove", "distrust", "manifest", "refresh"), when one
+   * did. "conflict": the store changed between observation and apply (another run); nothing was changed.
+   */
   failedStep?: string;
   failureDetail?: string;
   rolledBack: boolean;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseManifest, renderManifest } from "./manifest";
+import { manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { decodeField, parseRecords, ProtocolError } from "./protocol";
 import { psQuote } from "./shell";
@@ -95,6 +95,15 @@ if (-not $mutex.WaitOne(120000)) {
   [Console]::Out.WriteLine('@@failed lock ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('another trusted-roots apply held the host lock for 120 s')))
   exit 3
 }
+$current = 'absent'
+if (Test-Path -LiteralPath $manifestPath) { $current = (Get-FileHash -Algorithm SHA256 -LiteralPath $manifestPath).Hash.ToLowerInvariant() }
+if ($current -ne [string] $payload.basis) {
+  [Console]::Out.WriteLine('@@failed conflict ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('the store changed after it was observed (another run?); observe again and re-plan')))
+  [Console]::Out.WriteLine('@@rolled-back yes')
+  $mutex.ReleaseMutex()
+  Write-TrustedRootsObservation $StoreName
+  exit 3
+}
 $store = New-Object System.Security.Cryptography.X509Certificates.X509Store($StoreName, 'LocalMachine')
 $disallowed = New-Object System.Security.Cryptography.X509Certificates.X509Store('Disallowed', 'LocalMachine')
 $added = New-Object System.Collections.ArrayList
@@ -174,6 +183,7 @@ ${APPLY_BODY}
     removals: plan.removals.map((removal) => removal.sha1),
     distrusts: plan.distrusts.map((root) => ({ thumbprint: root.sha1, der: root.der.toString("base64") })),
     manifest: renderManifest(plan.manifest),
+    basis: plan.basis,
   };
   return { command: powershellCommand(script), stdin: JSON.stringify(payload), elevation: "none" };
 }
@@ -264,6 +274,7 @@ export function parseWindowsObservation(stdout: string, store: StoreName): Obser
     roots: mergeObservedRoots(heldFrom(parsed.data.Certificates, warnings), manifest),
     distrusted: mergeObservedRoots(heldFrom(parsed.data.Distrusted, warnings), manifest).map((root) => ({ ...root, trusted: false })),
     manifest,
+    manifestDigest: manifestDigest(parsed.data.Manifest == null ? undefined : Buffer.from(parsed.data.Manifest, "utf8")),
     warnings,
   };
 }

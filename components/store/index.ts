@@ -96,15 +96,25 @@ export function converge(target: StoreTarget, desired: DesiredStore, mode: Store
   return withSession(
     target.connection,
     async (session) => {
-      const before = await observeIn(session, target);
-      const storePlan = planStore(desired, before, mode);
-      if (!planChangesStore(storePlan)) return { plan: storePlan, changed: false, before, after: before };
-      const after = await applyPlanIn(session, target, storePlan);
-      return { plan: storePlan, changed: true, before, after };
+      // Another run may change the store between our observation and our apply; the apply then refuses
+      // ("conflict", nothing changed) and we observe and plan again.
+      for (let attempt = 1; ; attempt++) {
+        const before = await observeIn(session, target);
+        const storePlan = planStore(desired, before, mode);
+        if (!planChangesStore(storePlan)) return { plan: storePlan, changed: false, before, after: before };
+        try {
+          const after = await applyPlanIn(session, target, storePlan);
+          return { plan: storePlan, changed: true, before, after };
+        } catch (error) {
+          if (!(error instanceof ApplyError && error.step === "conflict" && attempt < CONFLICT_ATTEMPTS)) throw error;
+        }
+      }
     },
     options,
   );
 }
+
+const CONFLICT_ATTEMPTS = 5;
 
 /** What a plan promised that the observed store does not show. */
 export function verificationProblems(storePlan: StorePlan, after: ObservedStore): string[] {

@@ -34,6 +34,7 @@ describe("plan", function () {
       roots: roots.filter((root) => root.origin === "managed").map(({ sha1, sha256, subject }) => ({ sha1, sha256, subject })),
       distrusted: [],
     },
+    manifestDigest: "absent",
     warnings: [],
     ...extra,
   });

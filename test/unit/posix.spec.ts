@@ -20,6 +20,7 @@ function emptyStore(platform: Platform): ObservedStore {
     roots: [],
     distrusted: [],
     manifest: { version: 1, roots: [], distrusted: [] },
+    manifestDigest: "absent",
     warnings: [],
   };
 }

@@ -57,7 +57,8 @@ describe("PowerShell scripts under a real PowerShell grammar (tree-sitter-powers
   });
 
   const emptyStore = (store: "Root" | "CA" | "Disallowed"): ObservedStore => ({
-    platform: "windows", store, bootId: "b", pendingReboot: false, roots: [], distrusted: [], manifest: { version: 1, roots: [], distrusted: [] }, warnings: [],
+    platform: "windows", store, bootId: "b", pendingReboot: false, roots: [], distrusted: [], manifest: { version: 1, roots: [], distrusted: [] }, manifestDigest: "absent",
+    warnings: [],
   });
 
   it("the grammar does find errors (the check can fail)", () => {

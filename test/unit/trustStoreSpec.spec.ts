@@ -41,7 +41,8 @@ describe("TrustStore spec (pure)", function () {
 
   const observed = (roots: ObservedStore["roots"]): ObservedStore => ({
     platform: "debian", store: "Root", bootId: "b", pendingReboot: false, roots, distrusted: [],
-    manifest: { version: 1, roots: [], distrusted: [] }, warnings: [],
+    manifest: { version: 1, roots: [], distrusted: [] }, manifestDigest: "absent",
+    warnings: [],
   });
 
   it("names roots by common name, disambiguating twins by thumbprint", () => {

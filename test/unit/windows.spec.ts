@@ -50,6 +50,7 @@ describe("Windows platform", function () {
     roots,
     distrusted: [],
     manifest: { version: 1, roots: roots.filter((r) => r.origin === "managed").map(({ sha1, sha256, subject }) => ({ sha1, sha256, subject })), distrusted: [] },
+    manifestDigest: "absent",
     warnings: [],
   });
 

@@ -64,6 +64,15 @@ if (-not $mutex.WaitOne(120000)) {
   [Console]::Out.WriteLine('@@failed lock ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('another trusted-roots apply held the host lock for 120 s')))
   exit 3
 }
+$current = 'absent'
+if (Test-Path -LiteralPath $manifestPath) { $current = (Get-FileHash -Algorithm SHA256 -LiteralPath $manifestPath).Hash.ToLowerInvariant() }
+if ($current -ne [string] $payload.basis) {
+  [Console]::Out.WriteLine('@@failed conflict ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('the store changed after it was observed (another run?); observe again and re-plan')))
+  [Console]::Out.WriteLine('@@rolled-back yes')
+  $mutex.ReleaseMutex()
+  Write-TrustedRootsObservation $StoreName
+  exit 3
+}
 $store = New-Object System.Security.Cryptography.X509Certificates.X509Store($StoreName, 'LocalMachine')
 $disallowed = New-Object System.Security.Cryptography.X509Certificates.X509Store('Disallowed', 'LocalMachine')
 $added = New-Object System.Collections.ArrayList
