@@ -15,6 +15,9 @@ const EC_CURVE_BITS: Record<string, number> = {
   "P-521": 521,
 };
 
+/** Larger inputs are refused before any parsing: a whole OS bundle is ~200 KB. */
+export const MAX_INPUT_BYTES = 32 * 1024 * 1024;
+
 export interface ParseOptions {
   /** How errors name this input: a file path, a config key. */
   name?: string;
@@ -59,6 +62,9 @@ function extractDers(input: Buffer | string, options: ParseOptions): { ders: Buf
     throw new CertificateInputError(name, reason);
   };
   if (bytes.length === 0) fail("is empty; expected PEM, DER or PKCS#7 (.p7b) certificate data");
+  if (bytes.length > MAX_INPUT_BYTES) {
+    fail(`is ${(bytes.length / 1024 / 1024).toFixed(1)} MB; certificate bundles are at most a few MB, so this is not one (limit ${MAX_INPUT_BYTES / 1024 / 1024} MB)`);
+  }
   const ders = bytes.includes("-----BEGIN") ? dersFromPem(bytes.toString("utf8"), fail) : dersFromBinary(bytes, fail);
   if (ders.length === 0) fail("holds no certificate");
   return { ders, fail };

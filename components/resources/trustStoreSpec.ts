@@ -70,6 +70,8 @@ export function toRootInputs(certificates: readonly Certificate[]): Record<strin
   );
 }
 
+export const MAX_DECLARED_ROOTS = 500;
+
 /** Problems a deploy must not go ahead with, each naming the property and the certificate. */
 export function checkRoots(inputs: ValidTrustStoreInputs, now = new Date()): { property: string; reason: string }[] {
   const failures: { property: string; reason: string }[] = [];
@@ -95,6 +97,9 @@ export function checkRoots(inputs: ValidTrustStoreInputs, now = new Date()): { p
         reason: `${describeCertificate(certificate)} is an intermediate CA (issued by "${certificate.issuer}"); put it in the "CA" store, not "Root"`,
       });
     }
+    if (Date.parse(certificate.notBefore) > now.getTime()) {
+      failures.push({ property, reason: `${describeCertificate(certificate)} is not valid until ${certificate.notBefore}; check the issuing machine's clock or wait` });
+    }
     if (Date.parse(certificate.notAfter) < now.getTime()) {
       failures.push({ property, reason: `${describeCertificate(certificate)} expired on ${certificate.notAfter}; renew the CA or drop it` });
     }
@@ -102,6 +107,14 @@ export function checkRoots(inputs: ValidTrustStoreInputs, now = new Date()): { p
     if (earlier) failures.push({ property, reason: `${describeCertificate(certificate)} is declared twice (also as ${earlier})` });
     else seen.set(certificate.sha256, property);
   };
+  const declared = Object.keys(inputs.roots).length;
+  if (declared > MAX_DECLARED_ROOTS) {
+    failures.push({
+      property: "roots",
+      reason: `declares ${declared} roots; more than ${MAX_DECLARED_ROOTS} private roots on one server is almost certainly a mistake (a whole OS bundle?): declare only the roots you add`,
+    });
+    return failures;
+  }
   for (const [key, root] of Object.entries(inputs.roots)) inspect("roots", key, root);
   for (const [key, root] of Object.entries(inputs.distrusted)) {
     inspect("distrusted", key, root);

@@ -6,16 +6,17 @@ import { parseCertificates, type Certificate } from "../certificates";
  * A throw-away self-signed root for the self-test: valid for one day, a random name, its key discarded.
  * The key pair comes from node:crypto (native, fast); node-forge only assembles and signs the certificate.
  */
-export function throwawayRoot(now = new Date()): Certificate {
+export function throwawayRoot(now = new Date(), options: { commonName?: string; notBefore?: Date; notAfter?: Date } = {}): Certificate {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString());
   // A positive serial: the high bit clear.
   certificate.serialNumber = `01${randomBytes(15).toString("hex")}`;
-  certificate.validity.notBefore = new Date(now.getTime() - 60 * 60 * 1000);
-  certificate.validity.notAfter = new Date(now.getTime() + 24 * 60 * 60 * 1000);
+  certificate.validity.notBefore = options.notBefore ?? new Date(now.getTime() - 60 * 60 * 1000);
+  certificate.validity.notAfter = options.notAfter ?? new Date(now.getTime() + 24 * 60 * 60 * 1000);
   const name = [
-    { name: "commonName", value: `trusted-roots selftest ${randomBytes(4).toString("hex")}` },
+    // UTF8String: any text a test or a user may choose.
+    { name: "commonName", value: options.commonName ?? `trusted-roots selftest ${randomBytes(4).toString("hex")}`, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
     { name: "organizationName", value: "trusted-roots selftest (throw-away, never trusted)" },
   ];
   certificate.setSubject(name);
