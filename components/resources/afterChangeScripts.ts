@@ -31,6 +31,10 @@ export function restartScript(platform: PlatformName, preset: RestartPreset): Re
 
 /** Restart a service by name: the name is data, quoted for the host's shell, never spliced as code. */
 export function serviceRestartScript(platform: PlatformName, service: string): RemoteScript {
+  // Quoting stops the shell, not the command: `service --help restart` would run `service --help`.
+  if (service.startsWith("-") || service.trim() === "") {
+    throw new Error(`service name ${JSON.stringify(service)} cannot be restarted: a name may not be empty or start with "-"`);
+  }
   if (platform === "windows") {
     return { command: powershellCommand(`$ErrorActionPreference = 'Stop'\nRestart-Service -Name ${psQuote(service)} -Force\n`), stdin: "", elevation: "none" };
   }
