@@ -52,6 +52,9 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     config["trusted-roots:healthClientKey"] = { value: client.key, secret: true };
     return config;
   };
+  // Everything the engine printed, checked for secrets at the end.
+  const engineOutput: string[] = [];
+  const onOutput = (text: string) => engineOutput.push(text);
   const stateResources = async (target: Stack = stack) => ((await target.exportStack()).deployment.resources ?? []) as StateResource[];
   const outputsOf = async (name: string, target: Stack = stack) => (await stateResources(target)).find((resource) => resource.urn.endsWith(`::${name}`))?.outputs ?? {};
   // h1-h3 form the main fleet; h4 and h5 serve the stacks of the wave and retain tests.
@@ -83,7 +86,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
   });
 
   it("up imports the root, restarts only where the store changed, and the health check passes", async () => {
-    const result = await stack.up();
+    const result = await stack.up({ onOutput });
     assert.equal(result.summary.result, "succeeded");
     const report = result.outputs.report.value as { server: string; status: string }[];
     assert.deepEqual(report.map((entry) => [entry.server, entry.status]), [["web-h1", "changed"], ["web-h2", "changed"], ["web-h3", "in sync"]]);
@@ -111,7 +114,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
       assert.doesNotMatch(error.message, /web-h1-root.*\(update\)/);
       return true;
     });
-    const refreshPreview = await stack.previewRefresh();
+    const refreshPreview = await stack.previewRefresh({ onOutput });
     assert.match(refreshPreview.stdout, /web-h2-root/);
     assert.equal(refreshPreview.changeSummary.update, 1, "only h2's store drifted");
   });
@@ -124,7 +127,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     };
     const othersBefore = await Promise.all(["web-h1-restart", "web-h3-restart"].map(lastRun));
     const h2Before = await lastRun("web-h2-restart");
-    const result = await stack.up({ refresh: true });
+    const result = await stack.up({ refresh: true, onOutput });
     assert.equal(result.summary.resourceChanges?.update, 2, "h2's store and h2's restart");
     const h2After = await lastRun("web-h2-restart");
     assert.equal(h2After.acted, true);
@@ -149,7 +152,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     assert.match(await anchors(lab.hosts[2]), /contoso-by-hand\.crt/);
   });
 
-  it("the state holds no private key, client key or other secret in plaintext", async () => {
+  it("the state and the engine's output hold no private key, client key or other secret in plaintext", async () => {
     const stateFiles = readdirSync(project.stateDir, { recursive: true }).map(String).filter((file) => file.endsWith(".json"));
     assert.ok(stateFiles.length > 0);
     const state = stateFiles.map((file) => readFileSync(join(project.stateDir, file), "utf8")).join("\n");
@@ -158,6 +161,9 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     assert.equal(state.includes(keyLine), false, "the SSH private key");
     assert.equal(state.includes(client.key.split("\n")[2]), false, "the health check's client key");
     assert.match(state, /"secure"|ciphertext/);
+    const printed = engineOutput.join("");
+    assert.ok(printed.length > 1000, "the engine's output was captured");
+    for (const secret of [keyLine, client.key.split("\n")[2]]) assert.equal(printed.includes(secret), false, "a secret in the engine's output");
   });
 
   it("a wave that fails (a host that never comes back from reboot) leaves later waves untouched", async () => {

@@ -53,6 +53,23 @@ describeLab("faults against lab hosts: nothing lost, nothing half-applied", func
     assert.equal(again.changed, false);
   });
 
+  it("a host that is down before the run: a clear 'unreachable' naming the host, after bounded retries", async () => {
+    const host = lab.hosts[1];
+    await lab.link(host, "down");
+    const warnings: string[] = [];
+    try {
+      await assert.rejects(converge(target(host, { connectTimeoutSeconds: 2, retries: 1 }), { roots: [roots[0]] }, "exact", { warn: (message) => warnings.push(message) }), (error: unknown) => {
+        assert.ok(error instanceof TransportError);
+        assert.equal(error.failure, "unreachable");
+        assert.match(error.message, /^root@10\.213\.0\.12: unreachable: /);
+        return true;
+      });
+      assert.equal(warnings.filter((warning) => /retrying in \d+ ms \(attempt 2 of 2\)/.test(warning)).length, 1);
+    } finally {
+      await lab.link(host, "up");
+    }
+  });
+
   it("a failing refresh on one host of a wave: that host is rolled back and reported, the others apply", async () => {
     const [good1, failing, good2] = lab.hosts;
     await lab.writeFile(failing, "/usr/local/sbin/update-ca-certificates", '#!/bin/sh\n[ "${1:-}" = --fresh ] && exec /usr/sbin/update-ca-certificates "$@"\necho "simulated refresh failure" >&2\nexit 1\n', "755");
