@@ -1,29 +1,13 @@
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import type { ScanReport } from "../../components/scan/report";
 import { converge } from "../../components/store";
+import { runCli } from "../support/cli";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki } from "../support/pki";
-
-const CLI = resolve(__dirname, "../../components/cli/main.js");
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
-  return new Promise((resolvePromise) => {
-    execFile("node", [CLI, ...args], { cwd, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolvePromise({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describeLab("trusted-roots scan against lab hosts", function () {
   this.timeout(180_000);

@@ -1,17 +1,7 @@
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runCli } from "../support/cli";
 import { describeLab, Lab, type LabHost } from "../support/lab";
-
-const CLI = resolve(__dirname, "../../components/cli/main.js");
-
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    execFile("node", [CLI, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolvePromise({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describeLab("trusted-roots selftest against a lab host", function () {
   this.timeout(120_000);
