@@ -140,7 +140,9 @@ async function main(): Promise<void> {
       const target = (host: LabHost) => ({ connection: lab.connection(host), platform: "debian" as const });
       const ours = (declared: Certificate[]) => mapWithConcurrency(lab.hosts, CONCURRENCY, (host) => converge(target(host), { roots: declared }, "exact"));
       const ansible = ansibleProject(lab, join(lab.dir, "ansible"), roots[1]);
-      const playbook = (extra: string[] = []) => run("ansible-playbook", [ansible.playbook, ...extra], { env: ansible.env, cwd: join(lab.dir, "ansible"), maxBuffer: 64 * 1024 * 1024 });
+      // Output to a file, not a pipe: ControlPersist masters inherit ansible's stdout and would hold a pipe open.
+      const playbook = (extra: string[] = []) =>
+        run("sh", ["-c", 'ansible-playbook "$@" >> ansible.log 2>&1', "sh", ansible.playbook, ...extra], { env: ansible.env, cwd: join(lab.dir, "ansible") });
       const clean = async () => {
         await ours([]);
         await sshFanOut(lab, "rm -f /usr/local/share/ca-certificates/ansible-root.crt && update-ca-certificates --fresh >/dev/null", CONCURRENCY);
