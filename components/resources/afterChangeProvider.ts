@@ -4,18 +4,14 @@ import { platformFor } from "../platforms";
 import { targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
 import { restartScript, serviceRestartScript, userCommand } from "./afterChangeScripts";
 import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeSpec";
-import { containsUnknown, definedFields, describeIssues, stableStringify } from "./shared";
+import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
 import { runHealthCheck } from "./health";
 
 type Inputs = Record<string, unknown>;
-const warn = (message: string) => console.error(`warning: ${message}`);
+const warn = warnToEngine;
 const POLL_SECONDS = 2;
 
-function validated(inputs: Inputs): ValidAfterChangeInputs {
-  const parsed = afterChangeInputsSchema.safeParse(inputs);
-  if (!parsed.success) throw new Error(describeIssues(parsed.error).map((issue) => `${issue.property}: ${issue.reason}`).join("\n"));
-  return parsed.data;
-}
+const validated = (inputs: Inputs): ValidAfterChangeInputs => parseInputs(afterChangeInputsSchema, inputs);
 
 async function readBootId(connection: SshTargetInput, inputs: ValidAfterChangeInputs): Promise<string> {
   const platform = platformFor(inputs.platform);

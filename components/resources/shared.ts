@@ -39,3 +39,13 @@ export function stableStringify(value: unknown): string {
 export function definedFields<T extends object>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
+
+/** Provider inputs validated against their schema; the error lists every problem by property. */
+export function parseInputs<Schema extends z.ZodType>(schema: Schema, inputs: unknown): z.output<Schema> {
+  const parsed = schema.safeParse(inputs);
+  if (!parsed.success) throw new Error(describeIssues(parsed.error).map((issue) => `${issue.property}: ${issue.reason}`).join("\n"));
+  return parsed.data;
+}
+
+/** Providers' warnings go to stderr, which the engine shows as the resource's diagnostics. */
+export const warnToEngine = (message: string) => console.error(`warning: ${message}`);

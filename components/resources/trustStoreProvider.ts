@@ -3,7 +3,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { plan as planStore, planChangesStore } from "../plan";
 import { applyPlan, converge, observeStore, type StoreTarget } from "../store";
-import { containsUnknown, definedFields, describeIssues, stableStringify } from "./shared";
+import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
 import {
   checkRoots,
   desiredStore,
@@ -23,15 +23,8 @@ function targetOf(inputs: ValidTrustStoreInputs): StoreTarget {
   return { connection: inputs.connection, platform: inputs.platform, store: inputs.store };
 }
 
-function validated(inputs: Inputs): ValidTrustStoreInputs {
-  const parsed = trustStoreInputsSchema.safeParse(inputs);
-  if (!parsed.success) {
-    throw new Error(describeIssues(parsed.error).map((issue) => `${issue.property}: ${issue.reason}`).join("\n"));
-  }
-  return parsed.data;
-}
-
-const warn = (message: string) => console.error(`warning: ${message}`);
+const validated = (inputs: Inputs): ValidTrustStoreInputs => parseInputs(trustStoreInputsSchema, inputs);
+const warn = warnToEngine;
 
 export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
   // Values that are not known yet (preview of a new dependency) are checked at apply time.
