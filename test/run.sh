@@ -9,6 +9,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 phase() { printf '\n== %s\n' "$*"; }
 started=$SECONDS
 phase "build (tsc)"
+# A clean build: compiled files of deleted sources would otherwise still run as tests.
+rm -rf dist
 npx tsc -p tsconfig.json
 phase "lint (eslint)"
 npx eslint .
