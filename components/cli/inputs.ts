@@ -31,7 +31,7 @@ export function secretsFromEnvironment(env: NodeJS.ProcessEnv): FleetSecrets {
 }
 
 /** The servers to scan, from `--stack NAME` (Pulumi.NAME.yaml in the project directory) or `--inventory FILE`. */
-export function loadServers(options: { stack?: string; inventory?: string; projectDir?: string }, env: NodeJS.ProcessEnv): FleetServer[] {
+export function loadServers(options: { stack?: string; inventory?: string; projectDir?: string }, env: NodeJS.ProcessEnv): readonly FleetServer[] {
   if (Boolean(options.stack) === Boolean(options.inventory)) throw new UsageError("give exactly one of --stack NAME or --inventory FILE");
   let file: string;
   if (options.stack) {
@@ -56,5 +56,5 @@ export function loadServers(options: { stack?: string; inventory?: string; proje
   }
   const baseDir = options.stack ? resolve(options.projectDir ?? ".") : dirname(file);
   const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(baseDir, path));
-  return fleetArgsFromConfig(parseFleetConfig(values), secretsFromEnvironment(env), readFile, { healthChecks: false }).servers.map((server) => ({ ...server }));
+  return fleetArgsFromConfig(parseFleetConfig(values), secretsFromEnvironment(env), readFile, { healthChecks: false }).servers;
 }

@@ -19,8 +19,7 @@ async function readBootId(connection: SshTargetInput, inputs: ValidAfterChangeIn
 }
 
 /** Reboot, then wait for the host to answer with a different boot id (the old one means "not yet down"). */
-export async function rebootAndWait(inputs: ValidAfterChangeInputs): Promise<{ before: string; after: string }> {
-  const label = targetLabel(parseSshTarget(inputs.connection));
+export async function rebootAndWait(inputs: ValidAfterChangeInputs, label: string): Promise<{ before: string; after: string }> {
   const platform = platformFor(inputs.platform);
   const before = await readBootId(inputs.connection, inputs);
   const reboot = inputs.rebootCommand ? userCommand(inputs.platform, inputs.rebootCommand) : platform.rebootScript(inputs.delaySeconds);
@@ -49,7 +48,7 @@ async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutp
   const label = targetLabel(parseSshTarget(inputs.connection));
   let boot: { before: string; after: string } | undefined;
   if (inputs.kind === "reboot") {
-    boot = await rebootAndWait(inputs);
+    boot = await rebootAndWait(inputs, label);
   } else if (inputs.kind === "restart") {
     const script = inputs.preset
       ? restartScript(inputs.platform, inputs.preset)
