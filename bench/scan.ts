@@ -11,21 +11,14 @@ import { converge } from "../components/store";
 import { mapWithConcurrency } from "../components/transport";
 import { Lab } from "../test/support/lab";
 import { TestPki } from "../test/support/pki";
+import { runsFrom, seconds, show, sshFanOut, timing } from "./timing";
 
 const CLI = resolve(__dirname, "../components/cli/main.js");
 const RESULTS = resolve(__dirname, "../../bench/results");
 const sizes = (process.env.BENCH_SIZES ?? "20,50").split(",").map(Number);
-const repeats = Number(process.env.BENCH_REPEATS ?? 5);
+const repeats = runsFrom("BENCH_REPEATS", 5);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}`;
-
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
 
 async function main(): Promise<void> {
   const rows: Record<string, unknown>[] = [];
@@ -44,32 +37,19 @@ async function main(): Promise<void> {
       }));
       const env = { ...process.env, TRUSTED_ROOTS_PRIVATE_KEY_FILE: join(lab.dir, "client_key") };
       const scan = () => promisify(execFile)("node", [CLI, "scan", "--inventory", inventory, "--concurrency", String(concurrency)], { env });
-      const addresses = lab.hosts.map((host) => host.address).join("\n");
-      const sshFanOut = () =>
-        promisify(execFile)("sh", ["-c", `printf '%s\\n' "$1" | xargs -P ${concurrency} -I{} ssh -F "$2" {} true`, "sh", addresses, join(lab.dir, "ssh_config")]);
+      const fanOut = () => sshFanOut(lab.hosts.map((host) => host.address), join(lab.dir, "ssh_config"), "true", concurrency);
       await scan();
-      await sshFanOut();
+      await fanOut();
+      // Interleaved, so both sides see the same machine state.
       const scanTimes: number[] = [];
       const sshTimes: number[] = [];
       for (let run = 0; run < repeats; run++) {
-        scanTimes.push(await timed(scan));
-        sshTimes.push(await timed(sshFanOut));
+        scanTimes.push(await seconds(scan));
+        sshTimes.push(await seconds(fanOut));
       }
-      const row = {
-        hosts: count,
-        concurrency,
-        repeats,
-        scanMedianSeconds: median(scanTimes),
-        scanSpread: spread(scanTimes),
-        sshMedianSeconds: median(sshTimes),
-        sshSpread: spread(sshTimes),
-        ratio: median(scanTimes) / median(sshTimes),
-      };
+      const row = { hosts: count, concurrency, scan: timing(scanTimes), ssh: timing(sshTimes), ratio: timing(scanTimes).median / timing(sshTimes).median };
       rows.push(row);
-      console.log(
-        `N=${count}: scan ${row.scanMedianSeconds.toFixed(2)} s (${row.scanSpread}), ssh true fan-out ${row.sshMedianSeconds.toFixed(2)} s (${row.sshSpread}), ` +
-          `ratio ${row.ratio.toFixed(2)} (concurrency ${concurrency}, ${repeats} runs each)`,
-      );
+      console.log(`N=${count}: scan ${show(row.scan)}, ssh true fan-out ${show(row.ssh)}, ratio ${row.ratio.toFixed(2)} (concurrency ${concurrency})`);
     } finally {
       await lab.stop();
     }

@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { waves, type Rollout } from "./rollout";
 import { WebServerTrust, type ServerReport, type WebServerTrustArgs } from "./WebServerTrust";
 
-export const TRUST_FLEET_TYPE = "trusted-roots:index:TrustFleet";
+import { TRUST_FLEET_TYPE } from "./typeTokens";
+
+export { TRUST_FLEET_TYPE };
 
 export interface FleetServer extends Omit<WebServerTrustArgs, "waitFor"> {
   name: string;

@@ -9,7 +9,9 @@ import type { ConnectionArgs } from "./resources/shared";
 import { TrustStore } from "./resources/trustStore";
 import { toRootInputs } from "./resources/trustStoreSpec";
 
-export const WEB_SERVER_TRUST_TYPE = "trusted-roots:index:WebServerTrust";
+import { WEB_SERVER_TRUST_TYPE } from "./typeTokens";
+
+export { WEB_SERVER_TRUST_TYPE };
 
 /** What to do once a server's store changed. */
 export type AfterChange =

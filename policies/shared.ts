@@ -1,14 +1,18 @@
 import { normalizeThumbprint } from "../components/certificates";
 
-// Type tokens of the resources the policies inspect (the library's exported constants, spelled out so the
-// pack does not load the Pulumi components themselves).
-export const TRUST_STORE = "pulumi-nodejs:dynamic/trusted-roots:TrustStore";
-export const HOST_REBOOT = "pulumi-nodejs:dynamic/trusted-roots:HostReboot";
-export const SERVICE_RESTART = "pulumi-nodejs:dynamic/trusted-roots:ServiceRestart";
-export const HEALTH_CHECK = "pulumi-nodejs:dynamic/trusted-roots:HealthCheck";
-export const REMOTE_COMMAND = "command:remote:Command";
-export const WEB_SERVER_TRUST = "trusted-roots:index:WebServerTrust";
-export const TRUST_FLEET = "trusted-roots:index:TrustFleet";
+// Type tokens of the resources the policies inspect: the library's own constants (a pure module, so the pack
+// does not load the Pulumi components themselves).
+import {
+  TRUST_STORE_TYPE as TRUST_STORE,
+  HOST_REBOOT_TYPE as HOST_REBOOT,
+  SERVICE_RESTART_TYPE as SERVICE_RESTART,
+  HEALTH_CHECK_TYPE as HEALTH_CHECK,
+  REMOTE_COMMAND_TYPE as REMOTE_COMMAND,
+  WEB_SERVER_TRUST_TYPE as WEB_SERVER_TRUST,
+  TRUST_FLEET_TYPE as TRUST_FLEET,
+} from "../components/typeTokens";
+
+export { TRUST_STORE, HOST_REBOOT, SERVICE_RESTART, HEALTH_CHECK, REMOTE_COMMAND, WEB_SERVER_TRUST, TRUST_FLEET };
 
 /** A root as a policy sees it: from a WebServerTrust's declared list or a TrustStore's `roots` map. */
 export interface DeclaredRoot {

@@ -1,11 +1,10 @@
-// `npm run reliability`: runs the fault, corpus and load tests and writes docs/reliability.md from their
-// results: each fault and input class with its outcome, and the figures (faults survived, inputs tried,
-// leaks counted). The document is generated; edit this script, not the document.
+// `npm run reliability`: runs the fault, corpus, load and secrets tests and writes docs/reliability.md from
+// that run's results only. Every figure is counted from the run; a test that was skipped, or a section no test
+// of the run belongs to, fails the generator instead of being reported. Edit this script, not the document.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { certificateCases, configCases, hostileValues } from "../test/support/corpus";
 import { LOAD_FIGURES } from "../test/support/figures";
 
 const ROOT = resolve(__dirname, "../..");
@@ -16,59 +15,83 @@ const SPECS = [
   "dist/test/lab/load.spec.js",
   "dist/test/lab/store.spec.js",
   "dist/test/lab/providers.spec.js",
+  "dist/test/unit/posixApply.spec.js",
+  "dist/test/engine/fleet.spec.js",
 ];
 
 interface MochaTest {
   fullTitle: string;
   title: string;
   duration?: number;
-  err?: { message?: string };
+}
+interface MochaRun {
+  stats: { passes: number; failures: number; pending: number; duration: number };
+  tests: MochaTest[];
+  failures: MochaTest[];
+  pending: MochaTest[];
 }
 
-const run = spawnSync("npx", ["mocha", "--reporter", "json", ...SPECS], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-const start = run.stdout.indexOf("{\n");
-const result = JSON.parse(run.stdout.slice(start)) as { stats: { passes: number; failures: number; duration: number }; tests: MochaTest[]; failures: MochaTest[] };
+interface Section {
+  heading: string;
+  match: (test: MochaTest) => boolean;
+}
+
+const SECTIONS: Section[] = [
+  { heading: "Faults on real hosts", match: (test) => /^faults against lab hosts/.test(test.fullTitle) },
+  { heading: "The apply script on a scratch store (hang-up, rollback, conflict, verification)", match: (test) => /^the POSIX apply script, run for real/.test(test.fullTitle) },
+  { heading: "Load", match: (test) => /^load: /.test(test.fullTitle) },
+  {
+    heading: "Errors that name the cause",
+    match: (test) => /^trust stores on lab hosts/.test(test.fullTitle) && /sudo|key|unpinned|auth|timeout|rolls back/.test(test.title),
+  },
+  { heading: "Reboots and health checks", match: (test) => /^providers called directly/.test(test.fullTitle) && /never comes back|health check|test command/.test(test.title) },
+  { heading: "Bad certificate inputs", match: (test) => /^bad-input corpus \(test\/corpus\) certificate inputs/.test(test.fullTitle) },
+  { heading: "Hostile values in shell quoting", match: (test) => /^bad-input corpus \(test\/corpus\) hostile values/.test(test.fullTitle) },
+  { heading: "Bad configurations", match: (test) => /^bad-input corpus \(test\/corpus\) configuration/.test(test.fullTitle) },
+  { heading: "Hostile values on a real host", match: (test) => /^hostile values on a real host/.test(test.fullTitle) },
+  { heading: "Secrets", match: (test) => /^the real Pulumi engine/.test(test.fullTitle) && /secret/.test(test.title) },
+];
+
+function fail(message: string): never {
+  console.error(`reliability: ${message}; docs/reliability.md was NOT written`);
+  process.exit(1);
+}
+
+rmSync(LOAD_FIGURES, { force: true });
+const output = join(mkdtempSync(join(tmpdir(), "trusted-roots-reliability-")), "mocha.json");
+const run = spawnSync("npx", ["mocha", "--reporter", "json", "--reporter-option", `output=${output}`, ...SPECS], { cwd: ROOT, stdio: "inherit" });
+if (!existsSync(output)) fail(`mocha produced no results (exit ${run.status})`);
+const result = JSON.parse(readFileSync(output, "utf8")) as MochaRun;
+if (result.pending.length > 0) {
+  fail(`${result.pending.length} tests were skipped (${result.pending.slice(0, 3).map((test) => test.fullTitle).join("; ")}...): a report needs every test to run (root, Linux)`);
+}
 const failed = new Set(result.failures.map((test) => test.fullTitle));
-const row = (test: MochaTest) => `| ${test.title.replace(/\|/g, "\\|")} | ${failed.has(test.fullTitle) ? "**FAILED**" : "passed"} | ${((test.duration ?? 0) / 1000).toFixed(1)} s |`;
-const section = (heading: string, match: (test: MochaTest) => boolean) => {
-  const tests = result.tests.filter(match);
-  return [`### ${heading}`, "", "| case | result | time |", "|---|---|---|", ...tests.map(row), ""].join("\n");
-};
-const load = existsSync(LOAD_FIGURES) ? (JSON.parse(readFileSync(LOAD_FIGURES, "utf8")) as Record<string, number>) : undefined;
-const faults = result.tests.filter((test) => /^faults against lab hosts/.test(test.fullTitle));
-const inputs = certificateCases().length + 4 + hostileValues().length + configCases().length;
+const passed = (tests: MochaTest[]) => tests.filter((test) => !failed.has(test.fullTitle)).length;
+const sectionTests = SECTIONS.map((section) => ({ section, tests: result.tests.filter(section.match) }));
+const empty = sectionTests.filter(({ tests }) => tests.length === 0).map(({ section }) => section.heading);
+if (empty.length > 0) fail(`no test of this run belongs to ${empty.map((heading) => JSON.stringify(heading)).join(", ")} (renamed or removed?)`);
+if (!existsSync(LOAD_FIGURES)) fail("the load test ran but left no figures");
+const load = JSON.parse(readFileSync(LOAD_FIGURES, "utf8")) as Record<string, number>;
+
+const testsOf = (heading: string) => sectionTests.find(({ section }) => section.heading === heading)!.tests;
+const row = (test: MochaTest) => `| ${test.title.replace(/\|/g, "\\|").replace(/\n/g, "\\n")} | ${failed.has(test.fullTitle) ? "**FAILED**" : "passed"} | ${((test.duration ?? 0) / 1000).toFixed(1)} s |`;
+const faults = [...testsOf("Faults on real hosts"), ...testsOf("The apply script on a scratch store (hang-up, rollback, conflict, verification)")];
+const inputs = ["Bad certificate inputs", "Hostile values in shell quoting", "Bad configurations", "Hostile values on a real host"].map((heading) => testsOf(heading));
 
 const document = `# Reliability and security
 
 Generated by \`npm run reliability\` (scripts/reliability-report.ts) on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores,
-${cpus()[0]?.model ?? "unknown CPU"}. Every line below is a test in \`npm test\`; this page lists them with their last result.
+${cpus()[0]?.model ?? "unknown CPU"}, from one run of ${SPECS.length} spec files; every row is a test of that run.
 
 ## Figures
 
-- Faults survived: ${faults.filter((test) => !failed.has(test.fullTitle)).length} of ${faults.length} (nothing lost, nothing half-applied).
-- Bad inputs tried: ${inputs} (${certificateCases().length + 4} certificate inputs, ${hostileValues().length} hostile values used as subjects, file names and service names on a real host and in rendered shell and PowerShell, ${configCases().length} configurations).
-${load ? `- Load: ${load.hosts} hosts applied in ${load.applySeconds.toFixed(1)} s and scanned in ${load.scanSeconds.toFixed(1)} s with at most ${load.peak} at once (limit ${load.concurrency}); leaked SSH sessions ${load.leakedSessions}, file descriptors ${load.fdsBefore} before and ${load.fdsAfter} after, no child processes left.` : "- Load: not run."}
-- Overall: ${result.stats.passes} passed, ${result.stats.failures} failed in ${(result.stats.duration / 1000).toFixed(0)} s.
+- Fault tests passed: ${passed(faults)} of ${faults.length}.
+- Bad-input tests passed: ${inputs.map(passed).reduce((sum, count) => sum + count, 0)} of ${inputs.flat().length} (${inputs.map((tests, index) => `${tests.length} ${["certificate inputs", "hostile values in shell quoting", "configurations", "hostile-value runs on a real host"][index]}`).join(", ")}).
+- Load: ${load.hosts} hosts applied in ${load.applySeconds.toFixed(1)} s and scanned in ${load.scanSeconds.toFixed(1)} s with at most ${load.peak} at once (limit ${load.concurrency}); leaked SSH sessions ${load.leakedSessions}, file descriptors ${load.fdsBefore} before and ${load.fdsAfter} after.
+- Overall: ${result.stats.passes} passed, ${result.stats.failures} failed, ${result.stats.pending} skipped in ${(result.stats.duration / 1000).toFixed(0)} s.
 
-## How an apply stays whole
+${sectionTests.map(({ section, tests }) => [`### ${section.heading}`, "", "| case | result | time |", "|---|---|---|", ...tests.map(row), ""].join("\n")).join("\n")}`;
 
-The POSIX apply script is one function called on its last line (a script cut in transit runs nothing), ignores
-SIGHUP and SIGPIPE (a dropped connection cannot stop it half-way: it finishes, so the host ends **exactly as
-planned** — or, when a step fails, exactly as before), holds a host lock, refuses to run if the manifest
-changed since it was observed (another run: "conflict", nothing changed, the engine observes and plans again),
-backs up every file it touches and restores them all on any failed step. The tests below show each case.
-
-${section("Faults", (test) => /^faults against lab hosts/.test(test.fullTitle) || /load:/.test(test.fullTitle))}
-${section("Errors that name the cause", (test) => /^trust stores on lab hosts/.test(test.fullTitle) && /sudo|key|unpinned|auth|timeout|rolls back/.test(test.title))}
-${section("Reboots and health checks", (test) => /^providers called directly/.test(test.fullTitle) && /never comes back|health check|test command/.test(test.title))}
-${section("Bad input", (test) => /bad-input corpus/.test(test.fullTitle))}
-${section("Hostile values on a real host", (test) => /^hostile values on a real host/.test(test.fullTitle))}
-## Secrets
-
-The engine test greps the stack's state files and everything the engine printed for the SSH private key and the
-health check's client key: no hit. The providers never log stdin; connection settings and health checks are
-marked as secret outputs.
-`;
 writeFileSync(join(ROOT, "docs/reliability.md"), document);
 console.log(`docs/reliability.md written: ${result.stats.passes} passed, ${result.stats.failures} failed`);
 process.exit(result.stats.failures > 0 ? 1 : 0);

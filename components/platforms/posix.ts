@@ -135,7 +135,8 @@ ${saved
   )
   .reverse()
   .join("\n")}
-  if ${layout.refreshCommand(true)} >>"$TXN/log" 2>&1; then echo '@@rolled-back yes'; else echo '@@rolled-back refresh-failed'; fi
+  # A clean rollback leaves nothing behind; a failed one keeps the backups and the log for the operator.
+  if ${layout.refreshCommand(true)} >>"$TXN/log" 2>&1; then echo '@@rolled-back yes'; rm -rf "$TXN"; else echo '@@rolled-back refresh-failed'; fi
 }`);
   lines.push(`trap '' HUP PIPE
 echo '@@begin apply'

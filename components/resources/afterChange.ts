@@ -6,9 +6,9 @@ import { AFTER_CHANGE_PROVIDER_VERSION } from "./afterChangeSpec";
 import type { HealthCheckInput } from "./health";
 import type { ConnectionArgs } from "./shared";
 
-export const HOST_REBOOT_TYPE = "pulumi-nodejs:dynamic/trusted-roots:HostReboot";
-export const SERVICE_RESTART_TYPE = "pulumi-nodejs:dynamic/trusted-roots:ServiceRestart";
-export const HEALTH_CHECK_TYPE = "pulumi-nodejs:dynamic/trusted-roots:HealthCheck";
+import { DYNAMIC_MODULE, RESOURCE_NAMES } from "../typeTokens";
+
+export { HOST_REBOOT_TYPE, SERVICE_RESTART_TYPE, HEALTH_CHECK_TYPE } from "../typeTokens";
 
 // Serialized into the state: plain values only; the implementation is loaded by path (see trustStore.ts).
 const IMPLEMENTATION = resolve(__dirname, "afterChangeProvider");
@@ -69,8 +69,8 @@ export class HostReboot extends pulumi.dynamic.Resource {
       name,
       { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "reboot", delaySeconds: 5, timeoutSeconds: 600, ...definedOnly(args), ...OUTPUTS },
       secretOptions(opts),
-      "trusted-roots",
-      "HostReboot",
+      DYNAMIC_MODULE,
+      RESOURCE_NAMES.hostReboot,
     );
   }
 }
@@ -86,8 +86,8 @@ export class ServiceRestart extends pulumi.dynamic.Resource {
       name,
       { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "restart", ...definedOnly(args), ...OUTPUTS },
       secretOptions(opts),
-      "trusted-roots",
-      "ServiceRestart",
+      DYNAMIC_MODULE,
+      RESOURCE_NAMES.serviceRestart,
     );
   }
 }
@@ -103,8 +103,8 @@ export class HealthCheck extends pulumi.dynamic.Resource {
       name,
       { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "verify", ...definedOnly(args), ...OUTPUTS },
       secretOptions(opts),
-      "trusted-roots",
-      "HealthCheck",
+      DYNAMIC_MODULE,
+      RESOURCE_NAMES.healthCheck,
     );
   }
 }

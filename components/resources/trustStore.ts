@@ -4,9 +4,9 @@ import { TRUST_STORE_PROVIDER_VERSION, type ObservedSummary, type RootInput } fr
 import type { ConnectionArgs } from "./shared";
 import type { PlatformName, StoreName } from "../platforms";
 import type { StoreMode } from "../plan";
+import { DYNAMIC_MODULE, RESOURCE_NAMES } from "../typeTokens";
 
-/** The type token policies match: `pulumi-nodejs:dynamic/trusted-roots:TrustStore`. */
-export const TRUST_STORE_TYPE = "pulumi-nodejs:dynamic/trusted-roots:TrustStore";
+export { TRUST_STORE_TYPE } from "../typeTokens";
 
 // The provider is serialized into the state; it must capture only plain values. Each method loads the
 // implementation by absolute path inside Pulumi's dynamic-provider process.
@@ -63,8 +63,8 @@ export class TrustStore extends pulumi.dynamic.Resource {
       },
       // The connection carries the private key or password: keep it secret in state even if given plain.
       { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"] },
-      "trusted-roots",
-      "TrustStore",
+      DYNAMIC_MODULE,
+      RESOURCE_NAMES.trustStore,
     );
   }
 }

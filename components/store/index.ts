@@ -1,7 +1,7 @@
 import { describeCertificate } from "../certificates";
 import { plan as planStore, planChangesStore, type DesiredStore, type StoreMode } from "../plan";
 import { platformFor, ProtocolError, type ObservedStore, type Platform, type PlatformName, type StoreName, type StorePlan } from "../platforms";
-import { SshSession, withSession, type SessionOptions, type SshTargetInput } from "../transport";
+import { SshSession, withSession, type ScriptRunner, type SessionOptions, type SshTargetInput } from "../transport";
 
 /** One trust store on one server. */
 export interface StoreTarget {
@@ -41,7 +41,7 @@ async function observeIn(session: SshSession, target: StoreTarget): Promise<Obse
 }
 
 /** Observe through any platform implementation (a real family, or the self-test's scratch store). */
-export async function observeWith(session: SshSession, platform: Platform, store: StoreName): Promise<ObservedStore> {
+export async function observeWith(session: ScriptRunner, platform: Platform, store: StoreName): Promise<ObservedStore> {
   const result = await session.exec(platform.observeScript(store));
   try {
     return platform.parseObservation(result.stdout, store);
@@ -64,7 +64,7 @@ export async function applyPlanIn(session: SshSession, target: StoreTarget, stor
 }
 
 /** Apply through any platform implementation; verified like every apply. */
-export async function applyWith(session: SshSession, platform: Platform, storePlan: StorePlan): Promise<ObservedStore> {
+export async function applyWith(session: ScriptRunner, platform: Platform, storePlan: StorePlan): Promise<ObservedStore> {
   const result = await session.exec(platform.applyScript(storePlan));
   let outcome;
   try {
@@ -93,25 +93,24 @@ export function applyPlan(target: StoreTarget, storePlan: StorePlan, options?: S
  * One SSH session in all; no refresh command runs when nothing changes.
  */
 export function converge(target: StoreTarget, desired: DesiredStore, mode: StoreMode, options?: SessionOptions): Promise<ApplyResult> {
-  return withSession(
-    target.connection,
-    async (session) => {
-      // Another run may change the store between our observation and our apply; the apply then refuses
-      // ("conflict", nothing changed) and we observe and plan again.
-      for (let attempt = 1; ; attempt++) {
-        const before = await observeIn(session, target);
-        const storePlan = planStore(desired, before, mode);
-        if (!planChangesStore(storePlan)) return { plan: storePlan, changed: false, before, after: before };
-        try {
-          const after = await applyPlanIn(session, target, storePlan);
-          return { plan: storePlan, changed: true, before, after };
-        } catch (error) {
-          if (!(error instanceof ApplyError && error.step === "conflict" && attempt < CONFLICT_ATTEMPTS)) throw error;
-        }
-      }
-    },
-    options,
-  );
+  return withSession(target.connection, (session) => convergeWith(session, platformFor(target.platform), target.store ?? "Root", desired, mode), options);
+}
+
+/** converge over any runner and platform implementation (an SSH session, or a local shell on a scratch store). */
+export async function convergeWith(runner: ScriptRunner, platform: Platform, store: StoreName, desired: DesiredStore, mode: StoreMode): Promise<ApplyResult> {
+  // Another run may change the store between our observation and our apply; the apply then refuses
+  // ("conflict", nothing changed) and we observe and plan again.
+  for (let attempt = 1; ; attempt++) {
+    const before = await observeWith(runner, platform, store);
+    const storePlan = planStore(desired, before, mode);
+    if (!planChangesStore(storePlan)) return { plan: storePlan, changed: false, before, after: before };
+    try {
+      const after = await applyWith(runner, platform, storePlan);
+      return { plan: storePlan, changed: true, before, after };
+    } catch (error) {
+      if (!(error instanceof ApplyError && error.step === "conflict" && attempt < CONFLICT_ATTEMPTS)) throw error;
+    }
+  }
 }
 
 const CONFLICT_ATTEMPTS = 5;

@@ -1,5 +1,5 @@
 export { SshSession, withSession } from "./session";
-export type { ExecResult, SessionOptions } from "./session";
+export type { ExecResult, ScriptRunner, SessionOptions } from "./session";
 export { TransportError } from "./errors";
 export type { TransportFailure } from "./errors";
 export { parseHostKeyPin, fingerprintOf } from "./hostKey";

@@ -11,6 +11,13 @@ export interface ExecResult {
   exitCode: number;
 }
 
+/** Runs scripts on one host: an SSH session, or (the self-test's scratch store, unit tests) a local shell. */
+export interface ScriptRunner {
+  /** Names the host in every error. */
+  readonly label: string;
+  exec(script: RemoteScript, timeoutSeconds?: number): Promise<ExecResult>;
+}
+
 export interface SessionOptions {
   /** Called for every warning (an unpinned host, a retry); Pulumi providers route it to the engine's log. */
   warn?: (message: string) => void;
@@ -22,7 +29,7 @@ const DIAL_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETI
 const STDERR_TAIL = 64 * 1024;
 
 /** One SSH connection to one host, for one operation; every exec runs over it. */
-export class SshSession {
+export class SshSession implements ScriptRunner {
   private constructor(
     private readonly client: Client,
     readonly target: SshTarget,

@@ -74,8 +74,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     writeFileSync(join(project.dir, "roots/client.pem"), client.cert);
     writeFileSync(join(project.dir, "roots/server-ca.pem"), lab.serverCa);
     // h3 already trusts the root: nothing to change there, so no restart either.
-    await lab.writeFile(lab.hosts[2], "/usr/local/share/ca-certificates/contoso-by-hand.crt", contoso.pem);
-    await lab.exec(lab.hosts[2], "update-ca-certificates");
+    await lab.plantLocalAnchor(lab.hosts[2], "/usr/local/share/ca-certificates/contoso-by-hand.crt", contoso.pem);
     await lab.sh(lab.hosts[2], "nginx -s reload");
     stack = await project.stack("fleet", program);
     await stack.setAllConfig(fleetConfig("contoso", fleetHosts().map((host) => server(host))));

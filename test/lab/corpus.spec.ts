@@ -43,11 +43,13 @@ describeLab("hostile values on a real host: nothing runs", function () {
   it("as file names of local anchors that purgeUnmanaged removes", async () => {
     const names = hostileValues().filter((value) => value.trim() && !/[/\0\n\r]/.test(value) && value.length < 200);
     const root = throwawayRoot(new Date(), { commonName: "Foreign Root" });
-    for (const name of names) await lab.writeFile(lab.hosts[0], `/usr/local/share/ca-certificates/${name}.crt`, root.pem);
-    await lab.exec(lab.hosts[0], "update-ca-certificates");
+    for (const name of names) await lab.plantLocalAnchor(lab.hosts[0], `/usr/local/share/ca-certificates/${name}.crt`, root.pem);
+    const planted = await converge(target(), { roots: [] }, "exact");
+    assert.equal(planted.before.roots.find((entry) => entry.sha256 === root.sha256)?.trusted, true, "the planted root is trusted before the purge");
     const purge = await converge(target(), { roots: [] }, "purgeUnmanaged");
     assert.equal(purge.plan.removals[0].files.length, names.length);
     assert.equal((await lab.sh(lab.hosts[0], "ls /usr/local/share/ca-certificates")).trim(), "");
+    assert.equal(purge.after.roots.some((entry) => entry.sha256 === root.sha256), false, "gone from the bundle too");
     await assertNothingRan();
   });
 

@@ -4,6 +4,7 @@ import { ApplyError, converge, observeStore, type StoreTarget } from "../../comp
 import { mapWithConcurrency, TransportError, type SshTargetInput } from "../../components/transport";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki } from "../support/pki";
+import { waitUntil } from "../support/wait";
 
 const ANCHORS = "/usr/local/share/ca-certificates";
 
@@ -34,16 +35,25 @@ describeLab("faults against lab hosts: nothing lost, nothing half-applied", func
 
   it("connection cut mid-apply: the host ends exactly as planned (the script ignores the hang-up and finishes), and the next run converges", async () => {
     const host = lab.hosts[0];
-    await slowRefresh(host, 3);
+    // The refresh announces itself and waits for the test: the cut lands mid-apply on any machine.
+    await lab.sh(host, "rm -f /run/trl-lab/refresh-started /run/trl-lab/release && mkfifo /run/trl-lab/release");
+    await lab.writeFile(
+      host,
+      "/usr/local/sbin/update-ca-certificates",
+      '#!/bin/sh\n: > /run/trl-lab/refresh-started\nread go < /run/trl-lab/release\nexec /usr/sbin/update-ca-certificates "$@"\n',
+      "755",
+    );
     const apply = converge(target(host, { commandTimeoutSeconds: 5 }), { roots: [roots[0]] }, "exact");
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitUntil(async () => (await lab.sh(host, "test -e /run/trl-lab/refresh-started && echo started || true")).trim() === "started", "the apply reached its refresh");
     await lab.link(host, "down");
     try {
       await assert.rejects(apply, (error: unknown) => error instanceof TransportError && ["timeout", "unreachable"].includes(error.failure));
-      await new Promise((resolve) => setTimeout(resolve, 4000));
+      await lab.sh(host, "echo go > /run/trl-lab/release");
     } finally {
       await lab.link(host, "up");
     }
+    // The script holds the host lock until its very end: taking it means the script finished.
+    await lab.sh(host, "flock -w 300 /var/lib/trusted-roots/lock true");
     await lab.exec(host, "rm", "/usr/local/sbin/update-ca-certificates");
     const anchors = await lab.sh(host, `ls ${ANCHORS}`);
     assert.equal(anchors.trim(), anchorFile(roots[0]), "the planned anchor, and nothing else");
@@ -139,10 +149,7 @@ describeLab("faults against lab hosts: nothing lost, nothing half-applied", func
     } finally {
       await lab.sh(host, "pkill -x sshd || true");
       await lab.reboot(host);
-      for (let attempt = 0; attempt < 60; attempt++) {
-        if (await observeStore(target(host)).then(() => true, () => false)) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+      await waitUntil(() => observeStore(target(host)).then(() => true, () => false), `${host.name} is back after its reboot`);
     }
   });
 

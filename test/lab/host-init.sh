@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PID 1 of one lab host: runs inside the host's own network, mount and PID namespaces (see labctl.sh).
-# Mounts the host's root (an overlay over the machine's /), starts sshd and nginx chrooted into it, and
-# simulates reboots: SIGUSR1 = soft reboot, SIGUSR2 = hard reboot (link down first, so peers see no FIN/RST),
+# Mounts the host's root (an overlay: the lab's shared layer over the machine's /), starts sshd and nginx
+# chrooted into it, and simulates reboots: SIGUSR1 = soft reboot, SIGUSR2 = hard reboot (link down first, so peers see no FIN/RST),
 # SIGTERM = power off. Every boot writes a fresh boot id, bind-mounted over /proc/sys/kernel/random/boot_id.
 set -u
 HOST_DIR=$1
@@ -16,26 +16,14 @@ trap 'request=stop' TERM INT
 
 log() { echo "$(date +%T.%N | cut -c1-12) $HOST_NAME: $*"; }
 
-mount -t overlay overlay -o "lowerdir=/,upperdir=$HOST_DIR/upper,workdir=$HOST_DIR/work" "$ROOT"
+# The lab's shared layer (store, users, sudo, power commands: labctl.sh make_layer) over the machine's /.
+mount -t overlay overlay -o "lowerdir=$LAB_DIR/layer-fs/upper:/,upperdir=$HOST_DIR/upper,workdir=$HOST_DIR/work" "$ROOT" \
+  || { log "cannot mount the host's root"; exit 1; }
 
 first_boot() {
-  # Start every host's store from a known state: none of the machine's local CAs, no Java hook
-  # (it runs dpkg triggers and a JVM on every update-ca-certificates), Debian's bundle as shipped.
-  rm -rf "$ROOT"/usr/local/share/ca-certificates/* "$ROOT"/etc/ca-certificates/update.d/*
-  rm -rf "$ROOT"/etc/ssl/certs
-  cp -a "$LAB_DIR/template/certs" "$ROOT/etc/ssl/certs"
+  # This host's own files: its sshd and nginx configuration, host key and server certificate.
   cp -a "$HOST_DIR/files/." "$ROOT/"
   chmod 600 "$ROOT"/etc/ssh/trl_host_ed25519_key "$ROOT"/etc/trl-lab/server.key
-  chmod 440 "$ROOT"/etc/sudoers.d/trl-lab
-  chroot "$ROOT" useradd -m -s /bin/sh deploy
-  chroot "$ROOT" useradd -m -s /bin/sh nosudo
-  # "*" (not the default "!"): without PAM a locked password also blocks key logins.
-  chroot "$ROOT" usermod -p '*' nosudo
-  echo "deploy:$(cat "$LAB_DIR/deploy.password")" | chroot "$ROOT" chpasswd
-  for user in deploy nosudo; do
-    install -d -m 700 -o "$(chroot "$ROOT" id -u $user)" -g "$(chroot "$ROOT" id -g $user)" "$ROOT/home/$user/.ssh"
-    install -m 600 -o "$(chroot "$ROOT" id -u $user)" -g "$(chroot "$ROOT" id -g $user)" "$LAB_DIR/client_key.pub" "$ROOT/home/$user/.ssh/authorized_keys"
-  done
   touch "$HOST_DIR/initialized"
 }
 
@@ -73,9 +61,15 @@ halt() {
 
 [ -e "$HOST_DIR/initialized" ] || first_boot
 boot
+# Waits for a signal, not on a clock: one idle `sleep infinity` per host, whose `wait` a trapped signal
+# interrupts at once (50 hosts polling every half second loaded 2 cores). halt() kills it with the rest.
+sleeper=""
 while :; do
-  sleep 0.5 &
-  wait $! 2>/dev/null
+  if [ -z "$sleeper" ] || ! kill -0 "$sleeper" 2>/dev/null; then
+    sleep infinity &
+    sleeper=$!
+  fi
+  wait "$sleeper" 2>/dev/null
   case $request in
     "") continue ;;
     stop) log "power off"; halt; exit 0 ;;
@@ -84,5 +78,6 @@ while :; do
   esac
   [ "$request" = stop ] && { halt; exit 0; }
   request=""
+  sleeper=""
   boot
 done

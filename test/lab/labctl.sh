@@ -52,7 +52,7 @@ host_files() {
   ip=$(host_ip "$host")
   dir=$LAB_DIR/hosts/$host
   files=$dir/files
-  mkdir -p "$files/etc/ssh" "$files/etc/trl-lab" "$files/etc/nginx" "$files/etc/sudoers.d" "$files/usr/local/sbin"
+  mkdir -p "$files/etc/ssh" "$files/etc/trl-lab" "$files/etc/nginx"
   ssh-keygen -q -t ed25519 -N '' -C "$host" -f "$files/etc/ssh/trl_host_ed25519_key"
   cat > "$files/etc/ssh/trl_sshd_config" <<CONF
 ListenAddress $ip:22
@@ -96,18 +96,49 @@ http {
   }
 }
 CONF
-  echo "deploy ALL=(root) NOPASSWD: ALL" > "$files/etc/sudoers.d/trl-lab"
-  # systemctl/shutdown/reboot inside a lab host ask its supervisor (PID 1) for a simulated reboot.
-  cat > "$files/usr/local/sbin/trl-lab-power" <<'SCRIPT'
+}
+
+make_layer() {
+  # What every host shares, built once per lab as an overlay layer between each host's files and the
+  # machine's /: Debian's bundle as shipped, none of the machine's local CAs, no Java hook (it runs dpkg
+  # triggers and a JVM on every update-ca-certificates), the lab's users, sudo rule and power commands.
+  # Hosts then boot without per-host user or store set-up, so 50 come up quickly even on a loaded machine.
+  # On a tmpfs of its own: overlayfs refuses a lower layer that lies inside another lower layer (the machine's /).
+  local fs=$LAB_DIR/layer-fs layer=$LAB_DIR/layer-fs/upper work=$LAB_DIR/layer-fs/work merged=$LAB_DIR/layer.merged
+  mkdir -p "$fs" "$merged"
+  mount -t tmpfs -o mode=755,size=256m trl-lab-layer "$fs"
+  mkdir -p "$layer" "$work"
+  unshare --mount --propagation private bash -euo pipefail -c '
+    layer=$1 work=$2 root=$3 lab=$4
+    mount -t overlay overlay -o "lowerdir=/,upperdir=$layer,workdir=$work" "$root"
+    rm -rf "$root"/usr/local/share/ca-certificates/* "$root"/etc/ca-certificates/update.d/*
+    rm -rf "$root/etc/ssl/certs"
+    cp -a "$lab/template/certs" "$root/etc/ssl/certs"
+    chroot "$root" useradd -m -s /bin/sh deploy
+    chroot "$root" useradd -m -s /bin/sh nosudo
+    # "*" (not the default "!"): without PAM a locked password also blocks key logins.
+    chroot "$root" usermod -p "*" nosudo
+    echo "deploy:$(cat "$lab/deploy.password")" | chroot "$root" chpasswd
+    for user in deploy nosudo; do
+      install -d -m 700 -o "$(chroot "$root" id -u $user)" -g "$(chroot "$root" id -g $user)" "$root/home/$user/.ssh"
+      install -m 600 -o "$(chroot "$root" id -u $user)" -g "$(chroot "$root" id -g $user)" "$lab/client_key.pub" "$root/home/$user/.ssh/authorized_keys"
+    done
+    mkdir -p "$root/etc/sudoers.d" "$root/usr/local/sbin"
+    echo "deploy ALL=(root) NOPASSWD: ALL" > "$root/etc/sudoers.d/trl-lab"
+    chmod 440 "$root/etc/sudoers.d/trl-lab"
+    cat > "$root/usr/local/sbin/trl-lab-power" <<"SCRIPT"
 #!/bin/sh
+# systemctl/shutdown/reboot inside a lab host ask its supervisor (PID 1) for a simulated reboot.
 case "$(basename "$0") $*" in
   "reboot"*|"shutdown -r"*|"systemctl reboot"*) kill -USR1 1; exit 0 ;;
   "systemctl reload nginx"|"systemctl restart nginx"|"systemctl restart -- nginx") exec nginx -s reload ;;
   *) echo "lab host: unsupported: $(basename "$0") $*" >&2; exit 1 ;;
 esac
 SCRIPT
-  chmod 755 "$files/usr/local/sbin/trl-lab-power"
-  for name in reboot shutdown systemctl; do ln -s trl-lab-power "$files/usr/local/sbin/$name"; done
+    chmod 755 "$root/usr/local/sbin/trl-lab-power"
+    for name in reboot shutdown systemctl; do ln -s trl-lab-power "$root/usr/local/sbin/$name"; done
+    umount "$root"
+  ' layer "$layer" "$work" "$merged" "$LAB_DIR" || die "could not build the lab's shared layer"
 }
 
 start_host() {
@@ -127,12 +158,16 @@ start_host() {
 }
 
 wait_ready() {
-  local host ip deadline=$((SECONDS + 60))
+  # Generous and scaled with the fleet: machines of this kind differ 5x in speed, and may be loaded.
+  local host ip limit=$((120 + 4 * $#)) deadline
+  deadline=$((SECONDS + limit))
   for host in "$@"; do
     ip=$(host_ip "$host")
     until timeout 1 bash -c "exec 3<>/dev/tcp/$ip/22 && head -c 4 <&3 | grep -q SSH" 2>/dev/null \
       && timeout 1 bash -c "exec 3<>/dev/tcp/$ip/443" 2>/dev/null; do
-      [ $SECONDS -lt $deadline ] || die "host $host ($ip) did not start within 60 s; see $LAB_DIR/hosts/$host/supervisor.log"
+      kill -0 "$(cat "$LAB_DIR/hosts/$host/supervisor.pid")" 2>/dev/null \
+        || die "host $host ($ip) stopped while starting: $(tail -3 "$LAB_DIR/hosts/$host/supervisor.log")"
+      [ $SECONDS -lt $deadline ] || die "host $host ($ip) did not start within $limit s; see $LAB_DIR/hosts/$host/supervisor.log"
       sleep 0.2
     done
   done
@@ -176,6 +211,7 @@ cmd_up() {
   openssl rand -hex 12 > "$LAB_DIR/deploy.password"
   make_pki
   make_template
+  make_layer
   # Lab traffic stays on this machine: the guard route catches the whole range if the bridge is gone.
   ip route add unreachable "$GUARD" 2>/dev/null || true
   ip link add "$BRIDGE" type bridge
@@ -216,6 +252,7 @@ cmd_down() {
     sleep 0.3
   done
   [ -z "$leftover" ] || die "processes still running inside the lab: $leftover"
+  umount -l "$LAB_DIR/layer-fs" 2>/dev/null || true
   rm -rf "$LAB_DIR"
   ip route del unreachable "$GUARD" 2>/dev/null || true
   [ -z "$(ip netns list | awk -v p="$PREFIX-" 'index($1, p) == 1')" ] || die "lab namespaces are left behind"

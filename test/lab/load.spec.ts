@@ -6,6 +6,7 @@ import { throwawayRoot } from "../../components/selftest/throwaway";
 import { mapWithConcurrency } from "../../components/transport";
 import { LOAD_FIGURES } from "../support/figures";
 import { describeLab, Lab } from "../support/lab";
+import { waitUntil } from "../support/wait";
 
 const HOSTS = Number(process.env.TRL_LOAD_HOSTS ?? 50);
 const CONCURRENCY = 16;
@@ -49,10 +50,9 @@ describeLab(`load: ${HOSTS} hosts applied and scanned in one run`, function () {
     assert.equal(applied.filter((result) => result.changed).length, HOSTS);
     assert.equal(scanned.filter((store) => store.roots.some((entry) => entry.sha256 === root.sha256 && entry.trusted)).length, HOSTS);
     assert.ok(peak <= CONCURRENCY, `peak ${peak}`);
-    // Sockets close asynchronously after `end()`: give them a moment before counting.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Sockets close asynchronously after `end()`: wait for them, and fail only if they never close.
+    await waitUntil(() => openFds() <= fdsBefore, `the file descriptors are back to ${fdsBefore} (now ${openFds()})`, 60_000);
     const fdsAfter = openFds();
-    assert.ok(fdsAfter <= fdsBefore, `file descriptors: ${fdsBefore} before, ${fdsAfter} after`);
     assert.equal(childProcesses(), 1, "only the ps that counts");
     const sessions = await mapWithConcurrency(lab.hosts, 8, async (host) => Number((await lab.exec(host, "pgrep", "-c", "-x", "sshd")).trim()));
     assert.deepEqual([...new Set(sessions)], [1], "every host is back to its one listening sshd");

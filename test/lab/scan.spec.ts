@@ -8,6 +8,7 @@ import { converge } from "../../components/store";
 import { runCli } from "../support/cli";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki } from "../support/pki";
+import { waitUntil } from "../support/wait";
 
 describeLab("trusted-roots scan against lab hosts", function () {
   this.timeout(180_000);
@@ -83,11 +84,7 @@ describeLab("trusted-roots scan against lab hosts", function () {
       assert.equal(ignoringDown.code, 0, "--fail-on without unreachable");
     } finally {
       await lab.reboot(h3);
-      for (let attempt = 0; attempt < 60; attempt++) {
-        const result = await runCli(["scan", "--inventory", inventory([h3])], env(), dir);
-        if (result.code === 0) break;
-        await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
-      }
+      await waitUntil(async () => (await runCli(["scan", "--inventory", inventory([h3])], env(), dir)).code === 0, `${h3.name} scans clean after its reboot`);
     }
   });
 
@@ -105,8 +102,7 @@ describeLab("trusted-roots scan against lab hosts", function () {
   it("foreign roots are informational unless --fail-on foreign", async () => {
     const h1 = lab.hosts[0];
     const other = new TestPki(dir).root("other", "/CN=Someone Else Root", { key: "ec256" });
-    await lab.writeFile(h1, "/usr/local/share/ca-certificates/someone-else.crt", other.pem);
-    await lab.exec(h1, "update-ca-certificates");
+    await lab.plantLocalAnchor(h1, "/usr/local/share/ca-certificates/someone-else.crt", other.pem);
     const informational = await scanJson(inventory(lab.hosts));
     assert.equal(informational.code, 0);
     assert.deepEqual(informational.report.hosts[0].foreign.map((root) => [root.subject, root.origin]), [["CN=Someone Else Root", "local"]]);

@@ -10,6 +10,7 @@ import { applyPlan, ApplyError, converge, observeStore, type StoreTarget } from 
 import { mapWithConcurrency, SshSession, TransportError, withSession, type SshTargetInput } from "../../components/transport";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
+import { waitUntil } from "../support/wait";
 
 describeLab("trust stores on lab hosts", function () {
   this.timeout(180_000);
@@ -112,8 +113,7 @@ describeLab("trust stores on lab hosts", function () {
   it("leaves foreign anchors alone unless purgeUnmanaged, then removes them, hostile file name included", async () => {
     const host = lab.hosts[1];
     const hostileName = "/usr/local/share/ca-certificates/$(touch pwned-name);'`touch pwned-tick`'.crt";
-    await lab.writeFile(host, hostileName, fabrikamRoot.pem);
-    await lab.exec(host, "update-ca-certificates");
+    await lab.plantLocalAnchor(host, hostileName, fabrikamRoot.pem);
     const exact = await converge(target(host), { roots: [contoso] }, "exact");
     assert.deepEqual(exact.plan.foreign.map((root) => [root.sha256, root.locations]), [[fabrikam.sha256, [hostileName]]]);
     assert.deepEqual(exact.plan.removals, []);
@@ -194,7 +194,7 @@ describeLab("trust stores on lab hosts", function () {
     const plainKey = join(scratch, "plain");
     writeFileSync(plainKey, lab.clientKey, { mode: 0o600 });
     const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
-    for (let attempt = 0; attempt < 50 && !existsSync(socket); attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(() => existsSync(socket), "ssh-agent listens");
     execFileSync("ssh-add", ["-q", plainKey], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: "ignore", timeout: 5000 });
     try {
       const byAgent = await observeStore(target(host, { privateKey: undefined, agent: socket }));
@@ -262,11 +262,7 @@ describeLab("trust stores on lab hosts", function () {
     const before = await bootId();
     await withSession(lab.connection(host), (session) => session.run(platform.rebootScript(0)));
     let after = before;
-    for (let attempt = 0; attempt < 60 && after === before; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      after = await bootId().catch(() => before);
-    }
-    assert.notEqual(after, before);
+    await waitUntil(async () => (after = await bootId().catch(() => before)) !== before, `${host.name} is back with a new boot id`);
     assert.match(after, /^[0-9a-f-]{36}$/);
   });
 

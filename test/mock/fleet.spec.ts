@@ -98,11 +98,17 @@ describe("fleet wiring under mocks", function () {
     for (const server of ["iis01", "iis02", "iis03"]) assert.ok(perServer(server).length <= 3);
   });
 
-  it("uses the type tokens policies match", () => {
-    const types = new Set(registrations.map((registration) => registration.type));
-    for (const type of [library.TRUST_STORE_TYPE, library.HOST_REBOOT_TYPE, library.SERVICE_RESTART_TYPE, library.WEB_SERVER_TRUST_TYPE, library.TRUST_FLEET_TYPE]) {
-      assert.ok(types.has(type), type);
-    }
+  it("registers exactly the type tokens the policy pack matches", () => {
+    // The pack's own copy, as its policies import it: a component registering under any other token would
+    // make every policy silently pass.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after setMocks, like the library
+    const policyTokens = require("../../policies/shared") as Record<string, unknown>;
+    const registered = new Set(registrations.map((registration) => registration.type));
+    const matched = ["TRUST_STORE", "HOST_REBOOT", "SERVICE_RESTART", "WEB_SERVER_TRUST", "TRUST_FLEET"].map((key) => policyTokens[key]);
+    for (const token of matched) assert.ok(typeof token === "string" && registered.has(token), `policies match ${String(token)}, which no component registered`);
+    const dynamic = [...registered].filter((type) => type.startsWith("pulumi-nodejs:dynamic/"));
+    const known = new Set(Object.values(policyTokens).filter((value) => typeof value === "string"));
+    assert.deepEqual(dynamic.filter((type) => !known.has(type)), [], "a resource type the policy pack does not know");
   });
 
   it("rolls out in waves: each server's stores wait for the previous wave's action", () => {

@@ -93,6 +93,16 @@ export class Lab {
     await this.exec(host, "sh", "-c", 'printf %s "$2" | base64 -d > "$1" && chmod "$3" "$1"', "sh", path, Buffer.from(content).toString("base64"), mode);
   }
 
+  /**
+   * A local administrator's anchor, as update-ca-certificates would have left it: the file in the anchors
+   * directory and its PEM appended to the bundle. Planted with the test's own hands: Debian's tool cannot
+   * handle every hostile file name (its `while read` loop mangles backslashes and trailing blanks).
+   */
+  async plantLocalAnchor(host: LabHost, path: string, pem: string): Promise<void> {
+    await this.writeFile(host, path, pem);
+    await this.exec(host, "sh", "-c", 'printf %s "$1" | base64 -d >> /etc/ssl/certs/ca-certificates.crt', "sh", Buffer.from(pem).toString("base64"));
+  }
+
   async reboot(host: LabHost, hard = false): Promise<void> {
     await run("bash", [LABCTL, "reboot", host.name, ...(hard ? ["--hard"] : [])], { env: { ...process.env, TRL_LAB_DIR: this.dir } });
   }

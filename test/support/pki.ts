@@ -89,6 +89,7 @@ export class TestPki {
 export function opensslFacts(certPath: string) {
   const field = (args: string[]) => openssl(["x509", "-in", certPath, "-noout", ...args]).trim();
   const hexAfterEquals = (line: string) => line.slice(line.indexOf("=") + 1).replace(/:/g, "").toUpperCase();
+  const text = field(["-text"]);
   return {
     sha1: hexAfterEquals(field(["-fingerprint", "-sha1"])),
     sha256: hexAfterEquals(field(["-fingerprint", "-sha256"])),
@@ -96,6 +97,12 @@ export function opensslFacts(certPath: string) {
     notBefore: new Date(field(["-startdate"]).split("=")[1]).toISOString(),
     notAfter: new Date(field(["-enddate"]).split("=")[1]).toISOString(),
     isCA: /CA:TRUE/.test(field(["-ext", "basicConstraints"])),
-    text: field(["-text"]),
+    /** RFC 2253 order (most specific first), as `openssl x509 -nameopt RFC2253` prints it. */
+    subject: field(["-subject", "-nameopt", "RFC2253"]).replace(/^subject=/, ""),
+    issuer: field(["-issuer", "-nameopt", "RFC2253"]).replace(/^issuer=/, ""),
+    keyAlgorithm: /Public Key Algorithm: (\S+)/.exec(text)?.[1],
+    keyBits: Number(/Public-Key: \((\d+) bit\)/.exec(text)?.[1]),
+    signatureAlgorithm: /Signature Algorithm: (\S+)/.exec(text)?.[1],
+    text,
   };
 }

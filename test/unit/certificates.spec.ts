@@ -38,6 +38,12 @@ describe("certificates", function () {
         assert.equal(certificate.notBefore, facts.notBefore);
         assert.equal(certificate.notAfter, facts.notAfter);
         assert.equal(certificate.isCA, facts.isCA);
+        // Names as openssl prints them in RFC 2253 form; ours separates the parts with ", ".
+        assert.equal(certificate.subject.replace(/, /g, ","), facts.subject);
+        assert.equal(certificate.issuer.replace(/, /g, ","), facts.issuer);
+        assert.equal({ rsa: "rsaEncryption", ec: "id-ecPublicKey" }[certificate.keyAlgorithm as string], facts.keyAlgorithm);
+        assert.equal(certificate.keySize, facts.keyBits);
+        assert.equal(certificate.signatureAlgorithm, facts.signatureAlgorithm);
         assert.equal(certificate.der.toString("base64"), pki.der(fixture).toString("base64"));
       });
     }

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CertificateInputError, parseCertificates, requireRoots, type Certificate } from "../../components/certificates";
@@ -85,14 +85,14 @@ describe("bad-input corpus (test/corpus)", function () {
     });
   });
 
-  describe("hostile values", () => {
-    it(`every value (${hostileValues().length}) reaches sh and bash as one literal word, or is refused when it cannot`, () => {
-      const scratch = mkdtempSync(join(tmpdir(), "trusted-roots-corpus-"));
-      for (const value of hostileValues()) {
+  describe("hostile values reach sh and bash as one literal word, or are refused when they cannot", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "trusted-roots-corpus-"));
+    for (const value of hostileValues()) {
+      it(JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value), () => {
         if (value.includes("\0")) {
           assert.throws(() => shQuote(value), /NUL byte/);
           assert.throws(() => psQuote(value), /NUL byte/);
-          continue;
+          return;
         }
         for (const shell of ["sh", "bash"]) {
           const sentinel = `/tmp/pwned-${randomBytes(4).toString("hex")}`;
@@ -100,9 +100,9 @@ describe("bad-input corpus (test/corpus)", function () {
           assert.equal(printed, value.replace(/\/tmp\/pwned-[a-z]+/g, sentinel), JSON.stringify(value));
           assert.throws(() => readFileSync(sentinel), /ENOENT/, `${JSON.stringify(value)} ran a command under ${shell}`);
         }
-      }
-      assert.deepEqual(readdirSync(scratch), []);
-    });
+        assert.deepEqual(readdirSync(scratch), []);
+      });
+    }
   });
 
   describe("configuration", () => {
@@ -117,8 +117,7 @@ describe("bad-input corpus (test/corpus)", function () {
   });
 
   it("the corpus holds at least 50 cases", () => {
-    const total = certificateCases().length + 4 + hostileValues().length + configCases().length;
+    const total = certificateCases().length + hostileValues().length + configCases().length;
     assert.ok(total >= 50, `only ${total}`);
-    writeFileSync(join(tmpdir(), "trusted-roots-corpus-size"), String(total));
   });
 });

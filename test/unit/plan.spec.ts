@@ -105,6 +105,29 @@ describe("plan", function () {
     assert.deepEqual(already.distrusts, []);
   });
 
+  for (const mode of ["additive", "exact", "purgeUnmanaged"] as const) {
+    it(`${mode}: never removes an OS-shipped or Group Policy root, even one it is told to distrust`, () => {
+      const observed = store([
+        observedRoot(systemRoot, "system", true, []),
+        observedRoot(policyRoot, "policy", true, [".GroupPolicy"]),
+        observedRoot(localExtra, "local", true, ["/a/extra.crt"]),
+      ]);
+      const undeclared = plan({ roots: [wanted] }, observed, mode);
+      assert.deepEqual(
+        undeclared.removals.map((removal) => removal.sha256),
+        mode === "purgeUnmanaged" ? [localExtra.sha256] : [],
+        "only a local anchor, and only in purgeUnmanaged",
+      );
+      const distrusted = plan({ roots: [wanted], distrusted: [systemRoot, policyRoot] }, observed, mode);
+      assert.deepEqual(
+        distrusted.removals.filter((removal) => [systemRoot.sha256, policyRoot.sha256].includes(removal.sha256)),
+        [],
+        "a distrusted system or policy root is distrusted, not deleted",
+      );
+      assert.deepEqual(distrusted.distrusts.map((root) => root.sha256).sort(), [systemRoot.sha256, policyRoot.sha256].sort());
+    });
+  }
+
   it("refuses a root that is both desired and distrusted, naming it", () => {
     assert.throws(
       () => plan({ roots: [wanted], distrusted: [wanted] }, store([]), "exact"),

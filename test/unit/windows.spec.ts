@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
@@ -7,7 +8,7 @@ import { PLATFORMS, ProtocolError, type ObservedStore } from "../../components/p
 import { identityOf } from "../../components/platforms/observation";
 import { normalizeWindowsDate, parseWindowsObservation } from "../../components/platforms/windows";
 import { TestPki } from "../support/pki";
-import { HOSTILE_VALUES } from "../support/hostile";
+import { userCommand } from "../../components/resources/afterChangeScripts";
 
 const GOLDEN_DIR = resolve(__dirname, "../../../test/golden/windows");
 const windows = PLATFORMS.windows;
@@ -78,17 +79,15 @@ describe("Windows platform", function () {
       assert.deepEqual(JSON.parse(payload.manifest).roots.map((entry: { subject: string }) => entry.subject).sort(), [root.subject, hostile.subject].sort());
     });
 
-    it("the encoded command round-trips through UTF-16LE base64, unicode included", () => {
-      const script = windows.applyScript(plan({ roots: [hostile] }, store(), "exact"));
-      const decoded = decodeCommand(script.command);
-      assert.equal(Buffer.from(Buffer.from(decoded, "utf16le").toString("base64"), "base64").toString("utf16le"), decoded);
-      assert.ok(decoded.includes("$StoreName = 'Root'"));
-    });
-
-    it("every literal in the scripts is single-quoted or a fixed name", () => {
-      for (const value of HOSTILE_VALUES) {
-        assert.equal(decodeCommand(windows.observeScript("Root").command).includes(value || "\u0000"), false);
-      }
+    it("the encoded command is UTF-16LE without a BOM, as an independent decoder (iconv) reads it, unicode included", () => {
+      const command = "Write-Output 'Zürich Root CA 認証局 🔒'";
+      const script = userCommand("windows", command);
+      const match = / -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(script.command);
+      assert.ok(match, script.command);
+      const bytes = Buffer.from(match[1], "base64");
+      assert.notDeepEqual([...bytes.subarray(0, 2)], [0xff, 0xfe], "no byte order mark: PowerShell would read it as a character");
+      const text = execFileSync("iconv", ["-f", "UTF-16LE", "-t", "UTF-8"], { input: bytes, encoding: "utf8" });
+      assert.equal(text, `$ErrorActionPreference = 'Stop'\n${command}\n`);
     });
 
     it("boot id and reboot commands", () => {

@@ -1,0 +1,158 @@
+import { strict as assert } from "node:assert";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import type { Certificate } from "../../components/certificates";
+import { plan } from "../../components/plan";
+import { createPosixPlatform, type PosixLayout } from "../../components/platforms/posix";
+import type { ObservedStore, Platform } from "../../components/platforms";
+import { parseRecords } from "../../components/platforms/protocol";
+import { CREATE_SCRATCH, removeScratch, scratchLayout } from "../../components/selftest/scratch";
+import { throwawayRoot } from "../../components/selftest/throwaway";
+import { ApplyError, applyWith, convergeWith, observeWith } from "../../components/store";
+import type { ExecResult, ScriptRunner } from "../../components/transport";
+import type { RemoteScript } from "../../components/platforms";
+import { LocalShell } from "../support/localShell";
+
+// The real POSIX apply script, run by a local sh against a scratch store (update-ca-certificates with its
+// directory options): rollback, the conflict check, verification and the hang-up trap, without root or a host.
+
+/** Waits for a file to appear: the script's own signal that it reached a step. */
+async function waitForFile(path: string, limitMs = 120_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${limitMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("the POSIX apply script, run for real on a scratch store", function () {
+  // update-ca-certificates takes 0.6 to 4 s per run depending on the machine; each test runs it a few times.
+  this.timeout(300_000);
+  const shell = new LocalShell();
+  let dir: string;
+  let layout: PosixLayout;
+  let real: Platform;
+  let alpha: Certificate;
+  let bravo: Certificate;
+
+  /** Everything an apply touches: anchor names and contents, the manifest, the bundle. */
+  const storeFiles = () => ({
+    anchors: readdirSync(layout.anchorsDir).sort().map((name) => `${name}:${readFileSync(`${layout.anchorsDir}/${name}`, "base64")}`),
+    manifest: existsSync(`${layout.stateDir}/manifest.json`) ? readFileSync(`${layout.stateDir}/manifest.json`, "utf8") : "absent",
+    bundle: readFileSync(layout.bundlePath, "base64"),
+    transactions: readdirSync(layout.stateDir!).filter((name) => name.startsWith("txn.")),
+  });
+  const observe = () => observeWith(shell, real, "Root");
+  const trustedManaged = (observed: ObservedStore) =>
+    observed.roots.filter((root) => root.trusted && root.origin === "managed").map((root) => root.sha256).sort();
+  const withRefresh = (refreshCommand: PosixLayout["refreshCommand"]) => createPosixPlatform({ ...layout, refreshCommand });
+
+  before(async () => {
+    alpha = throwawayRoot(new Date(), { commonName: "Alpha Scratch Root" });
+    bravo = throwawayRoot(new Date(), { commonName: "Bravo Scratch Root" });
+  });
+
+  beforeEach(async () => {
+    const created = parseRecords((await shell.exec({ command: "/bin/sh -s", stdin: CREATE_SCRATCH, elevation: "none" })).stdout);
+    dir = created.find((record) => record.kind === "scratch")!.fields.join(" ");
+    layout = scratchLayout(dir);
+    real = createPosixPlatform(layout);
+    execFileSync("sh", ["-c", `${layout.refreshCommand(true)} >/dev/null`]);
+    // Alpha is installed and managed before each test.
+    const installed = await applyWith(shell, real, plan({ roots: [alpha] }, await observe(), "exact"));
+    assert.deepEqual(trustedManaged(installed), [alpha.sha256]);
+  });
+
+  afterEach(async () => {
+    const removed = await shell.exec({ command: "/bin/sh -s", stdin: removeScratch(dir), elevation: "none" });
+    assert.match(removed.stdout, /@@removed/);
+  });
+
+  it("a failed refresh rolls back imports and removals: anchors, manifest and bundle exactly as before", async () => {
+    const before = storeFiles();
+    // The apply's refresh fails once; the rollback's refresh then works.
+    const flaky = withRefresh(
+      (afterRemoval) =>
+        `if [ -e '${dir}/failed-once' ]; then ${layout.refreshCommand(afterRemoval)}; else : > '${dir}/failed-once'; echo 'simulated refresh failure' >&2; false; fi`,
+    );
+    const swap = plan({ roots: [bravo] }, await observe(), "exact");
+    assert.deepEqual([swap.imports.length, swap.removals.length], [1, 1]);
+    await assert.rejects(applyWith(shell, flaky, swap), (error: unknown) => {
+      assert.ok(error instanceof ApplyError, String(error));
+      assert.deepEqual([error.step, error.rolledBack], ["refresh", true]);
+      assert.match(error.message, /simulated refresh failure/);
+      assert.deepEqual(trustedManaged(error.observed!), [alpha.sha256]);
+      return true;
+    });
+    assert.deepEqual(storeFiles(), before);
+  });
+
+  it("refuses to change anything when the manifest changed after it was observed (conflict)", async () => {
+    const stale = plan({ roots: [alpha, bravo] }, await observe(), "exact");
+    writeFileSync(`${layout.stateDir}/manifest.json`, readFileSync(`${layout.stateDir}/manifest.json`, "utf8") + " ");
+    const before = storeFiles();
+    await assert.rejects(applyWith(shell, real, stale), (error: unknown) => {
+      assert.ok(error instanceof ApplyError, String(error));
+      assert.deepEqual([error.step, error.rolledBack], ["conflict", true]);
+      return true;
+    });
+    assert.deepEqual(storeFiles(), before);
+  });
+
+  it("converge observes and plans again after a conflict, then applies", async () => {
+    // Another writer touches the manifest right after our first observation.
+    let observations = 0;
+    const racing: ScriptRunner = {
+      label: "racing shell",
+      exec: async (script: RemoteScript): Promise<ExecResult> => {
+        const result = await shell.exec(script);
+        if (/@@begin observe/.test(result.stdout) && ++observations === 1) {
+          writeFileSync(`${layout.stateDir}/manifest.json`, readFileSync(`${layout.stateDir}/manifest.json`, "utf8") + "\n");
+        }
+        return result;
+      },
+    };
+    const applies = () => shell.commands.filter((stdin) => stdin.includes("@@begin apply")).length;
+    const appliesBefore = applies();
+    const result = await convergeWith(racing, real, "Root", { roots: [alpha, bravo] }, "exact");
+    assert.equal(applies() - appliesBefore, 2, "the first apply met the conflict, the second ran");
+    assert.equal(result.changed, true);
+    assert.deepEqual(trustedManaged(await observe()), [alpha.sha256, bravo.sha256].sort());
+  });
+
+  it("verifies after applying: a refresh that silently did nothing fails the apply at step verify", async () => {
+    const inert = withRefresh(() => "true");
+    await assert.rejects(applyWith(shell, inert, plan({ roots: [alpha, bravo] }, await observe(), "exact")), (error: unknown) => {
+      assert.ok(error instanceof ApplyError, String(error));
+      assert.equal(error.step, "verify");
+      assert.match(error.message, /Bravo Scratch Root.* is not trusted/);
+      return true;
+    });
+  });
+
+  it("survives a hang-up and a closed output mid-apply: it finishes, exactly as planned", async () => {
+    // The refresh announces itself, then blocks until the test releases it: the hang-up arrives while
+    // the script is half-way, whatever the machine's speed.
+    execFileSync("mkfifo", [`${dir}/release`]);
+    const gated = withRefresh((afterRemoval) => `{ : > '${dir}/refresh-started'; read go < '${dir}/release'; ${layout.refreshCommand(afterRemoval)}; }`);
+    const script = gated.applyScript(plan({ roots: [alpha, bravo] }, await observe(), "exact"));
+    // exec: the process group holds the script's own shell, nothing in front of it.
+    const child = spawn("sh", ["-c", `exec ${script.command}`], { detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+    child.stdin.end(script.stdin);
+    await waitForFile(`${dir}/refresh-started`);
+    // What sshd does when the connection drops: SIGHUP to the session's process group, and nobody reads.
+    child.stdout.destroy();
+    child.stderr.destroy();
+    process.kill(-child.pid!, "SIGHUP");
+    const release = await open(`${dir}/release`, "w");
+    await release.write("go\n");
+    await release.close();
+    const { signal } = await exited;
+    assert.equal(signal, null, `the script was killed by ${signal}`);
+    assert.deepEqual(trustedManaged(await observe()), [alpha.sha256, bravo.sha256].sort());
+    assert.deepEqual(storeFiles().transactions, [], "the transaction finished and cleaned up");
+    rmSync(`${dir}/release`);
+  });
+});
