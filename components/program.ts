@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { fleetArgsFromConfig, parseFleetConfig } from "./config/load";
+import { fleetArgsFromConfig, FleetConfigError, parseFleetConfig } from "./config/load";
 import { CONFIG_NAMESPACE } from "./config/schema";
 import { TrustFleet } from "./TrustFleet";
 
@@ -10,22 +10,45 @@ import { TrustFleet } from "./TrustFleet";
  * the fleet. Files are relative to `projectDir` (the directory of Pulumi.yaml).
  */
 export function fleetFromStackConfig(projectDir: string): TrustFleet {
-  const config = new pulumi.Config(CONFIG_NAMESPACE);
-  const raw: Record<string, unknown> = {};
-  for (const key of ["servers", "rootSets", "groups", "rollout", "defaults", "retainOnDelete"]) {
-    const value = config.getObject<unknown>(key);
-    if (value !== undefined) raw[key] = value;
+  try {
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const fleetConfig = parseFleetConfig(namespaceValues(pulumi.runtime.allConfig()));
+    const secrets = {
+      privateKey: config.getSecret("privateKey"),
+      passphrase: config.getSecret("passphrase"),
+      password: config.getSecret("password"),
+      privateKeys: config.getSecretObject<Record<string, string>>("privateKeys"),
+      healthClientKey: config.getSecret("healthClientKey"),
+    };
+    const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(projectDir, path));
+    return new TrustFleet(pulumi.getStack(), fleetArgsFromConfig(fleetConfig, secrets, readFile));
+  } catch (error) {
+    // The engine prints a RunError as one message, without the program's stack trace.
+    if (error instanceof FleetConfigError || error instanceof ConfigValueError) throw new pulumi.RunError(error.message);
+    throw error;
   }
-  const mode = config.get("mode");
-  if (mode !== undefined) raw.mode = mode;
-  const fleetConfig = parseFleetConfig(raw);
-  const secrets = {
-    privateKey: config.getSecret("privateKey"),
-    passphrase: config.getSecret("passphrase"),
-    password: config.getSecret("password"),
-    privateKeys: config.getSecretObject<Record<string, string>>("privateKeys"),
-    healthClientKey: config.getSecret("healthClientKey"),
-  };
-  const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(projectDir, path));
-  return new TrustFleet(pulumi.getStack(), fleetArgsFromConfig(fleetConfig, secrets, readFile));
+}
+
+class ConfigValueError extends Error {}
+
+/**
+ * Every `trusted-roots:*` key the stack sets, with structured values parsed from the JSON the engine passes:
+ * a key the program does not read is an error, not silently ignored.
+ */
+export function namespaceValues(all: Record<string, string>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(all)) {
+    if (!fullKey.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
+    const key = fullKey.slice(CONFIG_NAMESPACE.length + 1);
+    if (/^\s*[[{]/.test(text)) {
+      try {
+        values[key] = JSON.parse(text);
+      } catch (error) {
+        throw new ConfigValueError(`${fullKey}: not valid JSON (${(error as Error).message}); set it with \`pulumi config set --path\` or as YAML in Pulumi.<stack>.yaml`);
+      }
+    } else {
+      values[key] = text === "true" ? true : text === "false" ? false : text;
+    }
+  }
+  return values;
 }

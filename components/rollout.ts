@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 export const rolloutSchema = z
-  .object({
+  .strictObject({
     /** Servers per wave. */
     batchSize: z.number().int().positive().optional(),
     /** Servers per wave as a percentage of the fleet (at least one). */

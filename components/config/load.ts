@@ -4,7 +4,8 @@ import { matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots
 import type { HealthCheckInput } from "../resources/health";
 import type { ConnectionArgs, ConnectionInput } from "../resources/shared";
 import type { FleetServer, TrustFleetArgs } from "../TrustFleet";
-import { CONFIG_NAMESPACE, fleetConfigSchema, type FleetConfig, type ServerConfig } from "./schema";
+import { CONFIG_NAMESPACE, fleetConfigSchema, SECRET_CONFIG_KEYS, type FleetConfig, type ServerConfig } from "./schema";
+import { keysAt, suggestKey } from "./unknownKeys";
 
 /** Secrets come from secret config and stay Pulumi secrets (Outputs) all the way into the state. */
 export interface FleetSecrets {
@@ -32,15 +33,30 @@ export class FleetConfigError extends Error {
 }
 
 function configKey(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return CONFIG_NAMESPACE;
   const [head, ...rest] = path;
   return `${CONFIG_NAMESPACE}:${String(head)}` + rest.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("");
 }
 
-/** Validate raw config values (as `pulumi.Config.getObject` returns them). */
+/**
+ * Validate raw config values (as `pulumi.Config.getObject` returns them; every key of the namespace). Secret
+ * keys are read elsewhere; any other key the schema does not know is an error naming the nearest valid key.
+ */
 export function parseFleetConfig(raw: unknown): FleetConfig {
-  const parsed = fleetConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new FleetConfigError(parsed.error.issues.map((issue: z.core.$ZodIssue) => `${configKey(issue.path)}: ${issue.message}`));
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new FleetConfigError([`${CONFIG_NAMESPACE}: the configuration is empty or not a set of keys; declare at least ${CONFIG_NAMESPACE}:servers`]);
+  }
+  const secret = new Set<string>(SECRET_CONFIG_KEYS);
+  const values = Object.fromEntries(Object.entries(raw).filter(([key]) => !secret.has(key)));
+  const parsed = fleetConfigSchema.safeParse(values);
+  if (!parsed.success) throw new FleetConfigError(parsed.error.issues.flatMap(describeIssue));
   return parsed.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  if (issue.code !== "unrecognized_keys") return [`${configKey(issue.path)}: ${issue.message}`];
+  const valid = [...keysAt(fleetConfigSchema, issue.path), ...(issue.path.length === 0 ? SECRET_CONFIG_KEYS : [])];
+  return issue.keys.map((key) => `${configKey([...issue.path, key])}: unknown key; ${suggestKey(key, valid)}`);
 }
 
 /**

@@ -9,6 +9,9 @@ import { parseHostKeyPin } from "../transport";
 /** The namespace of the stack config: `trusted-roots:servers`, `trusted-roots:rootSets`, ... */
 export const CONFIG_NAMESPACE = "trusted-roots";
 
+/** Keys read as Pulumi secrets (`pulumi config set --secret`), never through the fleet schema. */
+export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey"] as const;
+
 const hostKey = z.string().superRefine((value, context) => {
   try {
     parseHostKeyPin(value);
@@ -18,15 +21,15 @@ const hostKey = z.string().superRefine((value, context) => {
 });
 
 const afterChangeSchema = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("none") }),
-  z.object({
+  z.strictObject({ action: z.literal("none") }),
+  z.strictObject({
     action: z.literal("reboot"),
     timeoutSeconds: z.number().positive().optional(),
     delaySeconds: z.number().int().min(0).optional(),
     rebootCommand: z.string().min(1).optional(),
   }),
   z
-    .object({
+    .strictObject({
       action: z.literal("restart"),
       preset: z.enum(RESTART_PRESETS).optional(),
       // Service names are plain words; anything else is refused here even though it would be quoted safely.
@@ -38,7 +41,7 @@ const afterChangeSchema = z.discriminatedUnion("action", [
     }),
 ]);
 
-const healthCheckConfigSchema = z.object({
+const healthCheckConfigSchema = z.strictObject({
   url: z.string().url("must be an http:// or https:// URL"),
   expectStatus: z.number().int().min(100).max(599).optional(),
   /** PEM file of the client certificate to present; its key comes from the secret `healthClientKey`. */
@@ -48,7 +51,7 @@ const healthCheckConfigSchema = z.object({
   timeoutSeconds: z.number().positive().optional(),
 });
 
-const serverSchema = z.object({
+const serverSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names Pulumi resources)"),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).optional(),
@@ -67,7 +70,7 @@ const serverSchema = z.object({
 });
 
 const rootSetSchema = z
-  .object({
+  .strictObject({
     /** PEM, DER or PKCS#7 files, relative to the project directory. */
     files: z.array(z.string()).default([]),
     /** Inline PEM. */
@@ -88,20 +91,20 @@ const rootSetSchema = z
   })
   .refine((set) => set.files.length > 0 || set.pem, { message: "a root set needs files or pem" });
 
-const groupSchema = z.object({
+const groupSchema = z.strictObject({
   roots: z.array(z.string()).default([]),
   intermediates: z.array(z.string()).default([]),
   distrusted: z.array(z.string()).default([]),
 });
 
-export const fleetConfigSchema = z.object({
+export const fleetConfigSchema = z.strictObject({
   servers: z.array(serverSchema).min(1, "declare at least one server"),
   rootSets: z.record(z.string(), rootSetSchema).default({}),
   groups: z.record(z.string(), groupSchema).default({}),
   mode: z.enum(STORE_MODES).default("exact"),
   rollout: rolloutSchema.default({}),
   defaults: z
-    .object({
+    .strictObject({
       user: z.string().optional(),
       port: z.number().int().optional(),
       afterChange: afterChangeSchema.optional(),

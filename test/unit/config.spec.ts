@@ -20,6 +20,33 @@ function problemsOf(run: () => unknown): string[] {
 }
 
 describe("stack config", () => {
+  describe("unknown keys are errors that name the key and the nearest valid one", () => {
+    const server = { name: "web01", host: "10.0.0.5", platform: "debian", hostKey: "SHA256:" + "A".repeat(43) };
+    const cases: [string, Record<string, unknown>, string][] = [
+      ["a top-level typo that would have selected the destructive default", { servers: [server], mdoe: "additive" }, "trusted-roots:mdoe: unknown key; did you mean mode?"],
+      ["another case", { servers: [server], RootSets: {} }, "trusted-roots:RootSets: unknown key; did you mean rootSets?"],
+      ["a secret key's typo", { servers: [server], privatekey: "x" }, "trusted-roots:privatekey: unknown key; did you mean privateKey?"],
+      ["in a server", { servers: [{ ...server, hostkey: server.hostKey }] }, "trusted-roots:servers[0].hostkey: unknown key; did you mean hostKey?"],
+      ["in a server's afterChange", { servers: [{ ...server, afterChange: { action: "reboot", timeoutSecond: 60 } }] }, "trusted-roots:servers[0].afterChange.timeoutSecond: unknown key; did you mean timeoutSeconds?"],
+      ["a server key in another spelling", { servers: [{ ...server, afterchange: { action: "none" } }] }, "trusted-roots:servers[0].afterchange: unknown key; did you mean afterChange?"],
+      ["in a root set", { servers: [server], rootSets: { a: { files: ["a.pem"], thumbprint: ["x"] } } }, "trusted-roots:rootSets.a.thumbprint: unknown key; did you mean thumbprints?"],
+      ["in a group", { servers: [server], groups: { web: { root: ["a"] } } }, "trusted-roots:groups.web.root: unknown key; did you mean roots?"],
+      ["in the rollout", { servers: [server], rollout: { batchsize: 2 } }, "trusted-roots:rollout.batchsize: unknown key; did you mean batchSize?"],
+      ["in a health check", { servers: [{ ...server, healthCheck: { url: "https://x/", expectedStatus: 200 } }] }, "trusted-roots:servers[0].healthCheck.expectedStatus: unknown key; did you mean expectStatus?"],
+      ["far from every key", { servers: [server], zzzzzzzzzz: 1 }, "trusted-roots:zzzzzzzzzz: unknown key; valid keys here: servers, rootSets, groups, mode, rollout, defaults, retainOnDelete, privateKey, passphrase, password, privateKeys, healthClientKey"],
+    ];
+    for (const [what, config, expected] of cases) {
+      it(what, () => assert.deepEqual(problemsOf(() => parseFleetConfig(config)), [expected]));
+    }
+
+    it("an empty configuration names what to declare", () => {
+      for (const empty of [undefined, null, "", []]) {
+        assert.deepEqual(problemsOf(() => parseFleetConfig(empty)), ["trusted-roots: the configuration is empty or not a set of keys; declare at least trusted-roots:servers"]);
+      }
+      assert.deepEqual(problemsOf(() => parseFleetConfig({})), ["trusted-roots:servers: Invalid input: expected array, received undefined"]);
+    });
+  });
+
   for (const example of ["Pulumi.iis.yaml", "Pulumi.linux.yaml"]) {
     it(`examples/${example} validates and resolves every server's roots`, () => {
       const { values } = readStackConfig(readExample(example).toString("utf8"), example);
