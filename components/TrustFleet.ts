@@ -31,6 +31,10 @@ export class TrustFleet extends pulumi.ComponentResource {
       if (names.has(server.name)) throw new Error(`${name}: two servers are named "${server.name}"; server names must be unique`);
       names.add(server.name);
     }
+    for (const server of args.servers) {
+      const taken = (server.previousNames ?? []).filter((previous) => names.has(previous));
+      if (taken.length > 0) throw new Error(`${name}: ${server.name} lists previousNames ${taken.join(", ")}, which another server uses now; a name can belong to one server`);
+    }
     const plan = waves(args.servers.length, args.rollout);
     this.waves = plan.map((wave) => wave.map((index) => args.servers[index].name));
     this.servers = [];
@@ -38,7 +42,8 @@ export class TrustFleet extends pulumi.ComponentResource {
     for (const wave of plan) {
       const members = wave.map((index) => {
         const { name: serverName, ...server } = args.servers[index];
-        return new WebServerTrust(serverName, { ...server, waitFor: previousWave }, { parent: this });
+        const aliases = (server.previousNames ?? []).map((previous) => ({ name: previous }));
+        return new WebServerTrust(serverName, { ...server, waitFor: previousWave }, { parent: this, aliases });
       });
       this.servers.push(...members);
       previousWave = members.flatMap((member) => member.completion);

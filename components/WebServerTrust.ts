@@ -39,6 +39,11 @@ export interface WebServerTrustArgs {
   tags?: Readonly<Record<string, string>>;
   /** Resources that must finish first (the previous rollout wave). */
   waitFor?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Names this server had before: the component and its resources get them as aliases, so a rename is an
+   * update in place. (Without them a rename replaces the resources; the host-side owners keep the roots.)
+   */
+  previousNames?: readonly string[];
 }
 
 export interface ServerReport {
@@ -81,7 +86,9 @@ export class WebServerTrust extends pulumi.ComponentResource {
       },
       opts,
     );
-    const child = { parent: this, dependsOn: args.waitFor };
+    // Child URNs carry the child's own name (`web01-root`), not the parent's: each child needs its own alias.
+    const aliased = (suffix: string) => (args.previousNames ?? []).map((previous) => ({ name: `${previous}-${suffix}` }));
+    const child = (suffix: string) => ({ parent: this, dependsOn: args.waitFor, aliases: aliased(suffix) });
     const common = {
       connection: args.connection,
       platform: args.platform,
@@ -91,32 +98,32 @@ export class WebServerTrust extends pulumi.ComponentResource {
     const root = new TrustStore(
       `${name}-root`,
       { ...common, store: "Root", roots: toRootInputs(args.roots), distrusted: toRootInputs(args.distrusted ?? []) },
-      child,
+      child("root"),
     );
     this.stores = [root];
     if (args.intermediates && args.intermediates.length > 0) {
       if (args.platform !== "windows") {
         throw new Error(`${name}: intermediates go to the Windows "CA" store; ${args.platform} servers take roots only`);
       }
-      this.stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(args.intermediates) }, child));
+      this.stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(args.intermediates) }, child("ca")));
     }
     // The action runs when any of the server's stores changed.
     const revision = pulumi.all(this.stores.map((store) => store.revision)).apply((revisions) => revisions.join("+"));
     const changed = pulumi.all(this.stores.map((store) => store.changed)).apply((flags) => flags.some(Boolean));
     const trigger = { connection: args.connection, platform: args.platform, revision, changed, testCommand: args.testCommand, healthCheck: args.healthCheck };
     const afterChange = args.afterChange ?? { action: "none" };
-    const after = { parent: this, dependsOn: this.stores };
+    const after = (suffix: string) => ({ parent: this, dependsOn: this.stores, aliases: aliased(suffix) });
     if (afterChange.action === "reboot") {
       const { timeoutSeconds, delaySeconds, rebootCommand } = afterChange;
-      this.afterChange = new HostReboot(`${name}-reboot`, { ...trigger, timeoutSeconds, delaySeconds, rebootCommand }, after);
+      this.afterChange = new HostReboot(`${name}-reboot`, { ...trigger, timeoutSeconds, delaySeconds, rebootCommand }, after("reboot"));
     } else if (afterChange.action === "restart") {
       this.afterChange = new ServiceRestart(
         `${name}-restart`,
         { ...trigger, preset: afterChange.preset, service: afterChange.service, command: afterChange.command },
-        after,
+        after("restart"),
       );
     } else if (args.healthCheck || args.testCommand) {
-      this.afterChange = new HealthCheck(`${name}-health`, trigger, after);
+      this.afterChange = new HealthCheck(`${name}-health`, trigger, after("health"));
     }
     this.completion = this.afterChange ? [this.afterChange] : this.stores;
     const perStore = pulumi.all(this.stores.map((store) => pulumi.all([store.imported, store.removed, store.revision])));

@@ -126,6 +126,7 @@ export function fleetArgsFromConfig(
     }
     return {
       name: server.name,
+      previousNames: server.previousNames,
       connection: connectionFor(server, config, secrets),
       platform: server.platform,
       roots,

@@ -51,8 +51,12 @@ const healthCheckConfigSchema = z.strictObject({
   timeoutSeconds: z.number().positive().optional(),
 });
 
+const serverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names Pulumi resources)");
+
 const serverSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names Pulumi resources)"),
+  name: serverName,
+  /** Names this server had before: its resources are renamed in place (Pulumi aliases), not replaced. */
+  previousNames: z.array(serverName).default([]),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).optional(),
   user: z.string().min(1).optional(),

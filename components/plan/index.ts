@@ -19,9 +19,19 @@ export const STORE_MODES = ["additive", "exact", "purgeUnmanaged"] as const;
  */
 export type StoreMode = (typeof STORE_MODES)[number];
 
+/** Who declares the roots when the caller names nobody (a library call, a script). */
+export const DEFAULT_OWNER = "trusted-roots";
+
 export interface DesiredStore {
   roots: readonly Certificate[];
   distrusted?: readonly Certificate[];
+  /**
+   * The declaration these roots belong to: a stable id per server and store. Removing a root takes away only
+   * this owner's hold on it; the root leaves the host when no owner holds it any more. Default DEFAULT_OWNER.
+   */
+  owner?: string;
+  /** Earlier ids of the same declaration (a renamed resource): their holds become this owner's. */
+  previousOwners?: readonly string[];
 }
 
 export class PlanError extends Error {
@@ -44,6 +54,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   }
   const desiredSet = new Set(desired.roots.map((root) => root.sha256));
   const observedBySha = new Map(observed.roots.map((root) => [root.sha256, root]));
+  const owners = ownership(observed.manifest, desired);
 
   const imports: PlannedRoot[] = [];
   const unchanged: CertificateIdentity[] = [];
@@ -56,9 +67,14 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   const filesHoldingWanted = new Set(
     observed.roots.filter((root) => desiredSet.has(root.sha256)).flatMap((root) => root.locations),
   );
+  const released: CertificateIdentity[] = [];
   for (const root of observed.roots) {
-    const reason = removalReason(root, desiredSet, distrustedSet, mode);
+    const reason = removalReason(root, desiredSet, distrustedSet, mode, owners);
     if (!reason) continue;
+    if (reason === "no longer desired" && owners.others(root.sha256).length > 0) {
+      released.push(identityOf(root));
+      continue;
+    }
     // A local file holding a wanted root too cannot be removed without losing that root.
     const files = root.locations.filter((file) => !filesHoldingWanted.has(file));
     if (files.length === 0 && !(root.origin === "managed" && root.trusted)) continue;
@@ -71,6 +87,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     .map((root) => ({ ...identityOf(root), der: root.der }));
 
   const removed = new Set(removals.map((removal) => removal.sha256));
+  const manifest = nextManifest(observed, imports, removed, new Set(released.map((root) => root.sha256)), distrusts, desiredSet, owners);
   const foreign = observed.roots.filter(
     (root) => (root.origin === "local" || root.origin === "policy") && !desiredSet.has(root.sha256) && !removed.has(root.sha256),
   );
@@ -82,8 +99,33 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     distrusts,
     unchanged,
     foreign,
-    manifest: nextManifest(observed, imports, removed, distrusts),
+    manifest,
     basis: observed.manifestDigest,
+    manifestChanged: JSON.stringify(manifest) !== JSON.stringify(observed.manifest),
+    released,
+  };
+}
+
+/** Who holds each managed root, seen from one declaration (which adopts entries from before owners existed). */
+interface Ownership {
+  owner: string;
+  /** This declaration holds the root (directly, through an earlier id of itself, or by adoption). */
+  holds(sha256: string): boolean;
+  /** The other declarations that hold it. */
+  others(sha256: string): string[];
+}
+
+function ownership(manifest: Manifest, desired: DesiredStore): Ownership {
+  const owner = desired.owner ?? DEFAULT_OWNER;
+  const mine = new Set([owner, ...(desired.previousOwners ?? [])]);
+  const entries = new Map(manifest.roots.map((entry) => [entry.sha256, entry]));
+  return {
+    owner,
+    holds: (sha256) => {
+      const entry = entries.get(sha256);
+      return entry !== undefined && (entry.owners === undefined || entry.owners.some((id) => mine.has(id)));
+    },
+    others: (sha256) => (entries.get(sha256)?.owners ?? []).filter((id) => !mine.has(id)),
   };
 }
 
@@ -92,10 +134,12 @@ function removalReason(
   desired: Set<string>,
   distrusted: Set<string>,
   mode: StoreMode,
+  owners: Ownership,
 ): PlannedRemoval["reason"] | undefined {
   if (root.origin === "system" || root.origin === "policy" || desired.has(root.sha256)) return undefined;
   if (distrusted.has(root.sha256)) return "distrusted";
-  if (root.origin === "managed" && mode !== "additive") return "no longer desired";
+  // Another declaration's root is never this one's to remove, whatever the mode.
+  if (root.origin === "managed" && mode !== "additive" && owners.holds(root.sha256)) return "no longer desired";
   if (root.origin === "local" && mode === "purgeUnmanaged") return "not declared (purgeUnmanaged)";
   return undefined;
 }
@@ -104,15 +148,27 @@ function nextManifest(
   observed: ObservedStore,
   imports: readonly PlannedRoot[],
   removed: Set<string>,
+  released: Set<string>,
   distrusts: readonly PlannedRoot[],
+  desired: Set<string>,
+  owners: Ownership,
 ): Manifest {
-  const entry = (root: CertificateIdentity): ManifestEntry => ({ sha256: root.sha256, sha1: root.sha1, subject: root.subject });
-  const kept = observed.manifest.roots.filter((root) => !removed.has(root.sha256));
-  return {
-    version: 1,
-    roots: uniqueCertificates([...kept, ...imports.map(entry)]),
-    distrusted: uniqueCertificates([...observed.manifest.distrusted, ...distrusts.map(entry)]),
-  };
+  const entry = (root: CertificateIdentity | ManifestEntry): ManifestEntry => ({ sha256: root.sha256, sha1: root.sha1, subject: root.subject });
+  // After the plan this declaration holds what it declares, and what it held and neither removed nor released
+  // (additive mode keeps undeclared roots, and their holder with them); under its current id only.
+  const holdsAfter = (sha256: string) => desired.has(sha256) || (owners.holds(sha256) && !released.has(sha256));
+  const roots = new Map<string, ManifestEntry>();
+  for (const root of observed.manifest.roots) {
+    if (removed.has(root.sha256)) continue;
+    const holders = [...owners.others(root.sha256), ...(holdsAfter(root.sha256) ? [owners.owner] : [])];
+    if (holders.length > 0) roots.set(root.sha256, { ...entry(root), owners: [...new Set(holders)].sort() });
+  }
+  for (const root of imports) {
+    roots.set(root.sha256, { ...entry(root), owners: [...new Set([...(roots.get(root.sha256)?.owners ?? []), owners.owner])].sort() });
+  }
+  const distrusted = new Map(observed.manifest.distrusted.map((root) => [root.sha256, root]));
+  for (const root of distrusts) if (!distrusted.has(root.sha256)) distrusted.set(root.sha256, entry(root));
+  return { version: 2, roots: [...roots.values()], distrusted: [...distrusted.values()] };
 }
 
 /** True when applying the plan changes the host's trust: imports, removals or distrusts. */

@@ -6,15 +6,16 @@ const entrySchema = z.object({
   sha256: z.string().regex(/^[0-9A-F]{64}$/),
   sha1: z.string().regex(/^[0-9A-F]{40}$/),
   subject: z.string(),
+  owners: z.array(z.string().min(1)).optional(),
 });
 
 const manifestSchema = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   roots: z.array(entrySchema),
   distrusted: z.array(entrySchema).default([]),
 });
 
-export const EMPTY_MANIFEST: Manifest = { version: 1, roots: [], distrusted: [] };
+export const EMPTY_MANIFEST: Manifest = { version: 2, roots: [], distrusted: [] };
 
 /** The host-side manifest from its JSON text; an empty or unreadable one yields a warning, never a throw. */
 export function parseManifest(text: string): { manifest: Manifest; warning?: string } {

@@ -1,4 +1,5 @@
 import { toPem } from "../certificates";
+import { planChangesStore } from "../plan";
 import { manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
@@ -180,8 +181,9 @@ fi`);
     lines.push(`trusted_roots_deselect ${shQuote(root.sha256)} || trusted_roots_fail distrust`);
   }
   if (touchesConf) lines.unshift(DESELECT_FUNCTION);
-  lines.push(`${refresh} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh
-echo '@@applied'
+  // A manifest-only apply (owners claimed or released) changes no trust: nothing to refresh.
+  if (planChangesStore(plan)) lines.push(`${refresh} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh`);
+  lines.push(`echo '@@applied'
 rm -rf "$TXN"
 trusted_roots_observe`);
   return { command: SHELL, stdin: wrap(lines.join("\n")), elevation: "sudo" };

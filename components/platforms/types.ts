@@ -31,11 +31,17 @@ export interface ManifestEntry {
   sha256: string;
   sha1: string;
   subject: string;
+  /**
+   * The declarations that hold this root (a stable id per server and store, e.g. `project/stack/web01-root`).
+   * A root leaves the host only when no owner holds it any more. Absent in manifests written before owners
+   * existed: the next declaration that applies adopts the entry.
+   */
+  owners?: string[];
 }
 
-/** What this tool installed on the host, kept on the host (see DESIGN.md decision 5). */
+/** What this tool installed on the host and who declared it, kept on the host (see DESIGN.md decision 5). */
 export interface Manifest {
-  version: 1;
+  version: 1 | 2;
   roots: ManifestEntry[];
   distrusted: ManifestEntry[];
 }
@@ -81,6 +87,10 @@ export interface StorePlan {
   manifest: Manifest;
   /** The manifest digest the plan was made against; the apply refuses to run if the host's differs. */
   basis: string;
+  /** The manifest must be rewritten (owners claimed or released) even when no root is added or removed. */
+  manifestChanged: boolean;
+  /** Roots this declaration no longer holds but other owners still do: released, kept on the host. */
+  released: CertificateIdentity[];
 }
 
 /** A command for one SSH exec and what to feed it on stdin. */

@@ -55,6 +55,14 @@ function secretOptions(opts: pulumi.CustomResourceOptions): pulumi.CustomResourc
 }
 
 /**
+ * The arguments with the connection (private key, password) and the health check (client key) as secret
+ * inputs: encrypted in the state's inputs too, whatever the caller passed.
+ */
+function withSecrets<T extends AfterChangeCommonArgs>(args: T): T {
+  return { ...args, connection: pulumi.secret(args.connection), ...(args.healthCheck === undefined ? {} : { healthCheck: pulumi.secret(args.healthCheck) }) };
+}
+
+/**
  * Reboots a server after its trust store changed, waits for a new boot id (within `timeoutSeconds`), then runs
  * the test command and the health check. The classic fix for IIS after re-importing roots.
  */
@@ -67,7 +75,7 @@ export class HostReboot extends pulumi.dynamic.Resource {
     super(
       afterChangeProvider,
       name,
-      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "reboot", delaySeconds: 5, timeoutSeconds: 600, ...definedOnly(args), ...OUTPUTS },
+      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "reboot", delaySeconds: 5, timeoutSeconds: 600, ...definedOnly(withSecrets(args)), ...OUTPUTS },
       secretOptions(opts),
       DYNAMIC_MODULE,
       RESOURCE_NAMES.hostReboot,
@@ -84,7 +92,7 @@ export class ServiceRestart extends pulumi.dynamic.Resource {
     super(
       afterChangeProvider,
       name,
-      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "restart", ...definedOnly(args), ...OUTPUTS },
+      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "restart", ...definedOnly(withSecrets(args)), ...OUTPUTS },
       secretOptions(opts),
       DYNAMIC_MODULE,
       RESOURCE_NAMES.serviceRestart,
@@ -101,7 +109,7 @@ export class HealthCheck extends pulumi.dynamic.Resource {
     super(
       afterChangeProvider,
       name,
-      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "verify", ...definedOnly(args), ...OUTPUTS },
+      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "verify", ...definedOnly(withSecrets(args)), ...OUTPUTS },
       secretOptions(opts),
       DYNAMIC_MODULE,
       RESOURCE_NAMES.healthCheck,

@@ -31,6 +31,12 @@ export interface TrustStoreArgs {
   distrusted?: pulumi.Input<Record<string, RootInput>>;
   mode?: pulumi.Input<StoreMode>;
   retainOnDelete?: pulumi.Input<boolean>;
+  /**
+   * This declaration's id in the host-side manifest; default `<project>/<stack>/<resource name>`. A root leaves
+   * the host only when no declaration holds it: a renamed server, or a second stack declaring the same root on
+   * the same host, never strips trust.
+   */
+  owner?: pulumi.Input<string>;
 }
 
 /** One server's trust store (a Windows logical store, or the Linux system store), kept as declared. */
@@ -48,20 +54,22 @@ export class TrustStore extends pulumi.dynamic.Resource {
       name,
       {
         providerVersion: TRUST_STORE_PROVIDER_VERSION,
-        connection: args.connection,
+        // The connection carries the private key or password: a secret input, so it is encrypted in the state's
+        // inputs too, whatever the caller passed (additionalSecretOutputs covers outputs only).
+        connection: pulumi.secret(args.connection),
         platform: args.platform,
         store: args.store ?? "Root",
         roots: args.roots,
         distrusted: args.distrusted ?? {},
         mode: args.mode ?? "exact",
         retainOnDelete: args.retainOnDelete ?? false,
+        owner: args.owner ?? `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
         observed: undefined,
         imported: undefined,
         removed: undefined,
         revision: undefined,
         changed: undefined,
       },
-      // The connection carries the private key or password: keep it secret in state even if given plain.
       { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"] },
       DYNAMIC_MODULE,
       RESOURCE_NAMES.trustStore,

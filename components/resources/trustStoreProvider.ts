@@ -1,12 +1,13 @@
 // The TrustStore provider's methods. Loaded by path from inside the serialized provider (see trustStore.ts),
 // so this module is required afresh in Pulumi's dynamic-provider process; nothing here is captured.
 import type * as pulumi from "@pulumi/pulumi";
-import { plan as planStore, planChangesStore } from "../plan";
+import { DEFAULT_OWNER, plan as planStore, planChangesStore } from "../plan";
 import { applyPlan, converge, observeStore, type StoreTarget } from "../store";
 import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
 import {
   checkRoots,
   desiredStore,
+  ownerOf,
   liveInputs,
   nextRevision,
   replacementReasons,
@@ -49,8 +50,9 @@ export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pul
   return { changes, replaces, deleteBeforeReplace: false };
 }
 
-async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | undefined): Promise<TrustStoreOutputs> {
-  const result = await converge(targetOf(inputs), desiredStore(inputs), inputs.mode, { warn });
+async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | undefined, previousOwner?: string): Promise<TrustStoreOutputs> {
+  const desired = { ...desiredStore(inputs), previousOwners: previousOwner && previousOwner !== ownerOf(inputs) ? [previousOwner] : [] };
+  const result = await converge(targetOf(inputs), desired, inputs.mode, { warn });
   return definedFields({
     ...inputs,
     observed: summarize(result.after),
@@ -69,7 +71,8 @@ export async function create(news: Inputs): Promise<pulumi.dynamic.CreateResult>
 
 export async function update(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
   const previous = olds as Partial<TrustStoreOutputs>;
-  return { outs: await apply(validated(news), previous.revision) };
+  // An aliased rename changes the owner id: the new id takes over the old one's holds.
+  return { outs: await apply(validated(news), previous.revision, previous.owner ?? DEFAULT_OWNER) };
 }
 
 export async function read(id: string, props: Inputs): Promise<pulumi.dynamic.ReadResult> {
@@ -89,6 +92,7 @@ export async function deleteStore(_id: string, props: Inputs): Promise<void> {
   // Only what this resource declared and the host's manifest says this tool installed.
   const declared = new Set(Object.values(inputs.roots).map((root) => root.sha256));
   const owned = { ...observed, roots: observed.roots.filter((root) => root.origin !== "managed" || declared.has(root.sha256)) };
-  const removal = planStore({ roots: [] }, owned, "exact");
-  if (planChangesStore(removal)) await applyPlan(target, removal, { warn });
+  // Only this declaration's hold goes: a root another owner (a renamed resource, another stack) still holds stays.
+  const removal = planStore({ roots: [], owner: ownerOf(inputs) }, owned, "exact");
+  if (planChangesStore(removal) || removal.manifestChanged) await applyPlan(target, removal, { warn });
 }

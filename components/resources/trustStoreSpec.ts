@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { describeCertificate, parseCertificates, type Certificate } from "../certificates";
-import { STORE_MODES, type DesiredStore, type StoreMode } from "../plan";
+import { DEFAULT_OWNER, STORE_MODES, type DesiredStore, type StoreMode } from "../plan";
 import { PLATFORM_NAMES, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
 import { connectionInputSchema, type ConnectionInput } from "./shared";
+import { parseHostKeyPin } from "../transport/hostKey";
 
 /** Bumped when the provider's state shape changes; stored with every TrustStore. */
 export const TRUST_STORE_PROVIDER_VERSION = "1";
@@ -26,6 +27,8 @@ export const trustStoreInputsSchema = z.object({
   distrusted: z.record(z.string(), rootInputSchema).default({}),
   mode: z.enum(STORE_MODES).default("exact"),
   retainOnDelete: z.boolean().default(false),
+  /** The declaration's id in the host-side manifest (see DesiredStore.owner); absent in states from before owners. */
+  owner: z.string().min(1).optional(),
 });
 export type TrustStoreInputs = z.input<typeof trustStoreInputsSchema>;
 export type ValidTrustStoreInputs = z.output<typeof trustStoreInputsSchema>;
@@ -130,7 +133,11 @@ export function checkRoots(inputs: ValidTrustStoreInputs, now = new Date()): { p
 export function desiredStore(inputs: ValidTrustStoreInputs): DesiredStore {
   const read = (collection: Record<string, RootInput>) =>
     Object.entries(collection).map(([key, root]) => parseCertificates(root.pem, { name: key })[0]);
-  return { roots: read(inputs.roots), distrusted: read(inputs.distrusted) };
+  return { roots: read(inputs.roots), distrusted: read(inputs.distrusted), owner: ownerOf(inputs) };
+}
+
+export function ownerOf(inputs: ValidTrustStoreInputs): string {
+  return inputs.owner ?? DEFAULT_OWNER;
 }
 
 export function summarize(observed: ObservedStore): ObservedSummary {
@@ -194,8 +201,12 @@ export function replacementReasons(olds: ValidTrustStoreInputs, news: ValidTrust
   const reasons: string[] = [];
   const oldConnection = olds.connection as ConnectionInput;
   const newConnection = news.connection as ConnectionInput;
-  // A new address with the same pinned key is the same server renamed: an update. Both changing is a new server.
-  if (oldConnection.host !== newConnection.host && oldConnection.hostKey !== newConnection.hostKey) reasons.push("connection");
+  // A new address with the same pinned key (in any of its forms) is the same server renamed: an update. Without
+  // a pin on both sides nothing proves that, so a new address is a new server: the old one must lose its roots.
+  const address = (connection: ConnectionInput) => `${connection.host}:${connection.port ?? 22}`;
+  const pin = (connection: ConnectionInput) => (connection.hostKey ? parseHostKeyPin(connection.hostKey).fingerprint : undefined);
+  const sameKey = pin(oldConnection) !== undefined && pin(oldConnection) === pin(newConnection);
+  if (address(oldConnection) !== address(newConnection) && !sameKey) reasons.push("connection");
   if (olds.platform !== news.platform) reasons.push("platform");
   if (olds.store !== news.store) reasons.push("store");
   return reasons;

@@ -30,7 +30,7 @@ export class ApplyError extends Error {
 
 export interface ApplyResult {
   plan: StorePlan;
-  /** False when the plan was empty: nothing ran on the host beyond the observation. */
+  /** True when the host's trust changed (roots added, removed or distrusted): the trigger for restarts. */
   changed: boolean;
   before: ObservedStore;
   after: ObservedStore;
@@ -103,10 +103,11 @@ export async function convergeWith(runner: ScriptRunner, platform: Platform, sto
   for (let attempt = 1; ; attempt++) {
     const before = await observeWith(runner, platform, store);
     const storePlan = planStore(desired, before, mode);
-    if (!planChangesStore(storePlan)) return { plan: storePlan, changed: false, before, after: before };
+    if (!planChangesStore(storePlan) && !storePlan.manifestChanged) return { plan: storePlan, changed: false, before, after: before };
     try {
+      // A manifest-only apply (a hold claimed or released) rewrites the manifest and changes no trust.
       const after = await applyWith(runner, platform, storePlan);
-      return { plan: storePlan, changed: true, before, after };
+      return { plan: storePlan, changed: planChangesStore(storePlan), before, after };
     } catch (error) {
       if (!(error instanceof ApplyError && error.step === "conflict" && attempt < CONFLICT_ATTEMPTS)) throw error;
     }

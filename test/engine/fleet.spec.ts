@@ -136,10 +136,43 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     await stack.preview({ refresh: true, expectNoChanges: true });
   });
 
+  /** The host's own store (not only nginx's memory) validates the client certificate, and nginx agrees after a reload. */
+  const storeTrustsClient = async (host: LabHost) => {
+    await lab.writeFile(host, "/tmp/client.pem", client.cert);
+    assert.equal((await lab.sh(host, "openssl verify -CAfile /etc/ssl/certs/ca-certificates.crt /tmp/client.pem")).trim(), "/tmp/client.pem: OK");
+    await lab.sh(host, "nginx -s reload");
+    assert.equal(await lab.settledHttpsStatus(host, client, 200), 200, `${host.name} after an nginx reload`);
+  };
+
+  it("renaming a server (web-h1 -> web-01) replaces its resources and never strips its roots", async () => {
+    const [h1, ...others] = fleetHosts();
+    await stack.setAllConfig(fleetConfig("contoso", [server(h1, { name: "web-01" }), ...others.map((host) => server(host))]));
+    const result = await stack.up({ onOutput });
+    assert.equal(result.summary.resourceChanges?.create, 3, "web-01, its store and its restart");
+    assert.equal(result.summary.resourceChanges?.delete, 3, "web-h1, its store and its restart");
+    assert.equal((await outputsOf("web-01-restart")).acted, false, "the new store changed no trust: no restart");
+    const manifest = JSON.parse(await lab.sh(h1, "cat /var/lib/trusted-roots/manifest.json")) as { roots: { owners: string[] }[] };
+    assert.deepEqual(manifest.roots.map((entry) => entry.owners), [["trusted-roots/fleet/web-01-root"]], "the old declaration released its hold");
+    await storeTrustsClient(h1);
+  });
+
+  it("renaming with previousNames (web-01 -> web-one) is an update in place, and the roots stay", async () => {
+    const [h1, ...others] = fleetHosts();
+    await stack.setAllConfig(fleetConfig("contoso", [server(h1, { name: "web-one", previousNames: ["web-01"] }), ...others.map((host) => server(host))]));
+    const result = await stack.up({ onOutput });
+    assert.equal(result.summary.resourceChanges?.create ?? 0, 0, "nothing created");
+    assert.equal(result.summary.resourceChanges?.delete ?? 0, 0, "nothing deleted");
+    const manifest = JSON.parse(await lab.sh(h1, "cat /var/lib/trusted-roots/manifest.json")) as { roots: { owners: string[] }[] };
+    assert.deepEqual(manifest.roots.map((entry) => entry.owners), [["trusted-roots/fleet/web-one-root"]], "the hold moved to the new name");
+    await storeTrustsClient(h1);
+  });
+
   it("exact mode: a root dropped from the config leaves every host, and the client certificate is rejected again", async () => {
     // No health check this time: h3 keeps trusting the root through its hand-made anchor (200 there).
     await stack.setAllConfig(
-      fleetConfig("fabrikam", fleetHosts().map((host) => server(host)), { defaults: { afterChange: { action: "restart", preset: "nginx" } } }),
+      fleetConfig("fabrikam", fleetHosts().map((host, index) => server(host, index === 0 ? { name: "web-one" } : {})), {
+        defaults: { afterChange: { action: "restart", preset: "nginx" } },
+      }),
     );
     const result = await stack.up();
     assert.equal(result.summary.result, "succeeded");

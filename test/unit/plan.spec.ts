@@ -128,6 +128,63 @@ describe("plan", function () {
     });
   }
 
+  describe("ownership: a root leaves the host only when no declaration holds it", () => {
+    const held = (owners: string[] | undefined) =>
+      store([observedRoot(managedOld, "managed", true, ["/a/trusted-roots-old.crt"])], {
+        manifest: { version: 2, roots: [{ sha256: managedOld.sha256, sha1: managedOld.sha1, subject: managedOld.subject, ...(owners ? { owners } : {}) }], distrusted: [] },
+      });
+    const ownersAfter = (result: ReturnType<typeof plan>) => result.manifest.roots.find((entry) => entry.sha256 === managedOld.sha256)?.owners;
+
+    it("a root another declaration still holds is released, not removed", () => {
+      const result = plan({ roots: [], owner: "p/s/web-h3-root" }, held(["p/s/web-03-root", "p/s/web-h3-root"]), "exact");
+      assert.deepEqual(result.removals, []);
+      assert.deepEqual(result.released.map((root) => root.sha256), [managedOld.sha256]);
+      assert.deepEqual(ownersAfter(result), ["p/s/web-03-root"]);
+      assert.deepEqual([planChangesStore(result), result.manifestChanged], [false, true]);
+    });
+
+    it("a rename: the new declaration claims the root without touching trust; the old one's delete then keeps it", () => {
+      const claimed = plan({ roots: [managedOld], owner: "p/s/web-03-root" }, held(["p/s/web-h3-root"]), "exact");
+      assert.deepEqual([claimed.imports, claimed.removals, planChangesStore(claimed), claimed.manifestChanged], [[], [], false, true]);
+      assert.deepEqual(ownersAfter(claimed), ["p/s/web-03-root", "p/s/web-h3-root"]);
+      const deleted = plan({ roots: [], owner: "p/s/web-h3-root" }, held(ownersAfter(claimed)), "exact");
+      assert.deepEqual(deleted.removals, []);
+      assert.deepEqual(ownersAfter(deleted), ["p/s/web-03-root"]);
+    });
+
+    it("the last holder's removal removes the root; other declarations' roots are never this one's to remove", () => {
+      assert.deepEqual(plan({ roots: [], owner: "a" }, held(["a"]), "exact").removals.map((removal) => removal.sha256), [managedOld.sha256]);
+      for (const mode of ["exact", "purgeUnmanaged"] as const) {
+        const other = plan({ roots: [], owner: "a" }, held(["b"]), mode);
+        assert.deepEqual([other.removals, other.released, ownersAfter(other)], [[], [], ["b"]], mode);
+      }
+    });
+
+    it("an earlier id of the same declaration (an aliased rename) hands its holds over", () => {
+      const result = plan({ roots: [managedOld], owner: "p/s/new", previousOwners: ["p/s/old"] }, held(["p/s/old"]), "exact");
+      assert.deepEqual(ownersAfter(result), ["p/s/new"]);
+      const dropped = plan({ roots: [], owner: "p/s/new", previousOwners: ["p/s/old"] }, held(["p/s/old"]), "exact");
+      assert.deepEqual(dropped.removals.map((removal) => removal.sha256), [managedOld.sha256]);
+    });
+
+    it("a manifest from before owners is adopted by whoever applies next", () => {
+      assert.deepEqual(ownersAfter(plan({ roots: [managedOld], owner: "a" }, held(undefined), "exact")), ["a"]);
+      assert.deepEqual(plan({ roots: [], owner: "a" }, held(undefined), "exact").removals.map((removal) => removal.sha256), [managedOld.sha256]);
+    });
+
+    it("additive mode keeps an undeclared root and its holder", () => {
+      const result = plan({ roots: [], owner: "a" }, held(["a"]), "additive");
+      assert.deepEqual([result.removals, result.released, ownersAfter(result), result.manifestChanged], [[], [], ["a"], false]);
+    });
+
+    it("an import records its owner; an unchanged plan changes nothing, manifest included", () => {
+      const imported = plan({ roots: [wanted], owner: "a" }, store([]), "exact");
+      assert.deepEqual(imported.manifest.roots.map((entry) => [entry.sha256, entry.owners]), [[wanted.sha256, ["a"]]]);
+      const again = plan({ roots: [managedOld], owner: "a" }, held(["a"]), "exact");
+      assert.deepEqual([planChangesStore(again), again.manifestChanged], [false, false]);
+    });
+  });
+
   it("refuses a root that is both desired and distrusted, naming it", () => {
     assert.throws(
       () => plan({ roots: [wanted], distrusted: [wanted] }, store([]), "exact"),

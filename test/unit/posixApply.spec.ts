@@ -47,6 +47,13 @@ describe("the POSIX apply script, run for real on a scratch store", function () 
   const trustedManaged = (observed: ObservedStore) =>
     observed.roots.filter((root) => root.trusted && root.origin === "managed").map((root) => root.sha256).sort();
   const withRefresh = (refreshCommand: PosixLayout["refreshCommand"]) => createPosixPlatform({ ...layout, refreshCommand });
+  /** Alpha held by "first" and "second" too (beforeEach installed it for the default owner). */
+  const converge2Owners = async () => {
+    await convergeWith(shell, real, "Root", { roots: [alpha], owner: "first" }, "exact");
+    const both = await convergeWith(shell, real, "Root", { roots: [alpha], owner: "second" }, "exact");
+    assert.deepEqual(both.after.manifest.roots.map((entry) => entry.owners), [["first", "second", "trusted-roots"]]);
+    return both.after;
+  };
 
   before(async () => {
     alpha = throwawayRoot(new Date(), { commonName: "Alpha Scratch Root" });
@@ -129,6 +136,16 @@ describe("the POSIX apply script, run for real on a scratch store", function () 
       assert.match(error.message, /Bravo Scratch Root.* is not trusted/);
       return true;
     });
+  });
+
+  it("a manifest-only apply (a hold released) rewrites the manifest and runs no refresh", async () => {
+    const shared = await converge2Owners();
+    const noRefresh = withRefresh(() => "echo 'a refresh ran' >&2; false");
+    const release = plan({ roots: [], owner: "second" }, shared, "exact");
+    assert.deepEqual([release.removals.length, release.released.length, release.manifestChanged], [0, 1, true]);
+    const after = await applyWith(shell, noRefresh, release);
+    assert.deepEqual(after.manifest.roots.map((entry) => entry.owners), [["first", "trusted-roots"]]);
+    assert.deepEqual(trustedManaged(after), [alpha.sha256]);
   });
 
   it("survives a hang-up and a closed output mid-apply: it finishes, exactly as planned", async () => {

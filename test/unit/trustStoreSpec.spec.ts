@@ -93,8 +93,18 @@ describe("TrustStore spec (pure)", function () {
     const base = inputs([contoso]);
     const withConnection = (changes: object) => ({ ...base, connection: { ...base.connection, ...changes } });
     assert.deepEqual(replacementReasons(base, withConnection({ host: "web01.new" })), []);
-    assert.deepEqual(replacementReasons(base, withConnection({ user: "deploy", port: 2222 })), []);
+    assert.deepEqual(replacementReasons(base, withConnection({ user: "deploy" })), []);
+    assert.deepEqual(replacementReasons(base, withConnection({ port: 2222 })), [], "a new port, the same pinned key");
     assert.deepEqual(replacementReasons(base, withConnection({ host: "web02", hostKey: "SHA256:" + "B".repeat(43) })), ["connection"]);
     assert.deepEqual(replacementReasons(base, { ...base, platform: "rhel" }), ["platform"]);
+  });
+
+  it("a new address without a pinned key on both sides is a new server: replaced, so the old one loses its roots", () => {
+    const base = inputs([contoso]);
+    const unpinned = { ...base, connection: { ...base.connection, hostKey: undefined, insecureSkipHostKeyCheck: true } };
+    const moved = { ...unpinned, connection: { ...unpinned.connection, host: "web02" } };
+    assert.deepEqual(replacementReasons(unpinned, moved), ["connection"]);
+    assert.deepEqual(replacementReasons(unpinned, { ...unpinned, connection: { ...unpinned.connection, port: 2222 } }), ["connection"]);
+    assert.deepEqual(replacementReasons(base, { ...moved }), ["connection"], "pinned before, unpinned after");
   });
 });
