@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { WaveGate } from "./resources/waveGate";
 import { waves, type Rollout } from "./rollout";
 import { WebServerTrust, type ServerReport, type WebServerTrustArgs } from "./WebServerTrust";
 
@@ -38,15 +39,17 @@ export class TrustFleet extends pulumi.ComponentResource {
     const plan = waves(args.servers.length, args.rollout);
     this.waves = plan.map((wave) => wave.map((index) => args.servers[index].name));
     this.servers = [];
-    let previousWave: pulumi.Resource[] = [];
-    for (const wave of plan) {
+    let gate: WaveGate | undefined;
+    for (const [waveIndex, wave] of plan.entries()) {
       const members = wave.map((index) => {
         const { name: serverName, ...server } = args.servers[index];
         const aliases = (server.previousNames ?? []).map((previous) => ({ name: previous }));
-        return new WebServerTrust(serverName, { ...server, waitFor: previousWave }, { parent: this, aliases });
+        return new WebServerTrust(serverName, { ...server, waitFor: gate ? [gate] : [] }, { parent: this, aliases });
       });
       this.servers.push(...members);
-      previousWave = members.flatMap((member) => member.completion);
+      if (waveIndex < plan.length - 1) {
+        gate = new WaveGate(`${name}-wave-${waveIndex + 1}-done`, { parent: this, dependsOn: members.flatMap((member) => member.completion) });
+      }
     }
     this.report = pulumi.all(this.servers.map((server) => server.report));
     this.registerOutputs({ report: this.report, waves: this.waves });

@@ -10,6 +10,7 @@ export const RESOURCE_NAMES = {
   hostReboot: "HostReboot",
   serviceRestart: "ServiceRestart",
   healthCheck: "HealthCheck",
+  waveGate: "WaveGate",
 } as const;
 
 const dynamicToken = (name: string) => `pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${name}`;
@@ -18,6 +19,7 @@ export const TRUST_STORE_TYPE = dynamicToken(RESOURCE_NAMES.trustStore);
 export const HOST_REBOOT_TYPE = dynamicToken(RESOURCE_NAMES.hostReboot);
 export const SERVICE_RESTART_TYPE = dynamicToken(RESOURCE_NAMES.serviceRestart);
 export const HEALTH_CHECK_TYPE = dynamicToken(RESOURCE_NAMES.healthCheck);
+export const WAVE_GATE_TYPE = dynamicToken(RESOURCE_NAMES.waveGate);
 export const WEB_SERVER_TRUST_TYPE = "trusted-roots:index:WebServerTrust";
 export const TRUST_FLEET_TYPE = "trusted-roots:index:TrustFleet";
 /** `@pulumi/command`'s remote command, which users chain after a store change. */

@@ -10,9 +10,10 @@ import {
   REMOTE_COMMAND_TYPE as REMOTE_COMMAND,
   WEB_SERVER_TRUST_TYPE as WEB_SERVER_TRUST,
   TRUST_FLEET_TYPE as TRUST_FLEET,
+  WAVE_GATE_TYPE as WAVE_GATE,
 } from "../components/typeTokens";
 
-export { TRUST_STORE, HOST_REBOOT, SERVICE_RESTART, HEALTH_CHECK, REMOTE_COMMAND, WEB_SERVER_TRUST, TRUST_FLEET };
+export { TRUST_STORE, HOST_REBOOT, SERVICE_RESTART, HEALTH_CHECK, REMOTE_COMMAND, WEB_SERVER_TRUST, TRUST_FLEET, WAVE_GATE };
 
 /** A root as a policy sees it: from a WebServerTrust's declared list or a TrustStore's `roots` map. */
 export interface DeclaredRoot {

@@ -111,13 +111,34 @@ describe("fleet wiring under mocks", function () {
     assert.deepEqual(dynamic.filter((type) => !known.has(type)), [], "a resource type the policy pack does not know");
   });
 
-  it("rolls out in waves: each server's stores wait for the previous wave's action", () => {
+  it("rolls out in waves: each server's stores wait for the previous wave's gate, which waits for its actions", () => {
     assert.deepEqual(fleet.waves, [["iis01"], ["iis02"], ["iis03"]]);
     assert.deepEqual(dependencyNames("iis01-root"), []);
-    assert.deepEqual(dependencyNames("iis02-root"), ["iis01-reboot"]);
-    assert.deepEqual(dependencyNames("iis02-ca"), ["iis01-reboot"]);
-    assert.deepEqual(dependencyNames("iis03-root"), ["iis02-reboot"]);
+    assert.deepEqual(dependencyNames("iis-wave-1-done"), ["iis01-reboot"]);
+    assert.deepEqual(dependencyNames("iis02-root"), ["iis-wave-1-done"]);
+    assert.deepEqual(dependencyNames("iis02-ca"), ["iis-wave-1-done"]);
+    assert.deepEqual(dependencyNames("iis-wave-2-done"), ["iis02-reboot"]);
+    assert.deepEqual(dependencyNames("iis03-root"), ["iis-wave-2-done"]);
     assert.deepEqual(dependencyNames("iis01-reboot"), ["iis01-ca", "iis01-root"]);
+    assert.equal(registrations.some((registration) => registration.name === "iis-wave-3-done"), false, "no gate after the last wave");
+  });
+
+  it("keeps dependency lists linear in the fleet: no resource depends on more than one wave's worth", async () => {
+    const servers = Array.from({ length: 200 }, (_, index) => ({
+      name: `big${index}`,
+      connection: { host: `10.1.${Math.floor(index / 250)}.${index % 250}`, hostKey: "SHA256:" + "A".repeat(43), privateKey: "k" },
+      platform: "debian" as const,
+      roots: [],
+      afterChange: { action: "restart" as const, preset: "nginx" as const },
+    }));
+    const big = new library.TrustFleet("big", { servers, rollout: { percent: 25 } });
+    await promiseOf(big.report);
+    const mine = registrations.filter((registration) => registration.name.startsWith("big"));
+    const total = mine.reduce((sum, registration) => sum + registration.dependencies.length, 0);
+    const most = (suffix: string) => Math.max(...mine.filter((registration) => registration.name.endsWith(suffix)).map((registration) => registration.dependencies.length));
+    assert.deepEqual([most("-root"), most("-restart"), most("-done")], [1, 1, 50], "a store waits for one gate; a gate for its wave's 50 servers");
+    // Waiting on the whole previous wave directly, each of the 150 later stores would list 50: 7,500 in all.
+    assert.ok(total <= 4 * servers.length, `${total} dependencies for ${servers.length} servers`);
   });
 
   it("passes the declared roots to the component, where policies see them", () => {
