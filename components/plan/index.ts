@@ -160,6 +160,12 @@ function nextManifest(
   const roots = new Map<string, ManifestEntry>();
   for (const root of observed.manifest.roots) {
     if (removed.has(root.sha256)) continue;
+    // An entry from before owners stays as it is unless this declaration declares the root: adopting a root it
+    // does not declare (a delete that leaves it) would pin it to an owner that is about to disappear.
+    if (root.owners === undefined && !desired.has(root.sha256)) {
+      roots.set(root.sha256, entry(root));
+      continue;
+    }
     const holders = [...owners.others(root.sha256), ...(holdsAfter(root.sha256) ? [owners.owner] : [])];
     if (holders.length > 0) roots.set(root.sha256, { ...entry(root), owners: [...new Set(holders)].sort() });
   }

@@ -167,9 +167,11 @@ describe("plan", function () {
       assert.deepEqual(dropped.removals.map((removal) => removal.sha256), [managedOld.sha256]);
     });
 
-    it("a manifest from before owners is adopted by whoever applies next", () => {
+    it("a manifest from before owners: a declaration adopts what it declares; exact mode removes the rest as before", () => {
       assert.deepEqual(ownersAfter(plan({ roots: [managedOld], owner: "a" }, held(undefined), "exact")), ["a"]);
       assert.deepEqual(plan({ roots: [], owner: "a" }, held(undefined), "exact").removals.map((removal) => removal.sha256), [managedOld.sha256]);
+      const kept = plan({ roots: [], owner: "a" }, held(undefined), "additive");
+      assert.deepEqual([kept.removals, ownersAfter(kept)], [[], undefined], "left as it was, owned by nobody yet");
     });
 
     it("additive mode keeps an undeclared root and its holder", () => {
