@@ -4,7 +4,8 @@ import { matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots
 import type { HealthCheckInput } from "../resources/health";
 import type { ConnectionArgs, ConnectionInput } from "../resources/shared";
 import type { FleetServer, TrustFleetArgs } from "../TrustFleet";
-import { CONFIG_NAMESPACE, fleetConfigSchema, SECRET_CONFIG_KEYS, type FleetConfig, type ServerConfig } from "./schema";
+import { parse as parseYaml } from "yaml";
+import { CONFIG_NAMESPACE, fleetConfigSchema, inventoryFileSchema, SECRET_CONFIG_KEYS, type FleetConfig, type ServerConfig } from "./schema";
 import { keysAt, suggestKey } from "./unknownKeys";
 
 /** Secrets come from secret config and stay Pulumi secrets (Outputs) all the way into the state. */
@@ -101,8 +102,15 @@ export function fleetArgsFromConfig(
       if (!set) problems.push(`${where}: unknown root set "${setName}"; define it under ${CONFIG_NAMESPACE}:rootSets`);
       return set ?? [];
     });
-  const servers: FleetServer[] = config.servers.map((server, index) => {
-    const where = `${CONFIG_NAMESPACE}:servers[${index}]`;
+  const inventoried = config.inventory === undefined ? [] : readInventory(config.inventory, readFile, problems);
+  const declared = [
+    ...config.servers.map((server, index) => ({ server, where: `${CONFIG_NAMESPACE}:servers[${index}]` })),
+    ...inventoried.map((server, index) => ({ server, where: `${CONFIG_NAMESPACE}:inventory (${config.inventory}) servers[${index}]` })),
+  ];
+  if (declared.length === 0 && problems.length === 0) {
+    problems.push(`${CONFIG_NAMESPACE}:servers: declare at least one server, in ${CONFIG_NAMESPACE}:servers or in a file named by ${CONFIG_NAMESPACE}:inventory`);
+  }
+  const servers: FleetServer[] = declared.map(({ server, where }) => {
     const groups = server.groups.map((groupName) => {
       const group = config.groups[groupName];
       if (!group) problems.push(`${where}.groups: unknown group "${groupName}"; define it under ${CONFIG_NAMESPACE}:groups`);
@@ -146,6 +154,34 @@ export function fleetArgsFromConfig(
   }
   if (problems.length > 0) throw new FleetConfigError(problems);
   return { servers, rollout: config.rollout };
+}
+
+/** The servers of an inventory file; every problem (unreadable, not YAML, an unknown key) names the file and the key. */
+function readInventory(file: string, readFile: (path: string) => Buffer, problems: string[]): ServerConfig[] {
+  const where = `${CONFIG_NAMESPACE}:inventory (${file})`;
+  let document: unknown;
+  try {
+    document = parseYaml(readFile(file).toString("utf8"));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    problems.push(`${where}: ${reason}`);
+    return [];
+  }
+  // A bare list is the servers list.
+  const parsed = inventoryFileSchema.safeParse(Array.isArray(document) ? { servers: document } : document);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").replace(/^\./, "");
+      if (issue.code === "unrecognized_keys") {
+        const valid = keysAt(inventoryFileSchema, issue.path);
+        for (const key of issue.keys) problems.push(`${where} ${path}${path ? "." : ""}${key}: unknown key; ${suggestKey(key, valid)}`);
+      } else {
+        problems.push(`${where} ${path || "(the file)"}: ${path ? issue.message : "expected a list of servers or { servers: [...] }"}`);
+      }
+    }
+    return [];
+  }
+  return parsed.data.servers;
 }
 
 function connectionFor(server: ServerConfig, config: FleetConfig, secrets: FleetSecrets): ConnectionArgs {

@@ -101,8 +101,13 @@ const groupSchema = z.strictObject({
   distrusted: z.array(z.string()).default([]),
 });
 
+/** An inventory file: `{ servers: [...] }` or the bare list, with exactly the keys of `servers` entries. */
+export const inventoryFileSchema = z.strictObject({ servers: z.array(serverSchema) });
+
 export const fleetConfigSchema = z.strictObject({
-  servers: z.array(serverSchema).min(1, "declare at least one server"),
+  servers: z.array(serverSchema).default([]),
+  /** A YAML or JSON file (relative to the project) holding more servers: a big fleet need not be a big config. */
+  inventory: z.string().min(1).optional(),
   rootSets: z.record(z.string(), rootSetSchema).default({}),
   groups: z.record(z.string(), groupSchema).default({}),
   mode: z.enum(STORE_MODES).default("exact"),
@@ -117,6 +122,9 @@ export const fleetConfigSchema = z.strictObject({
     })
     .default({}),
   retainOnDelete: z.boolean().default(false),
+}).refine((config) => config.servers.length > 0 || config.inventory !== undefined, {
+  message: `declare at least one server, in ${CONFIG_NAMESPACE}:servers or in a file named by ${CONFIG_NAMESPACE}:inventory`,
+  path: ["servers"],
 });
 
 export type FleetConfig = z.output<typeof fleetConfigSchema>;

@@ -33,7 +33,7 @@ describe("stack config", () => {
       ["in a group", { servers: [server], groups: { web: { root: ["a"] } } }, "trusted-roots:groups.web.root: unknown key; did you mean roots?"],
       ["in the rollout", { servers: [server], rollout: { batchsize: 2 } }, "trusted-roots:rollout.batchsize: unknown key; did you mean batchSize?"],
       ["in a health check", { servers: [{ ...server, healthCheck: { url: "https://x/", expectedStatus: 200 } }] }, "trusted-roots:servers[0].healthCheck.expectedStatus: unknown key; did you mean expectStatus?"],
-      ["far from every key", { servers: [server], zzzzzzzzzz: 1 }, "trusted-roots:zzzzzzzzzz: unknown key; valid keys here: servers, rootSets, groups, mode, rollout, defaults, retainOnDelete, privateKey, passphrase, password, privateKeys, healthClientKey"],
+      ["far from every key", { servers: [server], zzzzzzzzzz: 1 }, "trusted-roots:zzzzzzzzzz: unknown key; valid keys here: servers, inventory, rootSets, groups, mode, rollout, defaults, retainOnDelete, privateKey, passphrase, password, privateKeys, healthClientKey"],
     ];
     for (const [what, config, expected] of cases) {
       it(what, () => assert.deepEqual(problemsOf(() => parseFleetConfig(config)), [expected]));
@@ -43,7 +43,35 @@ describe("stack config", () => {
       for (const empty of [undefined, null, "", []]) {
         assert.deepEqual(problemsOf(() => parseFleetConfig(empty)), ["trusted-roots: the configuration is empty or not a set of keys; declare at least trusted-roots:servers"]);
       }
-      assert.deepEqual(problemsOf(() => parseFleetConfig({})), ["trusted-roots:servers: Invalid input: expected array, received undefined"]);
+      assert.deepEqual(problemsOf(() => parseFleetConfig({})), [
+        "trusted-roots:servers: declare at least one server, in trusted-roots:servers or in a file named by trusted-roots:inventory",
+      ]);
+    });
+  });
+
+  describe("servers from an inventory file (trusted-roots:inventory)", () => {
+    const base = { rootSets: { contoso: { files: ["roots/contoso-root-ca-g2.pem"] } }, groups: { web: { roots: ["contoso"] } } };
+    const hostKey = "SHA256:" + "A".repeat(43);
+    const withFiles = (files: Record<string, string>) => (path: string) => (path in files ? Buffer.from(files[path]) : readExample(path));
+
+    it("adds its servers, YAML or JSON, a list or { servers: [...] }, to the config's", () => {
+      const config = { ...base, inventory: "fleet.yaml", servers: [{ name: "web00", host: "10.0.0.4", platform: "debian", hostKey, groups: ["web"] }] };
+      const yaml = withFiles({ "fleet.yaml": `servers:\n  - { name: web01, host: 10.0.0.5, platform: debian, hostKey: "${hostKey}", groups: [web] }\n` });
+      assert.deepEqual(fleetArgsFromConfig(parseFleetConfig(config), secrets, yaml).servers.map((server) => server.name), ["web00", "web01"]);
+      const list = withFiles({ "fleet.yaml": JSON.stringify([{ name: "web02", host: "10.0.0.6", platform: "debian", hostKey, groups: ["web"] }]) });
+      assert.deepEqual(fleetArgsFromConfig(parseFleetConfig({ ...config, servers: [] }), secrets, list).servers.map((server) => server.name), ["web02"]);
+    });
+
+    it("names the file and the key of every problem", () => {
+      const config = parseFleetConfig({ ...base, inventory: "fleet.yaml" });
+      const typo = withFiles({ "fleet.yaml": `- { name: web01, host: 10.0.0.5, platfrom: debian, hostKey: "${hostKey}" }\n` });
+      assert.ok(
+        problemsOf(() => fleetArgsFromConfig(config, secrets, typo)).includes("trusted-roots:inventory (fleet.yaml) servers[0].platfrom: unknown key; did you mean platform?"),
+      );
+      assert.deepEqual(problemsOf(() => fleetArgsFromConfig(config, secrets, withFiles({}))), ["trusted-roots:inventory (fleet.yaml): no such file"]);
+      assert.deepEqual(problemsOf(() => fleetArgsFromConfig(config, secrets, withFiles({ "fleet.yaml": "42" }))), [
+        "trusted-roots:inventory (fleet.yaml) (the file): expected a list of servers or { servers: [...] }",
+      ]);
     });
   });
 
