@@ -212,7 +212,7 @@ ${results.machine.memoryGiB} GiB, Node ${results.machine.node}, ${results.machin
 
 What each side did, per run, on the same hosts with the same concurrency (columns "C"):
 - **drift, ours**: \`trusted-roots scan --inventory\` (one Node process, one SSH session per host, whole store read and compared).
-- **drift, ansible**: \`ansible-playbook --check\` of the playbook below (forks = C).
+- **drift, ansible**: \`ansible-playbook --check\` of the playbook bench/compare.ts writes (forks = C).
 - **drift, ssh**: \`ssh HOST true\` per host through \`xargs -P C\`: the floor of any SSH-based check.
 - **first apply** (store without the root before every run): **ours** \`node dist/bench/applyFleet.js\` (one process: per host one SSH
   session that observes, plans, writes the anchor, runs \`update-ca-certificates\`, verifies, then reloads nginx);
