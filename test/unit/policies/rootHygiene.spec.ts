@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { toRootInputs } from "../../../components/resources/trustStoreSpec";
-import { rootHygiene, rootHygieneWarnings } from "../../../policies/rootHygiene";
+import { hygieneViolations, rootHygiene, rootHygieneWarnings } from "../../../policies/rootHygiene";
 import { TRUST_STORE, WEB_SERVER_TRUST } from "../../../policies/shared";
 import { policyFixtures, resourceArgs, serverProps, validate } from "../../support/policyArgs";
 
@@ -20,7 +20,6 @@ describe("policy root-hygiene", function () {
     it("blocks an expired root (checked on a TrustStore, whose roots carry PEM only)", async () => {
       const props = { store: "Root", connection: { host: "h" }, roots: toRootInputs([shortLived]) };
       const inElevenDays = new Date(Date.now() + 11 * 24 * 3600 * 1000);
-      const { hygieneViolations } = await import("../../../policies/rootHygiene");
       assert.match(hygieneViolations({ type: TRUST_STORE, name: "s", props }, {}, inElevenDays).join(), /root CN=Short Root .* expired on/);
       assert.deepEqual(hygieneViolations({ type: TRUST_STORE, name: "s", props }, {}), []);
     });
