@@ -18,7 +18,11 @@ describeLab("npm run demo", function () {
     }
     assert.ok(lines.includes("h2: client certificate -> HTTP 400 (clients locked out)"));
     assert.ok(lines.includes("drift detected on h2: the preview failed as a pipeline would"), "the engine's drift verdict, on h2 only");
-    assert.ok(lines.includes('changes: {"same":9,"update":2}'), "the repair touched only h2's store and restart");
+    const changes = lines.find((line) => line.startsWith("changes: "));
+    assert.ok(changes, "the repair printed its changes");
+    const { same, ...changed } = JSON.parse(changes.slice("changes: ".length)) as Record<string, number>;
+    assert.deepEqual(changed, { update: 2 }, "the repair touched only h2's store and restart");
+    assert.ok(same >= 9, `the rest stayed the same (${same})`);
     assert.equal(lines.filter((line) => line === "h2: client certificate -> HTTP 200").length, 1, "repaired");
     assert.equal(lines.filter(Boolean).pop(), "done");
   });
