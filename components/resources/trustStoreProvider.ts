@@ -1,8 +1,10 @@
 // The TrustStore provider's methods. Loaded by path from inside the serialized provider (see trustStore.ts),
 // so this module is required afresh in Pulumi's dynamic-provider process; nothing here is captured.
 import type * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_OWNER, plan as planStore, planChangesStore } from "../plan";
-import { applyPlan, converge, observeStore, type StoreTarget } from "../store";
+import { DEFAULT_OWNER, plan as planStore } from "../plan";
+import { platformFor, type ObservedStore } from "../platforms";
+import { converge, observeStore, planAndApply, type StoreTarget } from "../store";
+import { withSession } from "../transport";
 import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
 import {
   checkRoots,
@@ -88,11 +90,10 @@ export async function deleteStore(_id: string, props: Inputs): Promise<void> {
   const inputs = validated(props);
   if (inputs.retainOnDelete) return;
   const target = targetOf(inputs);
-  const observed = await observeStore(target, { warn });
-  // Only what this resource declared and the host's manifest says this tool installed.
+  // Only what this resource declared and the host's manifest says this tool installed; only this declaration's
+  // hold goes: a root another owner (a renamed resource, another stack) still holds stays.
   const declared = new Set(Object.values(inputs.roots).map((root) => root.sha256));
-  const owned = { ...observed, roots: observed.roots.filter((root) => root.origin !== "managed" || declared.has(root.sha256)) };
-  // Only this declaration's hold goes: a root another owner (a renamed resource, another stack) still holds stays.
-  const removal = planStore({ roots: [], owner: ownerOf(inputs) }, owned, "exact");
-  if (planChangesStore(removal) || removal.manifestChanged) await applyPlan(target, removal, { warn });
+  const planRemoval = (observed: ObservedStore) =>
+    planStore({ roots: [], owner: ownerOf(inputs) }, { ...observed, roots: observed.roots.filter((root) => root.origin !== "managed" || declared.has(root.sha256)) }, "exact");
+  await withSession(target.connection, (session) => planAndApply(session, platformFor(target.platform), target.store ?? "Root", planRemoval), { warn });
 }

@@ -97,12 +97,19 @@ export function converge(target: StoreTarget, desired: DesiredStore, mode: Store
 }
 
 /** converge over any runner and platform implementation (an SSH session, or a local shell on a scratch store). */
-export async function convergeWith(runner: ScriptRunner, platform: Platform, store: StoreName, desired: DesiredStore, mode: StoreMode): Promise<ApplyResult> {
-  // Another run may change the store between our observation and our apply; the apply then refuses
-  // ("conflict", nothing changed) and we observe and plan again.
+export function convergeWith(runner: ScriptRunner, platform: Platform, store: StoreName, desired: DesiredStore, mode: StoreMode): Promise<ApplyResult> {
+  return planAndApply(runner, platform, store, (observed) => planStore(desired, observed, mode));
+}
+
+/**
+ * Observe, plan with `planFor`, apply when the plan changes trust or the manifest. Another run may change the
+ * store between our observation and our apply (several declarations share a host's manifest); the apply then
+ * refuses ("conflict", nothing changed) and we observe and plan again, after a short random pause.
+ */
+export async function planAndApply(runner: ScriptRunner, platform: Platform, store: StoreName, planFor: (observed: ObservedStore) => StorePlan): Promise<ApplyResult> {
   for (let attempt = 1; ; attempt++) {
     const before = await observeWith(runner, platform, store);
-    const storePlan = planStore(desired, before, mode);
+    const storePlan = planFor(before);
     if (!planChangesStore(storePlan) && !storePlan.manifestChanged) return { plan: storePlan, changed: false, before, after: before };
     try {
       // A manifest-only apply (a hold claimed or released) rewrites the manifest and changes no trust.
@@ -110,11 +117,12 @@ export async function convergeWith(runner: ScriptRunner, platform: Platform, sto
       return { plan: storePlan, changed: planChangesStore(storePlan), before, after };
     } catch (error) {
       if (!(error instanceof ApplyError && error.step === "conflict" && attempt < CONFLICT_ATTEMPTS)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * attempt));
     }
   }
 }
 
-const CONFLICT_ATTEMPTS = 5;
+const CONFLICT_ATTEMPTS = 10;
 
 /** What a plan promised that the observed store does not show. */
 export function verificationProblems(storePlan: StorePlan, after: ObservedStore): string[] {

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseCertificates, type Certificate } from "../../components/certificates";
+import { throwawayRoot } from "../../components/selftest/throwaway";
 import { ApplyError, converge, observeStore, type StoreTarget } from "../../components/store";
 import { mapWithConcurrency, TransportError, type SshTargetInput } from "../../components/transport";
 import { describeLab, Lab, type LabHost } from "../support/lab";
@@ -169,6 +170,19 @@ describeLab("faults against lab hosts: nothing lost, nothing half-applied", func
     assert.deepEqual(manifest.roots.map((root) => `trusted-roots-${root.sha256.toLowerCase()}.crt`).sort(), anchors, "manifest and anchors agree");
     const settled = await converge(target(host), { roots: anchors.map((file) => roots.find((root) => anchorFile(root) === file)!) }, "exact");
     assert.equal(settled.changed, false, "and the store is consistent (bundle included)");
+  });
+
+  it("eight declarations claiming, then releasing, one root on one host at once: all succeed, the root leaves with the last", async () => {
+    const host = lab.hosts[2];
+    const shared = throwawayRoot(new Date(), { commonName: "Shared Root" });
+    const owners = Array.from({ length: 8 }, (_, index) => `stack-${index}/web-root`);
+    await Promise.all(owners.map((owner) => converge(target(host), { roots: [shared], owner }, "exact")));
+    const manifest = async () => JSON.parse(await lab.sh(host, "cat /var/lib/trusted-roots/manifest.json")) as { roots: { sha256: string; owners: string[] }[] };
+    assert.deepEqual((await manifest()).roots.find((entry) => entry.sha256 === shared.sha256)?.owners, [...owners].sort());
+    const released = await Promise.all(owners.map((owner) => converge(target(host), { roots: [], owner }, "exact")));
+    assert.equal(released.filter((result) => result.plan.removals.some((removal) => removal.sha256 === shared.sha256)).length, 1, "removed once, by the last holder");
+    assert.equal((await manifest()).roots.some((entry) => entry.sha256 === shared.sha256), false);
+    assert.equal(await bundleHas(host, shared), false);
   });
 
   it("a scan during an apply, and two scans at once, all succeed", async () => {
