@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseCertificates } from "../components/certificates";
 import { platformFor } from "../components/platforms";
+import { userCommand } from "../components/resources/afterChangeScripts";
 import { convergeWith } from "../components/store";
 import { mapWithConcurrency, withSession } from "../components/transport";
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   const changed = await mapWithConcurrency(job.hosts, job.concurrency, (host) =>
     withSession({ host: host.address, hostKey: host.hostKey, privateKey, retries: 0 }, async (session) => {
       const result = await convergeWith(session, platformFor("debian"), "Root", { roots }, "exact");
-      if (result.changed) await session.run({ command: "/bin/sh -s", stdin: `${job.reloadCommand}\n`, elevation: "sudo" });
+      if (result.changed) await session.run(userCommand("debian", job.reloadCommand));
       return result.changed;
     }),
   );

@@ -47,7 +47,9 @@ async function main(): Promise<void> {
         scanTimes.push(await seconds(scan));
         sshTimes.push(await seconds(fanOut));
       }
-      const row = { hosts: count, concurrency, scan: timing(scanTimes), ssh: timing(sshTimes), ratio: timing(scanTimes).median / timing(sshTimes).median };
+      const scanTiming = timing(scanTimes);
+      const sshTiming = timing(sshTimes);
+      const row = { hosts: count, concurrency, scan: scanTiming, ssh: sshTiming, ratio: scanTiming.median / sshTiming.median };
       rows.push(row);
       console.log(`N=${count}: scan ${show(row.scan)}, ssh true fan-out ${show(row.ssh)}, ratio ${row.ratio.toFixed(2)} (concurrency ${concurrency})`);
     } finally {

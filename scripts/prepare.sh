@@ -20,7 +20,7 @@ install_node_modules() {
     echo "prepare: node_modules matches package-lock.json"
     return
   fi
-  echo "prepare: npm ci (node_modules ${have:+is stale}${have:-is missing})"
+  echo "prepare: npm ci (node_modules $([ -n "$have" ] && echo "is stale" || echo "is missing"))"
   npm ci --no-audit --no-fund
   echo "$want" > node_modules/.trusted-roots-lock
 }

@@ -33,10 +33,13 @@ export class FleetConfigError extends Error {
   }
 }
 
+/** `servers[0].hostKey` for a zod path. */
+function propertyPath(path: readonly PropertyKey[]): string {
+  return path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").replace(/^\./, "");
+}
+
 function configKey(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return CONFIG_NAMESPACE;
-  const [head, ...rest] = path;
-  return `${CONFIG_NAMESPACE}:${String(head)}` + rest.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("");
+  return path.length === 0 ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${propertyPath(path)}`;
 }
 
 /**
@@ -50,14 +53,18 @@ export function parseFleetConfig(raw: unknown): FleetConfig {
   const secret = new Set<string>(SECRET_CONFIG_KEYS);
   const values = Object.fromEntries(Object.entries(raw).filter(([key]) => !secret.has(key)));
   const parsed = fleetConfigSchema.safeParse(values);
-  if (!parsed.success) throw new FleetConfigError(parsed.error.issues.flatMap(describeIssue));
+  if (!parsed.success) throw new FleetConfigError(parsed.error.issues.flatMap((issue) => describeIssue(issue, fleetConfigSchema, configKey, SECRET_CONFIG_KEYS)));
   return parsed.data;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
-  if (issue.code !== "unrecognized_keys") return [`${configKey(issue.path)}: ${issue.message}`];
-  const valid = [...keysAt(fleetConfigSchema, issue.path), ...(issue.path.length === 0 ? SECRET_CONFIG_KEYS : [])];
-  return issue.keys.map((key) => `${configKey([...issue.path, key])}: unknown key; ${suggestKey(key, valid)}`);
+/**
+ * One sentence per zod issue, naming its key with `keyOf`; an unknown key names the nearest valid one (those
+ * of `schema` at that path, plus `topLevelKeys` read elsewhere at the top).
+ */
+function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, keyOf: (path: readonly PropertyKey[]) => string, topLevelKeys: readonly string[] = []): string[] {
+  if (issue.code !== "unrecognized_keys") return [`${keyOf(issue.path)}: ${issue.message}`];
+  const valid = [...keysAt(schema, issue.path), ...(issue.path.length === 0 ? topLevelKeys : [])];
+  return issue.keys.map((key) => `${keyOf([...issue.path, key])}: unknown key; ${suggestKey(key, valid)}`);
 }
 
 /**
@@ -167,18 +174,14 @@ function readInventory(file: string, readFile: (path: string) => Buffer, problem
     problems.push(`${where}: ${reason}`);
     return [];
   }
+  if (document === null || typeof document !== "object") {
+    problems.push(`${where} (the file): expected a list of servers or { servers: [...] }`);
+    return [];
+  }
   // A bare list is the servers list.
   const parsed = inventoryFileSchema.safeParse(Array.isArray(document) ? { servers: document } : document);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const path = issue.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").replace(/^\./, "");
-      if (issue.code === "unrecognized_keys") {
-        const valid = keysAt(inventoryFileSchema, issue.path);
-        for (const key of issue.keys) problems.push(`${where} ${path}${path ? "." : ""}${key}: unknown key; ${suggestKey(key, valid)}`);
-      } else {
-        problems.push(`${where} ${path || "(the file)"}: ${path ? issue.message : "expected a list of servers or { servers: [...] }"}`);
-      }
-    }
+    problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, inventoryFileSchema, (path) => `${where} ${propertyPath(path)}`)));
     return [];
   }
   return parsed.data.servers;

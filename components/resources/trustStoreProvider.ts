@@ -2,9 +2,8 @@
 // so this module is required afresh in Pulumi's dynamic-provider process; nothing here is captured.
 import type * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_OWNER, plan as planStore } from "../plan";
-import { platformFor, type ObservedStore } from "../platforms";
-import { converge, observeStore, planAndApply, type StoreTarget } from "../store";
-import { withSession } from "../transport";
+import type { ObservedStore } from "../platforms";
+import { converge, observeStore, planAndApplyOn, type StoreTarget } from "../store";
 import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
 import {
   checkRoots,
@@ -89,11 +88,10 @@ export async function read(id: string, props: Inputs): Promise<pulumi.dynamic.Re
 export async function deleteStore(_id: string, props: Inputs): Promise<void> {
   const inputs = validated(props);
   if (inputs.retainOnDelete) return;
-  const target = targetOf(inputs);
   // Only what this resource declared and the host's manifest says this tool installed; only this declaration's
   // hold goes: a root another owner (a renamed resource, another stack) still holds stays.
   const declared = new Set(Object.values(inputs.roots).map((root) => root.sha256));
   const planRemoval = (observed: ObservedStore) =>
     planStore({ roots: [], owner: ownerOf(inputs) }, { ...observed, roots: observed.roots.filter((root) => root.origin !== "managed" || declared.has(root.sha256)) }, "exact");
-  await withSession(target.connection, (session) => planAndApply(session, platformFor(target.platform), target.store ?? "Root", planRemoval), { warn });
+  await planAndApplyOn(targetOf(inputs), planRemoval, { warn });
 }

@@ -93,7 +93,12 @@ export function applyPlan(target: StoreTarget, storePlan: StorePlan, options?: S
  * One SSH session in all; no refresh command runs when nothing changes.
  */
 export function converge(target: StoreTarget, desired: DesiredStore, mode: StoreMode, options?: SessionOptions): Promise<ApplyResult> {
-  return withSession(target.connection, (session) => convergeWith(session, platformFor(target.platform), target.store ?? "Root", desired, mode), options);
+  return planAndApplyOn(target, (observed) => planStore(desired, observed, mode), options);
+}
+
+/** planAndApply on one target, in one SSH session. */
+export function planAndApplyOn(target: StoreTarget, planFor: (observed: ObservedStore) => StorePlan, options?: SessionOptions): Promise<ApplyResult> {
+  return withSession(target.connection, (session) => planAndApply(session, platformFor(target.platform), target.store ?? "Root", planFor), options);
 }
 
 /** converge over any runner and platform implementation (an SSH session, or a local shell on a scratch store). */
