@@ -20,6 +20,15 @@ export type AfterChange =
   /** Exactly one of preset, service (a name) and command. */
   | { action: "restart"; preset?: RestartPreset; service?: string; command?: string };
 
+/**
+ * What runs after a store change when nothing is declared. Windows: a reboot, the incident's documented fix,
+ * because SChannel (in LSASS) and HTTP.sys, not IIS's worker service, decide whether a client certificate's root
+ * is trusted. Linux web servers read their CA file on reload, which the operator declares (preset nginx...).
+ */
+export function defaultAfterChange(platform: PlatformName): AfterChange {
+  return platform === "windows" ? { action: "reboot" } : { action: "none" };
+}
+
 export interface WebServerTrustArgs {
   connection: pulumi.Input<ConnectionArgs>;
   platform: PlatformName;
@@ -27,6 +36,11 @@ export interface WebServerTrustArgs {
   roots: readonly Certificate[];
   /** Intermediate CAs for the Windows `CA` store. */
   intermediates?: readonly Certificate[];
+  /**
+   * CAs for the Windows `ClientAuthIssuer` store ("Client Authentication Issuers"): where SChannel checks client
+   * chains when ClientAuthTrustMode is 1 or 2, and the trusted-issuer list IIS bindings usually name.
+   */
+  clientAuthIssuers?: readonly Certificate[];
   /** Roots the server must not trust (blocklist, Windows Disallowed). */
   distrusted?: readonly Certificate[];
   mode?: StoreMode;
@@ -77,9 +91,10 @@ export class WebServerTrust extends pulumi.ComponentResource {
         platform: args.platform,
         roots: identities(args.roots),
         intermediates: identities(args.intermediates),
+        clientAuthIssuers: identities(args.clientAuthIssuers),
         distrusted: identities(args.distrusted),
         mode: args.mode ?? "exact",
-        afterChange: args.afterChange ?? { action: "none" },
+        afterChange: args.afterChange ?? defaultAfterChange(args.platform),
         healthCheck: args.healthCheck ? pulumi.secret(args.healthCheck) : undefined,
         groups: args.groups ?? [],
         tags: args.tags ?? {},
@@ -107,11 +122,19 @@ export class WebServerTrust extends pulumi.ComponentResource {
       }
       this.stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(args.intermediates) }, child("ca")));
     }
+    if (args.clientAuthIssuers && args.clientAuthIssuers.length > 0) {
+      if (args.platform !== "windows") {
+        throw new Error(`${name}: clientAuthIssuers go to the Windows "ClientAuthIssuer" store; ${args.platform} servers take roots only`);
+      }
+      this.stores.push(
+        new TrustStore(`${name}-clientauth`, { ...common, store: "ClientAuthIssuer", roots: toRootInputs(args.clientAuthIssuers) }, child("clientauth")),
+      );
+    }
     // The action runs when any of the server's stores changed.
     const revision = pulumi.all(this.stores.map((store) => store.revision)).apply((revisions) => revisions.join("+"));
     const changed = pulumi.all(this.stores.map((store) => store.changed)).apply((flags) => flags.some(Boolean));
     const trigger = { connection: args.connection, platform: args.platform, revision, changed, testCommand: args.testCommand, healthCheck: args.healthCheck };
-    const afterChange = args.afterChange ?? { action: "none" };
+    const afterChange = args.afterChange ?? defaultAfterChange(args.platform);
     const after = (suffix: string) => ({ parent: this, dependsOn: this.stores, aliases: aliased(suffix) });
     if (afterChange.action === "reboot") {
       const { timeoutSeconds, delaySeconds, rebootCommand } = afterChange;

@@ -121,7 +121,7 @@ export function fleetArgsFromConfig(
     const groups = server.groups.map((groupName) => {
       const group = config.groups[groupName];
       if (!group) problems.push(`${where}.groups: unknown group "${groupName}"; define it under ${CONFIG_NAMESPACE}:groups`);
-      return { groupName, group: group ?? { roots: [], intermediates: [], distrusted: [] } };
+      return { groupName, group: group ?? { roots: [], intermediates: [], clientAuthIssuers: [], distrusted: [] } };
     });
     const declaredRoots = [...groups.flatMap(({ groupName, group }) => resolve(group.roots, `${CONFIG_NAMESPACE}:groups.${groupName}.roots`)), ...resolve(server.roots, `${where}.roots`)];
     let roots: Certificate[] = [];
@@ -135,6 +135,12 @@ export function fleetArgsFromConfig(
       problems.push(`${where}: intermediates are for the Windows "CA" store; ${server.name} is ${server.platform}`);
     }
     if (splitByKind(intermediates).roots.length > 0) problems.push(`${where}: a root set given as intermediates holds a self-signed root`);
+    const clientAuthIssuers = uniqueCertificates(
+      groups.flatMap(({ groupName, group }) => resolve(group.clientAuthIssuers, `${CONFIG_NAMESPACE}:groups.${groupName}.clientAuthIssuers`)),
+    );
+    if (clientAuthIssuers.length > 0 && server.platform !== "windows") {
+      problems.push(`${where}: clientAuthIssuers are for the Windows "ClientAuthIssuer" store (SChannel); ${server.name} is ${server.platform}`);
+    }
     const distrusted = uniqueCertificates(groups.flatMap(({ groupName, group }) => resolve(group.distrusted, `${CONFIG_NAMESPACE}:groups.${groupName}.distrusted`)));
     if (!server.hostKey && !server.insecureSkipHostKeyCheck) {
       problems.push(`${where}.hostKey: ${server.name} has no pinned host key; add hostKey (ssh-keyscan -t ed25519 ${server.host}) or, knowingly, insecureSkipHostKeyCheck: true`);
@@ -146,6 +152,7 @@ export function fleetArgsFromConfig(
       platform: server.platform,
       roots,
       intermediates,
+      clientAuthIssuers,
       distrusted,
       mode: config.mode,
       afterChange: server.afterChange ?? config.defaults.afterChange,
@@ -236,6 +243,7 @@ function healthCheckFor(
     expectStatus: health.expectStatus,
     caCertificate: read(health.caCertificateFile, "caCertificateFile"),
     insecureSkipTlsVerify: health.insecureSkipTlsVerify,
+    tlsVersion: health.tlsVersion,
     timeoutSeconds: health.timeoutSeconds,
     ...(cert && secrets.healthClientKey ? { clientCertificate: { cert, key: secrets.healthClientKey } } : {}),
   } as pulumi.Input<HealthCheckInput>;

@@ -48,6 +48,8 @@ const healthCheckConfigSchema = z.strictObject({
   clientCertificateFile: z.string().optional(),
   caCertificateFile: z.string().optional(),
   insecureSkipTlsVerify: z.boolean().optional(),
+  /** "1.2" for IIS sites that request the client certificate by renegotiation (impossible under TLS 1.3). */
+  tlsVersion: z.enum(["1.2", "1.3"]).optional(),
   timeoutSeconds: z.number().positive().optional(),
 });
 
@@ -98,6 +100,8 @@ const rootSetSchema = z
 const groupSchema = z.strictObject({
   roots: z.array(z.string()).default([]),
   intermediates: z.array(z.string()).default([]),
+  /** Windows: CAs for LocalMachine\\ClientAuthIssuer, where SChannel looks when ClientAuthTrustMode is 1 or 2. */
+  clientAuthIssuers: z.array(z.string()).default([]),
   distrusted: z.array(z.string()).default([]),
 });
 

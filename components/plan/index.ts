@@ -59,7 +59,9 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   const imports: PlannedRoot[] = [];
   const unchanged: CertificateIdentity[] = [];
   for (const root of uniqueCertificates(desired.roots)) {
-    if (observedBySha.get(root.sha256)?.trusted) unchanged.push(identityOf(root));
+    const held = observedBySha.get(root.sha256);
+    // Trusted only where the OS may drop it on its own (Windows .AuthRoot): imported so that it stays.
+    if (held?.trusted && !held.osMayDrop) unchanged.push(identityOf(root));
     else imports.push({ ...identityOf(root), der: root.der });
   }
 
@@ -79,6 +81,15 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     const files = root.locations.filter((file) => !filesHoldingWanted.has(file));
     if (files.length === 0 && !(root.origin === "managed" && root.trusted)) continue;
     removals.push({ ...identityOf(root), reason, files: root.origin === "managed" ? root.locations : files });
+  }
+
+  const purged = removals.filter((removal) => removal.reason === "not declared (purgeUnmanaged)");
+  if (purged.length > 0 && observed.trustListPresent === false) {
+    throw new PlanError(
+      `purgeUnmanaged would remove ${purged.length} undeclared root(s) from ${observed.store}, but the host holds no Microsoft trust list ` +
+        "(HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\AuthRoot\\AutoUpdate), so Microsoft's own roots cannot be told from local ones. " +
+        "Let Windows fetch it (certutil -generateSSTFromWU, or automatic root update), or use mode exact",
+    );
   }
 
   const alreadyDistrusted = new Set(observed.distrusted.map((root) => root.sha256));

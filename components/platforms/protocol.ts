@@ -27,8 +27,11 @@ export function decodeFieldBytes(field: string | undefined): Buffer {
 
 /** Thrown when a script's output lacks what every run prints: a wrong shell, a refused sudo, a cut session. */
 export class ProtocolError extends Error {
-  constructor(message: string) {
+  /** The script provably changed nothing (it never started, or stopped before its first change). */
+  readonly nothingChanged: boolean;
+  constructor(message: string, options: { nothingChanged?: boolean } = {}) {
     super(message);
+    this.nothingChanged = options.nothingChanged ?? false;
     this.name = "ProtocolError";
   }
 }

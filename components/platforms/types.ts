@@ -3,8 +3,11 @@ import type { CertificateIdentity } from "../certificates";
 export const PLATFORM_NAMES = ["debian", "rhel", "suse", "alpine", "arch", "windows"] as const;
 export type PlatformName = (typeof PLATFORM_NAMES)[number];
 
-/** Windows logical stores; Linux platforms have only the root store. */
-export const STORE_NAMES = ["Root", "CA", "Disallowed"] as const;
+/**
+ * Windows logical stores; Linux platforms have only the root store. ClientAuthIssuer ("Client Authentication
+ * Issuers") is where SChannel looks for trusted issuers when ClientAuthTrustMode is 1 or 2.
+ */
+export const STORE_NAMES = ["Root", "CA", "Disallowed", "ClientAuthIssuer"] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 
 /**
@@ -25,6 +28,17 @@ export interface ObservedRoot extends CertificateIdentity {
   trusted: boolean;
   /** Where the host keeps it: anchor file paths or Windows physical stores. */
   locations: string[];
+  /**
+   * Trusted now only because the OS put it there on its own and may take it away again (Windows: only in
+   * `.AuthRoot`, automatic root update's cache). A declared root in this state is imported where it stays.
+   */
+  osMayDrop?: boolean;
+}
+
+/** Something on the host that makes client-certificate authentication fail whatever the store holds. */
+export interface StoreHazard {
+  code: "non-self-signed-in-root" | "client-auth-trust-mode" | "send-trusted-issuer-list";
+  detail: string;
 }
 
 export interface ManifestEntry {
@@ -60,6 +74,13 @@ export interface ObservedStore {
   manifestDigest: string;
   /** Things the host holds that could not be read (a garbage anchor file); reported, never touched. */
   warnings: string[];
+  /**
+   * Windows: whether the host holds Microsoft's root-program trust list (the registry's EncodedCtl). Without
+   * it, Microsoft's roots in `.Default` cannot be told from local ones, and purgeUnmanaged refuses.
+   */
+  trustListPresent?: boolean;
+  /** Client-authentication hazards (Windows Root: IIS and SChannel settings); reported by scan. */
+  hazards?: StoreHazard[];
 }
 
 /** A root to install, with the DER that travels to the host. */
@@ -99,6 +120,18 @@ export interface RemoteScript {
   stdin: string;
   /** POSIX scripts may be wrapped in `sudo -n`; PowerShell runs with the session's own token. */
   elevation: "sudo" | "none";
+  /**
+   * Why the command failed, read from its output; undefined when it worked. Without it a non-zero exit code
+   * is the failure (POSIX). Windows scripts report through `@@` records, never through exit codes.
+   */
+  check?: (output: CommandOutput) => string | undefined;
+}
+
+/** What one command printed and how it ended. */
+export interface CommandOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
 }
 
 export interface ApplyOutcome {

@@ -1,24 +1,28 @@
 import { z } from "zod";
+import { parseCertificates } from "../certificates";
 import { manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { decodeField, parseRecords, ProtocolError } from "./protocol";
-import { psQuote } from "./shell";
-import type { ApplyOutcome, ObservedStore, Platform, RemoteScript, RootOrigin, StoreName, StorePlan } from "./types";
+import { listsCertificate, parseTrustList, WINDOWS_REQUIRED_ROOTS, type TrustList } from "./trustList";
+import type { ApplyOutcome, ObservedRoot, ObservedStore, Platform, RemoteScript, RootOrigin, StoreHazard, StoreName, StorePlan } from "./types";
+import { reportedFailure, windowsRefusal, windowsScript } from "./windowsTransport";
 
-export const WINDOWS_MANIFEST_PATH = "C:\\ProgramData\\trusted-roots\\manifest.json";
+/** Where the manifest lives under %ProgramData%; the self-test uses a folder of its own. */
+export const WINDOWS_MANIFEST_DIR = "trusted-roots";
+export const WINDOWS_MANIFEST_PATH = `C:\\ProgramData\\${WINDOWS_MANIFEST_DIR}\\manifest.json`;
 
-/** Run a script as `powershell -EncodedCommand`: UTF-16LE base64, so no quoting layer of cmd.exe or sshd applies. */
-export function encodePowerShell(script: string): string {
-  return Buffer.from(script, "utf16le").toString("base64");
+/** Which stores on the host a logical store means, and where its manifest is: the real ones, or a scratch set. */
+export interface WindowsStoreLayout {
+  storeOnHost(store: StoreName): string;
+  manifestDir: string;
 }
 
-export function powershellCommand(script: string): string {
-  return `powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ${encodePowerShell(script)}`;
-}
+export const REAL_STORES: WindowsStoreLayout = { storeOnHost: (store) => store, manifestDir: WINDOWS_MANIFEST_DIR };
 
 // Physical stores behind a logical LocalMachine store, by registry location. Roots in .AuthRoot come from
-// Windows Update, .GroupPolicy and .Enterprise from Active Directory: never this tool's to remove.
-const OBSERVE_FUNCTION = `function Get-TrustedRootsObservation([string] $StoreName) {
+// Windows Update, .GroupPolicy and .Enterprise from Active Directory: never this tool's to remove. The
+// trust lists and SChannel settings are read for Root and Disallowed, where they decide what is Microsoft's.
+const OBSERVE_FUNCTIONS = `function Get-TrustedRootsCertificates([string] $StoreName) {
   $physical = [ordered]@{
     '.Default' = 'HKLM:\\SOFTWARE\\Microsoft\\SystemCertificates\\' + $StoreName + '\\Certificates'
     '.GroupPolicy' = 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\' + $StoreName + '\\Certificates'
@@ -36,156 +40,166 @@ const OBSERVE_FUNCTION = `function Get-TrustedRootsObservation([string] $StoreNa
     }
   }
   $store = New-Object System.Security.Cryptography.X509Certificates.X509Store($StoreName, 'LocalMachine')
-  $store.Open('ReadOnly, OpenExistingOnly')
+  $store.Open('ReadOnly')
   try {
     return @(foreach ($certificate in $store.Certificates) {
       $stores = @()
       if ($where.ContainsKey($certificate.Thumbprint)) { $stores = @($where[$certificate.Thumbprint]) }
-      [ordered]@{
-        Thumbprint = $certificate.Thumbprint
-        Subject = $certificate.Subject
-        NotAfter = $certificate.NotAfter.ToUniversalTime().ToString('o')
-        RawData = [Convert]::ToBase64String($certificate.RawData)
-        PhysicalStores = $stores
-      }
+      [ordered]@{ Thumbprint = $certificate.Thumbprint; RawData = [Convert]::ToBase64String($certificate.RawData); PhysicalStores = $stores }
     })
   } finally { $store.Close() }
 }
-function Write-TrustedRootsObservation([string] $StoreName) {
-  $manifestPath = Join-Path $env:ProgramData 'trusted-roots\\manifest.json'
+function Get-RegistryValue([string] $Path, [string] $Name) {
+  $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
+  if ($null -eq $item) { return $null }
+  return $item.$Name
+}
+function Get-RegistryBlob([string] $Path, [string] $Name) {
+  $value = Get-RegistryValue $Path $Name
+  if ($null -eq $value) { return '' }
+  return [Convert]::ToBase64String([byte[]] $value)
+}
+function Write-TrustedRootsObservation($Request) {
+  $manifestPath = Join-Path (Join-Path $env:ProgramData $Request.manifestDir) 'manifest.json'
   $manifest = $null
-  if (Test-Path -LiteralPath $manifestPath) { $manifest = [IO.File]::ReadAllText($manifestPath) }
+  if (Test-Path -LiteralPath $manifestPath) { $manifest = [Convert]::ToBase64String([IO.File]::ReadAllBytes($manifestPath)) }
   $pending = (Test-Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending') -or
     (Test-Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired')
-  $distrusted = @()
-  if ($StoreName -eq 'Root') { $distrusted = @(Get-TrustedRootsObservation 'Disallowed') }
+  $autoUpdate = 'HKLM:\\SOFTWARE\\Microsoft\\SystemCertificates\\AuthRoot\\AutoUpdate'
+  $schannel = 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel'
   $observation = [ordered]@{
-    Store = $StoreName
     BootId = (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
     PendingReboot = [bool] $pending
     Manifest = $manifest
-    Certificates = @(Get-TrustedRootsObservation $StoreName)
-    Distrusted = $distrusted
+    Certificates = @(Get-TrustedRootsCertificates $Request.store)
+    Distrusted = @(Get-TrustedRootsCertificates $Request.disallowedStore)
+    TrustList = Get-RegistryBlob $autoUpdate 'EncodedCtl'
+    DisallowedTrustList = Get-RegistryBlob $autoUpdate 'DisallowedCertEncodedCtl'
+    ClientAuthTrustMode = Get-RegistryValue $schannel 'ClientAuthTrustMode'
+    SendTrustedIssuerList = Get-RegistryValue $schannel 'SendTrustedIssuerList'
   }
-  [Console]::Out.WriteLine('@@json-start')
-  [Console]::Out.WriteLine(($observation | ConvertTo-Json -Depth 6 -Compress))
-  [Console]::Out.WriteLine('@@json-end')
+  Write-Record ('observation ' + (ConvertTo-RecordField ($observation | ConvertTo-Json -Depth 6 -Compress)))
 }`;
 
-const PRELUDE = `$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding($false)`;
+const OBSERVE_BODY = `${OBSERVE_FUNCTIONS}
+$request = $Data | ConvertFrom-Json
+Write-Record 'begin observe'
+Write-TrustedRootsObservation $request
+Write-Record 'done'`;
 
-function observeScript(store: StoreName): RemoteScript {
-  const script = `${PRELUDE}
-${OBSERVE_FUNCTION}
-[Console]::Out.WriteLine('@@begin observe')
-Write-TrustedRootsObservation ${psQuote(store)}
-`;
-  return { command: powershellCommand(script), stdin: "", elevation: "none" };
+/** The stores a request names on the host, and where its manifest is; data, never script text. */
+function storeRequest(layout: WindowsStoreLayout, store: StoreName) {
+  return { store: layout.storeOnHost(store), disallowedStore: layout.storeOnHost("Disallowed"), manifestDir: layout.manifestDir };
 }
 
-// Certificates, thumbprints and the manifest arrive as JSON on stdin; the script text holds no user data
-// except the store name, a fixed enum, quoted anyway.
-const APPLY_BODY = `$payload = [Console]::In.ReadToEnd() | ConvertFrom-Json
-$manifestDir = Join-Path $env:ProgramData 'trusted-roots'
+function observeScript(layout: WindowsStoreLayout, store: StoreName): RemoteScript {
+  return windowsScript(OBSERVE_BODY, JSON.stringify(storeRequest(layout, store)));
+}
+
+// One named mutex per host serializes applies. A mutex its holder never released (a session killed mid-apply
+// takes its PowerShell with it) is abandoned: WaitOne then acquires it and reports that, which is not an error.
+// The manifest is replaced atomically ([IO.File]::Replace), so a crash leaves the old file or the new one.
+const APPLY_BODY = `${OBSERVE_FUNCTIONS}
+$payload = $Data | ConvertFrom-Json
+Write-Record 'begin apply'
+$manifestDir = Join-Path $env:ProgramData $payload.manifestDir
 $manifestPath = Join-Path $manifestDir 'manifest.json'
 $mutex = New-Object System.Threading.Mutex($false, 'Global\\trusted-roots')
-if (-not $mutex.WaitOne(120000)) {
-  [Console]::Out.WriteLine('@@failed lock ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('another trusted-roots apply held the host lock for 120 s')))
-  exit 3
+$locked = $false
+try { $locked = $mutex.WaitOne(120000) } catch {
+  if (($_.Exception -is [System.Threading.AbandonedMutexException]) -or ($_.Exception.InnerException -is [System.Threading.AbandonedMutexException])) { $locked = $true } else { throw }
 }
-$current = 'absent'
-if (Test-Path -LiteralPath $manifestPath) { $current = (Get-FileHash -Algorithm SHA256 -LiteralPath $manifestPath).Hash.ToLowerInvariant() }
-if ($current -ne [string] $payload.basis) {
-  [Console]::Out.WriteLine('@@failed conflict ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('the store changed after it was observed (another run?); observe again and re-plan')))
-  [Console]::Out.WriteLine('@@rolled-back yes')
-  $mutex.ReleaseMutex()
-  Write-TrustedRootsObservation $StoreName
-  exit 3
+if (-not $locked) {
+  Write-Failure 'lock' 'another trusted-roots apply held the host lock for 120 s; nothing was changed'
+  Write-Record 'rolled-back yes'
+  Write-TrustedRootsObservation $payload
+  return
 }
-$store = New-Object System.Security.Cryptography.X509Certificates.X509Store($StoreName, 'LocalMachine')
-$disallowed = New-Object System.Security.Cryptography.X509Certificates.X509Store('Disallowed', 'LocalMachine')
-$added = New-Object System.Collections.ArrayList
-$removed = New-Object System.Collections.ArrayList
-$distrustAdded = New-Object System.Collections.ArrayList
-$manifestBefore = $null
-if (Test-Path -LiteralPath $manifestPath) { $manifestBefore = [IO.File]::ReadAllText($manifestPath) }
-$step = 'open'
-$exitCode = 0
+$exitRecord = 'applied'
 try {
-  $store.Open('ReadWrite')
-  $step = 'import'
-  foreach ($item in @($payload.imports)) {
-    if ($null -eq $item) { continue }
-    $certificate = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2(,[Convert]::FromBase64String($item.der))
-    if ($certificate.Thumbprint -ne $item.thumbprint) { throw ('certificate ' + $item.thumbprint + ' decoded to thumbprint ' + $certificate.Thumbprint) }
-    $present = $store.Certificates.Find('FindByThumbprint', $certificate.Thumbprint, $false).Count -gt 0
-    $store.Add($certificate)
-    if (-not $present) { [void] $added.Add($certificate) }
+  $current = 'absent'
+  if (Test-Path -LiteralPath $manifestPath) { $current = (Get-FileHash -Algorithm SHA256 -LiteralPath $manifestPath).Hash.ToLowerInvariant() }
+  if ($current -ne [string] $payload.basis) {
+    Write-Failure 'conflict' 'the store changed after it was observed (another run?); observe again and re-plan'
+    Write-Record 'rolled-back yes'
+    Write-TrustedRootsObservation $payload
+    return
   }
-  $step = 'remove'
-  foreach ($thumbprint in @($payload.removals)) {
-    if ($null -eq $thumbprint) { continue }
-    foreach ($certificate in @($store.Certificates.Find('FindByThumbprint', $thumbprint, $false))) {
-      $store.Remove($certificate)
-      [void] $removed.Add($certificate)
-    }
-  }
-  $step = 'distrust'
-  if (@($payload.distrusts).Count -gt 0) {
-    $disallowed.Open('ReadWrite')
-    foreach ($item in @($payload.distrusts)) {
+  $store = New-Object System.Security.Cryptography.X509Certificates.X509Store($payload.store, 'LocalMachine')
+  $disallowed = New-Object System.Security.Cryptography.X509Certificates.X509Store($payload.disallowedStore, 'LocalMachine')
+  $added = New-Object System.Collections.ArrayList
+  $removed = New-Object System.Collections.ArrayList
+  $distrustAdded = New-Object System.Collections.ArrayList
+  $manifestBefore = $null
+  if (Test-Path -LiteralPath $manifestPath) { $manifestBefore = [IO.File]::ReadAllBytes($manifestPath) }
+  $staging = $manifestPath + '.trusted-roots-new'
+  $step = 'open'
+  try {
+    $store.Open('ReadWrite')
+    $step = 'import'
+    foreach ($item in @($payload.imports)) {
       if ($null -eq $item) { continue }
       $certificate = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2(,[Convert]::FromBase64String($item.der))
-      if ($disallowed.Certificates.Find('FindByThumbprint', $certificate.Thumbprint, $false).Count -eq 0) {
-        $disallowed.Add($certificate)
-        [void] $distrustAdded.Add($certificate)
+      if ($certificate.Thumbprint -ne $item.thumbprint) { throw ('certificate ' + $item.thumbprint + ' decoded to thumbprint ' + $certificate.Thumbprint) }
+      $present = $store.Certificates.Find('FindByThumbprint', $certificate.Thumbprint, $false).Count -gt 0
+      $store.Add($certificate)
+      if (-not $present) { [void] $added.Add($certificate) }
+    }
+    $step = 'remove'
+    foreach ($thumbprint in @($payload.removals)) {
+      if ($null -eq $thumbprint) { continue }
+      foreach ($certificate in @($store.Certificates.Find('FindByThumbprint', $thumbprint, $false))) {
+        $store.Remove($certificate)
+        [void] $removed.Add($certificate)
       }
     }
+    $step = 'distrust'
+    if (@($payload.distrusts).Count -gt 0) {
+      $disallowed.Open('ReadWrite')
+      foreach ($item in @($payload.distrusts)) {
+        if ($null -eq $item) { continue }
+        $certificate = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2(,[Convert]::FromBase64String($item.der))
+        if ($disallowed.Certificates.Find('FindByThumbprint', $certificate.Thumbprint, $false).Count -eq 0) {
+          $disallowed.Add($certificate)
+          [void] $distrustAdded.Add($certificate)
+        }
+      }
+    }
+    $step = 'manifest'
+    [void] (New-Item -ItemType Directory -Force -Path $manifestDir)
+    [IO.File]::WriteAllBytes($staging, [Convert]::FromBase64String($payload.manifest))
+    if (Test-Path -LiteralPath $manifestPath) { [IO.File]::Replace($staging, $manifestPath, [NullString]::Value) } else { [IO.File]::Move($staging, $manifestPath) }
+  } catch {
+    Write-Failure $step $_.Exception.Message
+    $exitRecord = 'rolled-back yes'
+    try {
+      foreach ($certificate in $added) { $store.Remove($certificate) }
+      foreach ($certificate in $removed) { $store.Add($certificate) }
+      foreach ($certificate in $distrustAdded) { $disallowed.Remove($certificate) }
+      if ($null -ne $manifestBefore) {
+        [IO.File]::WriteAllBytes($staging, $manifestBefore)
+        [IO.File]::Replace($staging, $manifestPath, [NullString]::Value)
+      } elseif (Test-Path -LiteralPath $manifestPath) { Remove-Item -LiteralPath $manifestPath -Force }
+    } catch { $exitRecord = 'rolled-back failed' }
+  } finally {
+    $store.Close()
+    $disallowed.Close()
   }
-  $step = 'manifest'
-  [void] (New-Item -ItemType Directory -Force -Path $manifestDir)
-  $staging = $manifestPath + '.trusted-roots-new'
-  [IO.File]::WriteAllText($staging, [string] $payload.manifest, (New-Object System.Text.UTF8Encoding($false)))
-  Move-Item -LiteralPath $staging -Destination $manifestPath -Force
-  [Console]::Out.WriteLine('@@applied')
-} catch {
-  $detail = $_.Exception.Message
-  [Console]::Out.WriteLine('@@failed ' + $step + ' ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($detail)))
-  $restored = 'yes'
-  try {
-    foreach ($certificate in $added) { $store.Remove($certificate) }
-    foreach ($certificate in $removed) { $store.Add($certificate) }
-    foreach ($certificate in $distrustAdded) { $disallowed.Remove($certificate) }
-    if ($null -ne $manifestBefore) { [IO.File]::WriteAllText($manifestPath, $manifestBefore, (New-Object System.Text.UTF8Encoding($false))) }
-    elseif (Test-Path -LiteralPath $manifestPath) { Remove-Item -LiteralPath $manifestPath -Force }
-  } catch { $restored = 'failed' }
-  [Console]::Out.WriteLine('@@rolled-back ' + $restored)
-  $exitCode = 3
-} finally {
-  $store.Close()
-  $disallowed.Close()
-  $mutex.ReleaseMutex()
-}
-Write-TrustedRootsObservation $StoreName
-exit $exitCode`;
+  Write-Record $exitRecord
+  Write-TrustedRootsObservation $payload
+} finally { $mutex.ReleaseMutex() }`;
 
-function applyScript(plan: StorePlan): RemoteScript {
-  const script = `${PRELUDE}
-${OBSERVE_FUNCTION}
-$StoreName = ${psQuote(plan.store)}
-[Console]::Out.WriteLine('@@begin apply')
-${APPLY_BODY}
-`;
+function applyScript(layout: WindowsStoreLayout, plan: StorePlan): RemoteScript {
   const payload = {
+    ...storeRequest(layout, plan.store),
     imports: plan.imports.map((root) => ({ thumbprint: root.sha1, der: root.der.toString("base64") })),
     removals: plan.removals.map((removal) => removal.sha1),
     distrusts: plan.distrusts.map((root) => ({ thumbprint: root.sha1, der: root.der.toString("base64") })),
-    manifest: renderManifest(plan.manifest),
+    // The exact bytes the host writes and later hashes: both sides digest the same bytes.
+    manifest: Buffer.from(renderManifest(plan.manifest), "utf8").toString("base64"),
     basis: plan.basis,
   };
-  return { command: powershellCommand(script), stdin: JSON.stringify(payload), elevation: "none" };
+  return windowsScript(APPLY_BODY, JSON.stringify(payload));
 }
 
 // ConvertTo-Json writes a one-element collection as an object and an empty one as null or nothing,
@@ -194,22 +208,25 @@ const many = <T extends z.ZodTypeAny>(item: T) =>
   z.preprocess((value) => (value === null || value === undefined ? [] : Array.isArray(value) ? value : [value]), z.array(item));
 
 const windowsDate = z.preprocess((value) => normalizeWindowsDate(value), z.string());
+const optionalNumber = z.preprocess((value) => (value === null ? undefined : value), z.number().int().optional());
+const optionalBlob = z.preprocess((value) => (value === null ? "" : value), z.string().default(""));
 
 const certificateRecord = z.object({
   Thumbprint: z.string(),
-  Subject: z.string().optional(),
-  NotAfter: windowsDate.optional(),
   RawData: z.string(),
   PhysicalStores: many(z.string()),
 });
 
 const observationRecord = z.object({
-  Store: z.string().optional(),
   BootId: windowsDate,
   PendingReboot: z.boolean().optional().default(false),
   Manifest: z.string().nullable().optional(),
   Certificates: many(certificateRecord),
   Distrusted: many(certificateRecord),
+  TrustList: optionalBlob,
+  DisallowedTrustList: optionalBlob,
+  ClientAuthTrustMode: optionalNumber,
+  SendTrustedIssuerList: optionalNumber,
 });
 
 export function normalizeWindowsDate(value: unknown): unknown {
@@ -222,15 +239,10 @@ export function normalizeWindowsDate(value: unknown): unknown {
   return value;
 }
 
-/** The JSON text between the observe markers, wherever PowerShell put progress or CLIXML noise around it. */
-function observationJson(stdout: string): string {
-  const start = stdout.indexOf("@@json-start");
-  const end = stdout.indexOf("@@json-end", start);
-  if (start < 0 || end < 0) {
-    throw new ProtocolError("the PowerShell observe script's output ended early (no @@json-start/@@json-end): the session was cut or PowerShell failed");
-  }
-  return stdout.slice(start + "@@json-start".length, end).replace(/^\uFEFF/, "").trim();
-}
+/** Where a root counts as the operating system's although it sits in `.Default`. */
+export const ROOT_PROGRAM_LOCATION = "Microsoft root program (AuthRoot trust list)";
+export const REQUIRED_ROOT_LOCATION = "required by Windows (KB293781)";
+export const AUTOMATIC_DISTRUST_LOCATION = "Microsoft automatic distrust (Disallowed trust list)";
 
 const PHYSICAL_ORIGIN: Record<string, RootOrigin> = {
   ".Default": "local",
@@ -239,77 +251,176 @@ const PHYSICAL_ORIGIN: Record<string, RootOrigin> = {
   ".Enterprise": "policy",
 };
 
-function heldFrom(records: z.infer<typeof certificateRecord>[], warnings: string[]): HeldCertificates[] {
+/** A trust list from its registry blob; one that does not parse is a warning, and protects nothing. */
+function readTrustList(base64: string, name: string, warnings: string[]): TrustList | undefined {
+  if (base64 === "") return undefined;
+  try {
+    return parseTrustList(Buffer.from(base64, "base64"));
+  } catch (error) {
+    warnings.push(`the host's ${name} could not be read: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function heldFrom(records: z.infer<typeof certificateRecord>[], microsoft: (der: Buffer, sha1: string) => string | undefined, warnings: string[]): HeldCertificates[] {
   const held: HeldCertificates[] = [];
   for (const record of records) {
-    const certificates = readHeldCertificates(Buffer.from(record.RawData, "base64"), `certificate ${record.Thumbprint}`, warnings);
+    const der = Buffer.from(record.RawData, "base64");
+    const certificates = readHeldCertificates(der, `certificate ${record.Thumbprint}`, warnings);
     if (certificates.length === 0) continue;
     held.push({ location: "logical", certificates, source: "effective" });
-    for (const physical of record.PhysicalStores) {
-      held.push({ location: physical, certificates, source: PHYSICAL_ORIGIN[physical] ?? "system" });
-    }
+    for (const physical of record.PhysicalStores) held.push({ location: physical, certificates, source: PHYSICAL_ORIGIN[physical] ?? "system" });
+    const listedAs = microsoft(der, certificates[0].sha1);
+    if (listedAs) held.push({ location: listedAs, certificates, source: "system" });
   }
   return held;
 }
 
+/** IIS client-authentication hazards this observation shows (Root store observations only). */
+function clientAuthHazards(store: StoreName, certificates: z.infer<typeof certificateRecord>[], data: z.infer<typeof observationRecord>): StoreHazard[] {
+  if (store !== "Root") return [];
+  const hazards: StoreHazard[] = [];
+  for (const record of certificates) {
+    let certificate;
+    try {
+      certificate = parseCertificates(Buffer.from(record.RawData, "base64"))[0];
+    } catch {
+      continue;
+    }
+    if (certificate && !certificate.selfSigned) {
+      hazards.push({
+        code: "non-self-signed-in-root",
+        detail:
+          `${certificate.subject} (thumbprint ${certificate.sha1}, issued by ${certificate.issuer}) is in LocalMachine\\Root but is not self-signed: ` +
+          "IIS 8+ then rejects client certificates with 403.16 (KB2802568); move it to the CA store",
+      });
+    }
+  }
+  const trustMode = data.ClientAuthTrustMode ?? 0;
+  if (trustMode === 1 || trustMode === 2) {
+    hazards.push({
+      code: "client-auth-trust-mode",
+      detail:
+        `SChannel ClientAuthTrustMode is ${trustMode} (${trustMode === 1 ? "Exclusive Root Trust" : "Exclusive CA Trust"}): client chains must end at (or pass through) ` +
+        "a certificate in the binding's trusted-issuer store (usually ClientAuthIssuer), not Root; declare the roots for store ClientAuthIssuer too",
+    });
+  }
+  if (data.SendTrustedIssuerList === 1) {
+    hazards.push({
+      code: "send-trusted-issuer-list",
+      detail:
+        "SChannel SendTrustedIssuerList is 1: browsers offer only client certificates from issuers on the list, which is capped at 16 KB; " +
+        "with many roots the list overflows and clients offer no certificate at all (KB2880390). Windows' default since 2012 is 0",
+    });
+  }
+  return hazards;
+}
+
 export function parseWindowsObservation(stdout: string, store: StoreName): ObservedStore {
+  const refusal = windowsRefusal({ stdout, stderr: "", exitCode: 0 });
+  const record = parseRecords(stdout).find((entry) => entry.kind === "observation");
+  if (!record) {
+    const failure = reportedFailure(parseRecords(stdout));
+    throw new ProtocolError(
+      refusal ?? (failure ? `the observe script failed at "${failure.step}": ${failure.detail}` : "the PowerShell script's output ended before its @@observation record: the session was cut"),
+    );
+  }
   let json: unknown;
   try {
-    json = JSON.parse(observationJson(stdout));
+    json = JSON.parse(decodeField(record.fields[0]).replace(/^\uFEFF/, ""));
   } catch (error) {
-    throw new ProtocolError(`the PowerShell observe output is not JSON: ${(error as Error).message}`);
+    throw new ProtocolError(`the PowerShell observation is not JSON: ${(error as Error).message}`);
   }
   const parsed = observationRecord.safeParse(json);
   if (!parsed.success) {
-    throw new ProtocolError(`the PowerShell observe output has an unexpected shape: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+    throw new ProtocolError(`the PowerShell observation has an unexpected shape: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
   }
+  const data = parsed.data;
   const warnings: string[] = [];
-  const { manifest, warning } = parseManifest(parsed.data.Manifest ?? "");
+  const manifestBytes = data.Manifest == null ? undefined : Buffer.from(data.Manifest, "base64");
+  // The digest covers the bytes as they are on disk (a BOM or CRLF from an editor included), like the host's.
+  const { manifest, warning } = parseManifest(manifestBytes === undefined ? "" : manifestBytes.toString("utf8").replace(/^\uFEFF/, ""));
   if (warning) warnings.push(warning);
+  const rootProgram = readTrustList(data.TrustList, "AuthRoot trust list (EncodedCtl)", warnings);
+  const automaticDistrust = readTrustList(data.DisallowedTrustList, "Disallowed trust list (DisallowedCertEncodedCtl)", warnings);
+  const microsoftRoot = (der: Buffer, sha1: string) =>
+    WINDOWS_REQUIRED_ROOTS.has(sha1) ? REQUIRED_ROOT_LOCATION : rootProgram && listsCertificate(rootProgram, der) ? ROOT_PROGRAM_LOCATION : undefined;
+  const microsoftDistrust = (der: Buffer) => (automaticDistrust && listsCertificate(automaticDistrust, der) ? AUTOMATIC_DISTRUST_LOCATION : undefined);
+  const storeIsDistrust = store === "Disallowed";
   return {
     platform: "windows",
     store,
-    bootId: parsed.data.BootId,
-    pendingReboot: parsed.data.PendingReboot,
-    roots: mergeObservedRoots(heldFrom(parsed.data.Certificates, warnings), manifest),
-    distrusted: mergeObservedRoots(heldFrom(parsed.data.Distrusted, warnings), manifest).map((root) => ({ ...root, trusted: false })),
+    bootId: data.BootId,
+    pendingReboot: data.PendingReboot,
+    roots: markVolatile(mergeObservedRoots(heldFrom(data.Certificates, storeIsDistrust ? microsoftDistrust : microsoftRoot, warnings), manifest)),
+    distrusted: mergeObservedRoots(heldFrom(data.Distrusted, microsoftDistrust, warnings), manifest).map((root) => ({ ...root, trusted: false })),
     manifest,
-    manifestDigest: manifestDigest(parsed.data.Manifest == null ? undefined : Buffer.from(parsed.data.Manifest, "utf8")),
+    manifestDigest: manifestDigest(manifestBytes),
     warnings,
+    trustListPresent: store === "Root" ? rootProgram !== undefined : store === "Disallowed" ? automaticDistrust !== undefined : undefined,
+    hazards: clientAuthHazards(store, data.Certificates, data),
   };
 }
 
+/**
+ * A root held only in `.AuthRoot` was put there by automatic root update and can be dropped by it (or expire
+ * from the cache); a declared one is imported into `.Default` too, so it stays whatever Windows Update does.
+ */
+function markVolatile(roots: ObservedRoot[]): ObservedRoot[] {
+  const automatic = new Set([".AuthRoot", ROOT_PROGRAM_LOCATION]);
+  return roots.map((root) => (root.trusted && root.locations.length > 0 && root.locations.every((place) => automatic.has(place)) ? { ...root, osMayDrop: true } : root));
+}
+
 function parseApply(stdout: string, store: StoreName): ApplyOutcome {
+  const refusal = windowsRefusal({ stdout, stderr: "", exitCode: 0 });
+  if (refusal) throw new ProtocolError(refusal, { nothingChanged: true });
   const records = parseRecords(stdout);
-  if (!records.some((record) => record.kind === "begin")) {
-    throw new ProtocolError("the PowerShell apply script printed nothing it should (no @@begin record): it did not run");
+  const failed = reportedFailure(records);
+  const settled = records.find((record) => record.kind === "rolled-back" || record.kind === "applied");
+  if (failed && !settled) {
+    // A failure outside the steps (the bootstrap running the script, the lock's own error) before any change.
+    throw new ProtocolError(`the apply script stopped at "${failed.step}" before changing anything: ${failed.detail}`, { nothingChanged: true });
   }
-  const failed = records.find((record) => record.kind === "failed");
   return {
-    failedStep: failed?.fields[0],
-    failureDetail: failed ? decodeField(failed.fields[1]).trim() : undefined,
-    rolledBack: records.find((record) => record.kind === "rolled-back")?.fields[0] === "yes",
+    failedStep: failed?.step,
+    failureDetail: failed?.detail,
+    rolledBack: settled?.kind === "rolled-back" && settled.fields[0] === "yes",
     observed: parseWindowsObservation(stdout, store),
   };
 }
 
-const BOOT_ID_SCRIPT = `${PRELUDE}
-[Console]::Out.WriteLine((Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o'))
-`;
+const BOOT_ID_BODY = `Write-Record 'begin boot-id'
+Write-Record ('boot ' + (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o'))
+Write-Record 'done'`;
 
-/** Windows Server (IIS): X509Store on LocalMachine Root / CA / Disallowed through PowerShell. */
-export const windows: Platform = {
-  name: "windows",
-  stores: ["Root", "CA", "Disallowed"],
-  observeScript,
-  parseObservation: parseWindowsObservation,
-  applyScript,
-  parseApply,
-  bootIdScript: () => ({ command: powershellCommand(BOOT_ID_SCRIPT), stdin: "", elevation: "none" }),
-  parseBootId: (stdout) => String(normalizeWindowsDate(stdout.trim())),
-  rebootScript: (delaySeconds) => ({
-    command: `shutdown /r /t ${Math.max(0, Math.floor(delaySeconds))} /c "trusted-roots: trust store changed"`,
-    stdin: "",
-    elevation: "none",
-  }),
-};
+function parseBootId(stdout: string): string {
+  const refusal = windowsRefusal({ stdout, stderr: "", exitCode: 0 });
+  const record = parseRecords(stdout).find((entry) => entry.kind === "boot");
+  if (!record?.fields[0]) throw new ProtocolError(refusal ?? "the boot id script printed no @@boot record");
+  return String(normalizeWindowsDate(record.fields[0]));
+}
+
+// shutdown.exe exits 1190 (ERROR_SHUTDOWN_IS_SCHEDULED) when a shutdown is already pending.
+const REBOOT_BODY = `Write-Record 'begin reboot'
+$output = & shutdown.exe /r /t ([int] $Data) /c 'trusted-roots: trust store changed' 2>&1
+if ($LASTEXITCODE -eq 1190) { Write-Failure 'shutdown-scheduled' 'a shutdown is already scheduled on this host (shutdown.exe exit 1190); let it run, or cancel it with shutdown /a and deploy again' }
+elseif ($LASTEXITCODE -ne 0) { Write-Failure 'reboot' ('shutdown.exe exited with ' + $LASTEXITCODE + ': ' + ($output -join ' ')) }
+else { Write-Record 'done' }`;
+
+/** The Windows store platform over a store layout (the real stores, or the self-test's scratch ones). */
+export function windowsPlatform(layout: WindowsStoreLayout): Platform {
+  return {
+    name: "windows",
+    stores: ["Root", "CA", "Disallowed", "ClientAuthIssuer"],
+    observeScript: (store) => observeScript(layout, store),
+    parseObservation: parseWindowsObservation,
+    applyScript: (plan) => applyScript(layout, plan),
+    parseApply,
+    bootIdScript: () => windowsScript(BOOT_ID_BODY),
+    parseBootId,
+    rebootScript: (delaySeconds) => windowsScript(REBOOT_BODY, String(Math.max(0, Math.floor(delaySeconds)))),
+  };
+}
+
+/** Windows Server (IIS): X509Store on LocalMachine Root / CA / Disallowed / ClientAuthIssuer through PowerShell. */
+export const windows: Platform = windowsPlatform(REAL_STORES);

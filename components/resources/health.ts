@@ -11,6 +11,11 @@ export const healthCheckSchema = z.object({
   /** PEM of the CA that issued the server's certificate, when it is not publicly trusted. */
   caCertificate: z.string().optional(),
   insecureSkipTlsVerify: z.boolean().default(false),
+  /**
+   * The highest TLS version to offer. IIS sites that ask for the client certificate after the handshake
+   * (renegotiation, the SslNegotiateCert default) cannot do so under TLS 1.3: use "1.2" for them.
+   */
+  tlsVersion: z.enum(["1.2", "1.3"]).default("1.3"),
   timeoutSeconds: z.number().positive().default(120),
   intervalSeconds: z.number().positive().default(2),
 });
@@ -23,8 +28,30 @@ export interface HealthResult {
   elapsedSeconds: number;
 }
 
+/** What IIS's client-certificate substatus codes mean [learn.microsoft.com, "HTTP status code overview"]. */
+export const IIS_SUBSTATUS: Readonly<Record<string, string>> = {
+  "403.7": "client certificate required: the client offered none (the server's store may lack the root, so the browser found no match)",
+  "403.13": "client certificate revoked",
+  "403.16": "client certificate untrusted or invalid: its root is not in the server's Trusted Root store, or a non-self-signed certificate sits there",
+  "403.17": "client certificate expired or not yet valid",
+};
+
+/** The IIS substatus an error page names ("403.16"), if it is one of the client-certificate ones. */
+export function iisSubstatus(status: number, body: string): string | undefined {
+  for (const code of Object.keys(IIS_SUBSTATUS)) {
+    if (code.startsWith(`${status}.`) && new RegExp(`\\b${code.replace(".", "\\.")}\\b`).test(body)) return code;
+  }
+  return undefined;
+}
+
+export interface ProbeResult {
+  status: number;
+  /** IIS's client-certificate substatus, when the answer names one. */
+  substatus?: string;
+}
+
 /** One request; resolves with the status code, rejects on connection or TLS errors. */
-export function probe(check: HealthCheck): Promise<number> {
+export function probe(check: HealthCheck): Promise<ProbeResult> {
   const url = new URL(check.url);
   const send = url.protocol === "https:" ? request : httpRequest;
   return new Promise((resolve, reject) => {
@@ -41,12 +68,19 @@ export function probe(check: HealthCheck): Promise<number> {
               key: check.clientCertificate?.key,
               ca: check.caCertificate,
               rejectUnauthorized: !check.insecureSkipTlsVerify,
+              minVersion: "TLSv1.2",
+              maxVersion: check.tlsVersion === "1.2" ? "TLSv1.2" : "TLSv1.3",
             }
           : {}),
       },
       (response) => {
-        response.resume();
-        response.on("end", () => resolve(response.statusCode ?? 0));
+        // IIS puts the substatus (403.16...) only in its error page; read a little of the body to find it.
+        let body = "";
+        response.setEncoding("latin1");
+        response.on("data", (chunk: string) => {
+          if (body.length < 64 * 1024) body += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, substatus: iisSubstatus(response.statusCode ?? 0, body) }));
       },
     );
     req.on("timeout", () => req.destroy(new Error("no response within 10 s")));
@@ -63,9 +97,9 @@ export async function runHealthCheck(check: HealthCheck, label: string): Promise
   while (true) {
     attempts++;
     try {
-      const status = await probe(check);
+      const { status, substatus } = await probe(check);
       if (status === check.expectStatus) return { status, attempts, elapsedSeconds: (Date.now() - started) / 1000 };
-      last = `HTTP ${status}`;
+      last = substatus ? `HTTP ${substatus} (${IIS_SUBSTATUS[substatus]})` : `HTTP ${status}`;
     } catch (error) {
       last = (error as Error).message;
     }

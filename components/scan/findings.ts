@@ -1,8 +1,8 @@
 import type { Certificate } from "../certificates";
 import { plan, type StoreMode } from "../plan";
-import type { CertificateIdentity, ObservedStore } from "../platforms";
+import type { CertificateIdentity, ObservedStore, StoreHazard } from "../platforms";
 
-export const FINDING_KINDS = ["missing", "unexpected", "distrusted", "foreign", "pending-reboot", "unreachable"] as const;
+export const FINDING_KINDS = ["missing", "unexpected", "distrusted", "foreign", "pending-reboot", "hazard", "unreachable"] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 /** Findings that fail a scan unless --fail-on says otherwise. */
 export const DEFAULT_FAIL_ON: readonly FindingKind[] = ["missing", "unexpected", "distrusted", "unreachable"];
@@ -31,6 +31,8 @@ export interface HostFinding {
   distrustedPresent: RootRef[];
   /** Roots someone else installed (informational). */
   foreign: (RootRef & { origin: string })[];
+  /** Settings or certificates that break client-certificate authentication (Windows/IIS: 403.16, SChannel). */
+  hazards: StoreHazard[];
   durationMs: number;
 }
 
@@ -61,6 +63,7 @@ export function evaluateHost(desired: DesiredHost, observed: ObservedStore, dura
     unexpected: observed.roots.filter((root) => root.origin === "managed" && !desired.roots.some((wanted) => wanted.sha256 === root.sha256) && !distrusted.has(root.sha256)).map(ref),
     distrustedPresent: observed.roots.filter((root) => root.trusted && distrusted.has(root.sha256)).map(ref),
     foreign: storePlan.foreign.map((root) => ({ ...ref(root), origin: root.origin })),
+    hazards: observed.hazards ?? [],
     durationMs,
   };
   if (finding.missing.length + finding.unexpected.length + finding.distrustedPresent.length > 0) finding.status = "drift";
@@ -77,6 +80,7 @@ export function unreachableHost(desired: Pick<DesiredHost, "name" | "host" | "pl
     unexpected: [],
     distrustedPresent: [],
     foreign: [],
+    hazards: [],
     durationMs,
   };
 }
@@ -90,6 +94,7 @@ export function kindsOf(finding: HostFinding): FindingKind[] {
   if (finding.distrustedPresent.length) kinds.push("distrusted");
   if (finding.foreign.length) kinds.push("foreign");
   if (finding.pendingReboot) kinds.push("pending-reboot");
+  if (finding.hazards.length) kinds.push("hazard");
   return kinds;
 }
 

@@ -47,6 +47,7 @@ export function renderTable(report: ScanReport, colour: boolean): string {
       finding.distrustedPresent.length ? `distrusted but trusted: ${names(finding.distrustedPresent)}` : "",
       finding.foreign.length ? `foreign: ${finding.foreign.length}` : "",
       finding.pendingReboot ? "pending reboot" : "",
+      finding.hazards.length ? `hazards: ${finding.hazards.map((hazard) => hazard.code).join(", ")}` : "",
     ]
       .filter(Boolean)
       .join(" | "),
@@ -82,6 +83,7 @@ export function renderJunit(report: ScanReport): string {
       ...finding.distrustedPresent.map((root) => `distrusted but trusted: ${root.subject} (SHA-1 ${root.sha1})`),
       ...(finding.pendingReboot ? ["pending reboot"] : []),
       ...finding.foreign.map((root) => `foreign (${root.origin}): ${root.subject}`),
+      ...finding.hazards.map((hazard) => `hazard ${hazard.code}: ${hazard.detail}`),
     ].join("\n");
     let body = "";
     if (kinds.includes("unreachable")) body = `<error type="unreachable" message="${xml(finding.reason ?? "unreachable")}"/>`;

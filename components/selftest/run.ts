@@ -1,11 +1,11 @@
 import { plan } from "../plan";
-import { platformFor, type ObservedStore, type PlatformName } from "../platforms";
-import { decodeField, parseRecords } from "../platforms/protocol";
-import { applyWith, observeWith } from "../store";
+import { platformFor, type ObservedStore, type Platform, type PlatformName } from "../platforms";
+import { parseRecords } from "../platforms/protocol";
+import { ApplyError, applyWith, observeWith } from "../store";
 import { withSession, type SessionOptions, type SshSession, type SshTargetInput } from "../transport";
 import { CREATE_SCRATCH, removeScratch, scratchLayout, scratchPlatform, SCRATCH_PATTERN } from "./scratch";
 import { throwawayRoot } from "./throwaway";
-import { windowsSelftestScript } from "./windows";
+import { SELFTEST_STORE, windowsScratchPlatform, windowsSelftestCleanupScript } from "./windows";
 
 export interface SelftestStep {
   step: string;
@@ -38,65 +38,104 @@ async function step<T>(steps: SelftestStep[], name: string, run: () => Promise<{
   }
 }
 
-async function linuxCycle(session: SshSession, platformName: PlatformName, steps: SelftestStep[]): Promise<void> {
+/** A scratch store on one host: how to make it, the production platform pointed at it, how to delete it. */
+interface ScratchStore {
+  create(session: SshSession): Promise<{ platform: Platform; detail: string; ok: boolean }>;
+  remove(session: SshSession): Promise<{ ok: boolean; detail: string }>;
+  /** Where it lives, for step names. */
+  where: string;
+  /** A fresh scratch store already trusts roots (a bundle built from the distribution's set). */
+  startsWithRoots: boolean;
+}
+
+function linuxScratch(): ScratchStore {
+  let dir = "";
+  return {
+    where: "a scratch store in /tmp",
+    startsWithRoots: true,
+    create: async (session) => {
+      const created = parseRecords((await session.run({ command: "/bin/sh -s", stdin: CREATE_SCRATCH, elevation: "sudo" })).stdout).find((record) => record.kind === "scratch");
+      dir = created?.fields.join(" ") ?? "";
+      if (!SCRATCH_PATTERN.test(dir)) return { platform: scratchPlatform("/tmp/trusted-roots-selftest.invalid"), ok: false, detail: dir || "mktemp printed no directory" };
+      // Built with update-ca-certificates' directory options, like the real store.
+      await session.run({ command: "/bin/sh -s", stdin: `${scratchLayout(dir).refreshCommand(true)} >/dev/null\n`, elevation: "sudo" });
+      return { platform: scratchPlatform(dir), ok: true, detail: `${dir}, built with update-ca-certificates --localcertsdir/--etccertsdir/--hooksdir` };
+    },
+    remove: async (session) => {
+      if (!dir) return { ok: true, detail: "nothing was created" };
+      const removed = parseRecords((await session.run({ command: "/bin/sh -s", stdin: removeScratch(dir), elevation: "sudo" })).stdout).some((record) => record.kind === "removed");
+      return { ok: removed, detail: removed ? `${dir} removed` : `${dir} could not be removed` };
+    },
+  };
+}
+
+function windowsScratch(): ScratchStore {
+  return {
+    where: `the scratch store LocalMachine\\${SELFTEST_STORE}`,
+    startsWithRoots: false,
+    create: async () => ({ platform: windowsScratchPlatform, ok: true, detail: `LocalMachine\\${SELFTEST_STORE}, created by the first import` }),
+    remove: async (session) => {
+      await session.run(windowsSelftestCleanupScript());
+      return { ok: true, detail: `LocalMachine\\${SELFTEST_STORE} and its manifest folder removed` };
+    },
+  };
+}
+
+/**
+ * An apply that fails half-way must put the store back: import a good root and then one whose thumbprint does
+ * not match its certificate. The production script adds the first, fails on the second and rolls back.
+ */
+async function provesRollback(session: SshSession, platform: Platform, observed: ObservedStore): Promise<{ ok: boolean; detail: string }> {
+  const good = throwawayRoot();
+  const bad = throwawayRoot();
+  const storePlan = plan({ roots: [good, bad] }, observed, "exact");
+  storePlan.imports = storePlan.imports.map((root) => (root.sha256 === bad.sha256 ? { ...root, sha1: good.sha1 } : root));
+  try {
+    await applyWith(session, platform, storePlan);
+    return { ok: false, detail: "the apply of a tampered certificate succeeded" };
+  } catch (error) {
+    if (!(error instanceof ApplyError)) throw error;
+    const after = await observeWith(session, platform, "Root");
+    const leftovers = after.roots.filter((root) => root.sha256 === good.sha256 || root.sha256 === bad.sha256).length;
+    const ok = error.step === "import" && error.rolledBack && leftovers === 0 && after.manifestDigest === observed.manifestDigest;
+    return { ok, detail: `failed at "${error.step}" as intended; ${error.rolledBack ? "rolled back" : "NOT rolled back"}; ${leftovers} of its roots left; manifest ${after.manifestDigest === observed.manifestDigest ? "unchanged" : "CHANGED"}` };
+  }
+}
+
+async function cycle(session: SshSession, platformName: PlatformName, scratch: ScratchStore, steps: SelftestStep[]): Promise<void> {
   const real = platformFor(platformName);
   const before = await step(steps, "observe the real store (read-only)", async () => {
     const observed = await observeWith(session, real, "Root");
     return { value: observed, ok: true, detail: `${observed.roots.filter((root) => root.trusted).length} trusted roots, ${observed.manifest.roots.length} managed by this tool` };
   });
   const root = throwawayRoot();
-  const dir = await step(steps, "create a scratch store in /tmp", async () => {
-    const created = parseRecords((await session.run({ command: "/bin/sh -s", stdin: CREATE_SCRATCH, elevation: "sudo" })).stdout).find((record) => record.kind === "scratch");
-    const path = created?.fields.join(" ") ?? "";
-    return { value: path, ok: SCRATCH_PATTERN.test(path), detail: path || "mktemp printed no directory" };
-  });
   try {
-    const scratch = scratchPlatform(dir);
-    const baseline = await step(steps, "build it with update-ca-certificates' directory options", async () => {
-      await session.run({ command: "/bin/sh -s", stdin: `${scratchLayout(dir).refreshCommand(true)} >/dev/null\n`, elevation: "sudo" });
-      const observed = await observeWith(session, scratch, "Root");
+    const platform = await step(steps, `create ${scratch.where}`, async () => {
+      const created = await scratch.create(session);
+      return { value: created.platform, ok: created.ok, detail: created.detail };
+    });
+    const baseline = await step(steps, "observe it with the production observe script", async () => {
+      const observed = await observeWith(session, platform, "Root");
       const trusted = observed.roots.filter((entry) => entry.trusted).length;
-      return { value: observed, ok: trusted > 0, detail: `${trusted} roots in the scratch bundle` };
+      return { value: observed, ok: scratch.startsWithRoots === trusted > 0, detail: `${trusted} roots in the scratch store` };
     });
-    const imported = await step(steps, `import the throw-away root ${root.commonName}`, async () => {
-      const observed = await applyWith(session, scratch, plan({ roots: [root] }, baseline, "exact"));
+    const imported = await step(steps, `import the throw-away root ${root.commonName} with the production apply script`, async () => {
+      const observed = await applyWith(session, platform, plan({ roots: [root] }, baseline, "exact"));
       const found = observed.roots.find((entry) => entry.sha256 === root.sha256);
-      return { value: observed, ok: Boolean(found?.trusted && found.origin === "managed"), detail: `SHA-1 ${root.sha1} ${found?.trusted ? "trusted in the scratch bundle" : "NOT trusted"}` };
+      return { value: observed, ok: Boolean(found?.trusted && found.origin === "managed"), detail: `SHA-1 ${root.sha1} ${found?.trusted ? "trusted in the scratch store" : "NOT trusted"}` };
     });
+    if (platformName === "windows") {
+      await step(steps, "fail an apply half-way: it must roll back", async () => ({ value: undefined, ...(await provesRollback(session, platform, imported)) }));
+    }
     await step(steps, "remove it again", async () => {
-      const observed = await applyWith(session, scratch, plan({ roots: [] }, imported, "exact"));
+      const observed = await applyWith(session, platform, plan({ roots: [] }, await observeWith(session, platform, "Root"), "exact"));
       const left = observed.roots.some((entry) => entry.sha256 === root.sha256);
-      return { value: observed, ok: !left, detail: left ? "still in the scratch bundle" : "gone from the scratch bundle" };
+      return { value: observed, ok: !left, detail: left ? "still in the scratch store" : "gone from the scratch store" };
     });
   } finally {
-    await step(steps, "delete the scratch store", async () => {
-      const removed = parseRecords((await session.run({ command: "/bin/sh -s", stdin: removeScratch(dir), elevation: "sudo" })).stdout).some((record) => record.kind === "removed");
-      return { value: undefined, ok: removed, detail: removed ? `${dir} removed` : `${dir} could not be removed` };
-    });
+    await step(steps, `delete ${scratch.where}`, async () => ({ value: undefined, ...(await scratch.remove(session)) }));
   }
   await step(steps, "observe the real store again: untouched", async () => {
-    const after = await observeWith(session, real, "Root");
-    const same = fingerprintOf(after) === fingerprintOf(before);
-    return { value: after, ok: same, detail: same ? "identical to the first observation" : "DIFFERS from the first observation" };
-  });
-}
-
-async function windowsCycle(session: SshSession, steps: SelftestStep[]): Promise<void> {
-  const real = platformFor("windows");
-  const before = await step(steps, "observe the real Root store (read-only)", async () => {
-    const observed = await observeWith(session, real, "Root");
-    return { value: observed, ok: true, detail: `${observed.roots.length} roots in LocalMachine\\Root` };
-  });
-  const root = throwawayRoot();
-  const result = await session.exec(windowsSelftestScript(root.der));
-  for (const record of parseRecords(result.stdout).filter((entry) => entry.kind === "step")) {
-    const [name, outcome, ms, detail] = record.fields;
-    steps.push({ step: `scratch store: ${name}`, ok: outcome === "ok", ms: Number(ms), detail: decodeField(detail) });
-  }
-  if (!steps.some((entry) => entry.step === "scratch store: cleanup")) {
-    steps.push({ step: "scratch store cycle", ok: false, ms: 0, detail: `the script did not finish (exit code ${result.exitCode}): ${result.stderr.trim().slice(-300)}` });
-  }
-  await step(steps, "observe the real Root store again: untouched", async () => {
     const after = await observeWith(session, real, "Root");
     const same = fingerprintOf(after) === fingerprintOf(before);
     return { value: after, ok: same, detail: same ? "identical to the first observation" : "DIFFERS from the first observation" };
@@ -117,8 +156,7 @@ export async function runSelftest(connection: SshTargetInput, platform: Platform
     connection,
     async (session) => {
       try {
-        if (platform === "windows") await windowsCycle(session, steps);
-        else await linuxCycle(session, platform, steps);
+        await cycle(session, platform, platform === "windows" ? windowsScratch() : linuxScratch(), steps);
       } catch (error) {
         if (!(error instanceof StepFailed) && !steps.some((entry) => !entry.ok)) throw error;
       }

@@ -1,47 +1,35 @@
-import { powershellCommand } from "../platforms/windows";
-import type { RemoteScript } from "../platforms";
+import { windowsPlatform, type WindowsStoreLayout } from "../platforms/windows";
+import { windowsScript } from "../platforms/windowsTransport";
+import type { Platform, RemoteScript } from "../platforms";
 
-/** The custom store the Windows self-test creates and deletes: never Root, CA or Disallowed. */
+/** The custom stores the Windows self-test creates and deletes: never Root, CA, Disallowed or ClientAuthIssuer. */
 export const SELFTEST_STORE = "TrustedRootsSelftest";
+export const SELFTEST_DISALLOWED_STORE = "TrustedRootsSelftestDisallowed";
+const SELFTEST_MANIFEST_DIR = "trusted-roots\\selftest";
 
-// One script for the whole cycle: create the scratch store, import, observe, remove, observe, delete the
-// store, prove it is gone. The throw-away certificate arrives as base64 on stdin; each step prints
-// `@@step <name> <ok|fail> <ms> <base64 detail>`.
-const SCRIPT = `$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$storeName = '${SELFTEST_STORE}'
-$registryPath = 'HKLM:\\SOFTWARE\\Microsoft\\SystemCertificates\\' + $storeName
-function Write-Step([string] $Name, [bool] $Ok, [System.Diagnostics.Stopwatch] $Clock, [string] $Detail) {
-  $encoded = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Detail))
-  $outcome = 'fail'
-  if ($Ok) { $outcome = 'ok' }
-  [Console]::Out.WriteLine('@@step ' + $Name + ' ' + $outcome + ' ' + [int] $Clock.ElapsedMilliseconds + ' ' + $encoded)
-}
-[Console]::Out.WriteLine('@@begin selftest')
-$certificate = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2(,[Convert]::FromBase64String([Console]::In.ReadToEnd().Trim()))
-$store = New-Object System.Security.Cryptography.X509Certificates.X509Store($storeName, 'LocalMachine')
-try {
-  $clock = [System.Diagnostics.Stopwatch]::StartNew()
-  $store.Open('ReadWrite')
-  $store.Add($certificate)
-  Write-Step 'import' $true $clock ('imported ' + $certificate.Thumbprint + ' into LocalMachine\\' + $storeName)
-  $clock = [System.Diagnostics.Stopwatch]::StartNew()
-  $found = @($store.Certificates.Find('FindByThumbprint', $certificate.Thumbprint, $false)).Count
-  Write-Step 'observe-imported' ($found -eq 1) $clock ('found ' + $found)
-  $clock = [System.Diagnostics.Stopwatch]::StartNew()
-  $store.Remove($certificate)
-  $left = @($store.Certificates.Find('FindByThumbprint', $certificate.Thumbprint, $false)).Count
-  Write-Step 'remove' ($left -eq 0) $clock ('left ' + $left)
-} catch {
-  Write-Step 'error' $false ([System.Diagnostics.Stopwatch]::StartNew()) $_.Exception.Message
-} finally {
-  $store.Close()
-  $clock = [System.Diagnostics.Stopwatch]::StartNew()
-  if (Test-Path -LiteralPath $registryPath) { Remove-Item -LiteralPath $registryPath -Recurse -Force }
-  Write-Step 'cleanup' (-not (Test-Path -LiteralPath $registryPath)) $clock ('removed ' + $registryPath)
-}
-`;
+/** Every logical store maps to a scratch store, and the manifest to a folder of its own. */
+export const SELFTEST_LAYOUT: WindowsStoreLayout = {
+  storeOnHost: (store) => (store === "Disallowed" ? SELFTEST_DISALLOWED_STORE : SELFTEST_STORE),
+  manifestDir: SELFTEST_MANIFEST_DIR,
+};
 
-export function windowsSelftestScript(certificateDer: Buffer): RemoteScript {
-  return { command: powershellCommand(SCRIPT), stdin: certificateDer.toString("base64"), elevation: "none" };
+/** The production platform (same bootstrap, same observe and apply scripts, same rollback) on the scratch stores. */
+export const windowsScratchPlatform: Platform = windowsPlatform(SELFTEST_LAYOUT);
+
+// Deletes the scratch stores' registry keys and the scratch manifest folder, then proves they are gone.
+const CLEANUP_BODY = `Write-Record 'begin cleanup'
+$request = $Data | ConvertFrom-Json
+$left = @()
+foreach ($name in @($request.stores)) {
+  $key = 'HKLM:\\SOFTWARE\\Microsoft\\SystemCertificates\\' + $name
+  if (Test-Path -LiteralPath $key) { Remove-Item -LiteralPath $key -Recurse -Force }
+  if (Test-Path -LiteralPath $key) { $left += $key }
+}
+$folder = Join-Path $env:ProgramData $request.manifestDir
+if (Test-Path -LiteralPath $folder) { Remove-Item -LiteralPath $folder -Recurse -Force }
+if (Test-Path -LiteralPath $folder) { $left += $folder }
+if ($left.Count -gt 0) { Write-Failure 'cleanup' ('could not remove ' + ($left -join ', ')) } else { Write-Record 'done' }`;
+
+export function windowsSelftestCleanupScript(): RemoteScript {
+  return windowsScript(CLEANUP_BODY, JSON.stringify({ stores: [SELFTEST_STORE, SELFTEST_DISALLOWED_STORE], manifestDir: SELFTEST_MANIFEST_DIR }));
 }

@@ -1,6 +1,7 @@
 import { describeCertificate } from "../certificates";
 import { plan as planStore, planChangesStore, type DesiredStore, type StoreMode } from "../plan";
 import { platformFor, ProtocolError, type ObservedStore, type Platform, type PlatformName, type StoreName, type StorePlan } from "../platforms";
+import { describeStderr } from "../platforms/clixml";
 import { SshSession, withSession, type ScriptRunner, type SessionOptions, type SshTargetInput } from "../transport";
 
 /** One trust store on one server. */
@@ -19,10 +20,16 @@ export class ApplyError extends Error {
     readonly rolledBack: boolean,
     detail: string,
     readonly observed?: ObservedStore,
+    /** The script never changed anything (it did not start, or stopped before its first change). */
+    readonly nothingChanged = false,
   ) {
     super(
       `${host}: apply failed at step "${step}": ${detail}` +
-        (rolledBack ? "; the previous anchors and manifest were restored" : "; the host could NOT be fully restored, inspect it"),
+        (nothingChanged
+          ? "; nothing on the host was changed"
+          : rolledBack
+            ? "; the previous roots and manifest were restored"
+            : "; the host could NOT be fully restored, inspect it"),
     );
     this.name = "ApplyError";
   }
@@ -47,7 +54,7 @@ export async function observeWith(session: ScriptRunner, platform: Platform, sto
     return platform.parseObservation(result.stdout, store);
   } catch (error) {
     if (error instanceof ProtocolError) {
-      throw new Error(`${session.label}: observe failed (exit code ${result.exitCode}): ${error.message}; stderr: ${result.stderr.trim().slice(-500)}`);
+      throw new Error(`${session.label}: observe failed (exit code ${result.exitCode}): ${error.message}; stderr: ${describeStderr(result.stderr)}`);
     }
     throw error;
   }
@@ -70,8 +77,10 @@ export async function applyWith(session: ScriptRunner, platform: Platform, store
   try {
     outcome = platform.parseApply(result.stdout, storePlan.store);
   } catch (error) {
-    const stepReached = /@@begin/.test(result.stdout) ? "unknown (output cut)" : "start";
-    throw new ApplyError(session.label, stepReached, false, `${(error as Error).message}; stderr: ${result.stderr.trim().slice(-500)}`);
+    // No @@begin record: the script never started, so nothing can have changed.
+    const nothingChanged = !/^@@begin/m.test(result.stdout) || (error instanceof ProtocolError && error.nothingChanged);
+    const stepReached = nothingChanged ? "start" : "unknown (output cut)";
+    throw new ApplyError(session.label, stepReached, nothingChanged, `${(error as Error).message}; stderr: ${describeStderr(result.stderr)}`, undefined, nothingChanged);
   }
   if (outcome.failedStep) {
     throw new ApplyError(session.label, outcome.failedStep, outcome.rolledBack, outcome.failureDetail || "no detail", outcome.observed);
@@ -131,11 +140,17 @@ const CONFLICT_ATTEMPTS = 10;
 
 /** What a plan promised that the observed store does not show. */
 export function verificationProblems(storePlan: StorePlan, after: ObservedStore): string[] {
-  const trusted = new Set(after.roots.filter((root) => root.trusted).map((root) => root.sha256));
+  const trusted = new Set(after.roots.filter((root) => root.trusted && !root.osMayDrop).map((root) => root.sha256));
   const present = new Set(after.roots.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
   const distrusted = new Set(after.distrusted.map((root) => root.sha256));
   return [
-    ...storePlan.imports.filter((root) => !trusted.has(root.sha256)).map((root) => `${describeCertificate(root)} is not trusted`),
+    ...storePlan.imports
+      .filter((root) => !trusted.has(root.sha256))
+      .map((root) =>
+        after.roots.some((held) => held.sha256 === root.sha256 && held.osMayDrop)
+          ? `${describeCertificate(root)} is still only where the OS may drop it (${after.roots.find((held) => held.sha256 === root.sha256)?.locations.join(", ")})`
+          : `${describeCertificate(root)} is not trusted`,
+      ),
     ...storePlan.removals
       .filter((removal) => present.has(removal.sha256) && after.roots.find((root) => root.sha256 === removal.sha256)?.origin !== "system")
       .map((removal) => `${describeCertificate(removal)} is still present`),

@@ -1,15 +1,12 @@
 import { Client, type ConnectConfig } from "ssh2";
-import type { RemoteScript } from "../platforms/types";
+import { describeStderr } from "../platforms/clixml";
+import type { CommandOutput, RemoteScript } from "../platforms/types";
 import { backoffDelay } from "./concurrency";
 import { TransportError } from "./errors";
 import { fingerprintOf, parseHostKeyPin, pinMatches, type HostKeyPin } from "./hostKey";
 import { parseSshTarget, targetLabel, type SshTarget, type SshTargetInput } from "./target";
 
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+export type ExecResult = CommandOutput;
 
 /** Runs scripts on one host: an SSH session, or (the self-test's scratch store, unit tests) a local shell. */
 export interface ScriptRunner {
@@ -129,12 +126,11 @@ export class SshSession implements ScriptRunner {
     });
   }
 
-  /** Like exec, but a non-zero exit becomes a "command failed" error with the stderr tail. */
+  /** Like exec, but a failure (the script's own check, else a non-zero exit) becomes a "command failed" error. */
   async run(script: RemoteScript, timeoutSeconds?: number): Promise<ExecResult> {
     const result = await this.exec(script, timeoutSeconds);
-    if (result.exitCode !== 0) {
-      throw new TransportError(this.label, "command failed", `exit code ${result.exitCode}: ${lastLines(result.stderr)}`, result.exitCode);
-    }
+    const failure = script.check ? script.check(result) : result.exitCode !== 0 ? `exit code ${result.exitCode}: ${lastLines(describeStderr(result.stderr))}` : undefined;
+    if (failure !== undefined) throw new TransportError(this.label, "command failed", failure, result.exitCode);
     return result;
   }
 

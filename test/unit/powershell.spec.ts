@@ -2,10 +2,11 @@ import { strict as assert } from "node:assert";
 import { Language, Parser, type Node } from "web-tree-sitter";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import { plan } from "../../components/plan";
-import { PLATFORMS, psQuote, type ObservedStore, type RemoteScript } from "../../components/platforms";
+import { PLATFORMS, type ObservedStore, type RemoteScript, type StoreName } from "../../components/platforms";
 import { restartScript, serviceRestartScript, userCommand } from "../../components/resources/afterChangeScripts";
-import { windowsSelftestScript } from "../../components/selftest/windows";
-import { throwawayRoot } from "../../components/selftest/throwaway";
+import { windowsScratchPlatform, windowsSelftestCleanupScript } from "../../components/selftest/windows";
+import { BOOTSTRAP_COMMAND, BOOTSTRAP_SCRIPT } from "../../components/platforms/windowsTransport";
+import { readWire } from "../support/windowsWire";
 import { TestPki } from "../support/pki";
 import { hostileValues } from "../support/corpus";
 import { HOSTILE_VALUES } from "../support/hostile";
@@ -13,13 +14,9 @@ import { HOSTILE_VALUES } from "../support/hostile";
 const windows = PLATFORMS.windows;
 let parser: Parser;
 
-/** The script inside `powershell ... -EncodedCommand <base64 of UTF-16LE>`, checked to round-trip. */
+/** The script a Windows command carries on stdin (its command line is always the bootstrap). */
 function decoded(script: RemoteScript): string {
-  const match = / -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(script.command);
-  assert.ok(match, `not an encoded PowerShell command: ${script.command.slice(0, 80)}`);
-  const text = Buffer.from(match[1], "base64").toString("utf16le");
-  assert.equal(Buffer.from(text, "utf16le").toString("base64"), match[1], "the payload round-trips");
-  return text;
+  return readWire(script).script;
 }
 
 function syntaxErrors(text: string): string[] {
@@ -33,15 +30,6 @@ function syntaxErrors(text: string): string[] {
   return errors;
 }
 
-function stringLiterals(text: string): Node[] {
-  const literals: Node[] = [];
-  const visit = (node: Node) => {
-    if (node.type === "string_literal") literals.push(node);
-    else for (const child of node.children) if (child) visit(child);
-  };
-  visit(parser.parse(text)!.rootNode);
-  return literals;
-}
 
 describe("PowerShell scripts under a real PowerShell grammar (tree-sitter-powershell)", function () {
   this.timeout(60_000);
@@ -57,7 +45,7 @@ describe("PowerShell scripts under a real PowerShell grammar (tree-sitter-powers
     );
   });
 
-  const emptyStore = (store: "Root" | "CA" | "Disallowed"): ObservedStore => ({
+  const emptyStore = (store: StoreName): ObservedStore => ({
     platform: "windows", store, bootId: "b", pendingReboot: false, roots: [], distrusted: [], manifest: { version: 1, roots: [], distrusted: [] }, manifestDigest: "absent",
     warnings: [],
   });
@@ -68,8 +56,8 @@ describe("PowerShell scripts under a real PowerShell grammar (tree-sitter-powers
   });
 
   it("observe, boot id and every apply (0, 1 and many certificates, hostile subjects) parse without error", () => {
-    const scripts: RemoteScript[] = [windows.bootIdScript(), restartScript("windows", "iis"), userCommand("windows", "iisreset /status")];
-    for (const store of ["Root", "CA", "Disallowed"] as const) {
+    const scripts: RemoteScript[] = [windows.bootIdScript(), windows.rebootScript(5), restartScript("windows", "iis"), userCommand("windows", "iisreset /status")];
+    for (const store of ["Root", "CA", "Disallowed", "ClientAuthIssuer"] as const) {
       scripts.push(windows.observeScript(store));
       for (const count of [0, 1, roots.length]) {
         scripts.push(windows.applyScript(plan({ roots: roots.slice(0, count), distrusted: [] }, emptyStore(store), "exact")));
@@ -82,32 +70,46 @@ describe("PowerShell scripts under a real PowerShell grammar (tree-sitter-powers
     const none = decoded(windows.applyScript(plan({ roots: [] }, emptyStore("Root"), "exact")));
     const many = windows.applyScript(plan({ roots }, emptyStore("Root"), "exact"));
     assert.equal(decoded(many), none, "the script is the same whatever the certificates");
-    const payload = JSON.parse(many.stdin) as { imports: { thumbprint: string }[]; manifest: string };
+    const payload = JSON.parse(readWire(many).data) as { imports: { thumbprint: string }[]; manifest: string };
     assert.deepEqual(payload.imports.map((item) => item.thumbprint).sort(), roots.map((root) => root.sha1).sort());
-    assert.deepEqual(JSON.parse(payload.manifest).roots.map((entry: { subject: string }) => entry.subject).sort(), roots.map((root) => root.subject).sort());
+    assert.deepEqual(JSON.parse(Buffer.from(payload.manifest, "base64").toString("utf8")).roots.map((entry: { subject: string }) => entry.subject).sort(), roots.map((root) => root.subject).sort());
   });
 
-  it("a hostile service name only ever appears as one single-quoted literal, and changes nothing else", () => {
-    const benign = decoded(serviceRestartScript("windows", "W3SVC"));
-    const [benignLiteral] = stringLiterals(benign).filter((node) => node.text === "'W3SVC'");
-    const skeleton = (text: string, literal: Node) => text.slice(0, literal.startIndex) + "<NAME>" + text.slice(literal.endIndex);
-    for (const name of hostileValues().filter((value) => value.trim() && !value.startsWith("-") && !value.includes("\0"))) {
-      const text = decoded(serviceRestartScript("windows", name));
-      assert.deepEqual(syntaxErrors(text), [], JSON.stringify(name));
-      const literals = stringLiterals(text).filter((node) => node.text === psQuote(name));
-      assert.equal(literals.length, 1, `${JSON.stringify(name)} is one literal`);
-      assert.ok(literals[0].text.startsWith("'"), "single-quoted (verbatim): no expansion of $, ` or $()");
-      assert.equal(skeleton(text, literals[0]), skeleton(benign, benignLiteral), JSON.stringify(name));
+  it("the bootstrap parses, is the whole command line, round-trips through -EncodedCommand, and holds no data", () => {
+    assert.deepEqual(syntaxErrors(BOOTSTRAP_SCRIPT), []);
+    const encoded = / -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(BOOTSTRAP_COMMAND)![1];
+    assert.equal(Buffer.from(encoded, "base64").toString("utf16le"), BOOTSTRAP_SCRIPT);
+    assert.match(BOOTSTRAP_SCRIPT, /\$input/, "reads stdin through $input, as Ansible's bootstrap does");
+    // The console host feeds stdin to $input only for the command that names it; scripts must not.
+    for (const script of [windows.observeScript("Root"), windows.applyScript(plan({ roots }, emptyStore("Root"), "exact")), userCommand("windows", "Get-Date")]) {
+      assert.doesNotMatch(decoded(script), /\$input\b/i);
     }
   });
 
-  it("the selftest script parses, and its certificate arrives on stdin", () => {
-    const root = throwawayRoot();
-    const script = windowsSelftestScript(root.der);
-    const text = decoded(script);
-    assert.deepEqual(syntaxErrors(text), []);
-    assert.ok(text.includes("$storeName = 'TrustedRootsSelftest'"));
-    assert.doesNotMatch(text, /X509Store\('(Root|CA|Disallowed)'/, "never opens a real trust store");
-    assert.equal(Buffer.from(script.stdin, "base64").equals(root.der), true);
+  it("a hostile service name is data on stdin: the script is the same for every name", () => {
+    const benign = readWire(serviceRestartScript("windows", "W3SVC"));
+    for (const name of hostileValues().filter((value) => value.trim() && !value.startsWith("-") && !value.includes("\0"))) {
+      const wire = readWire(serviceRestartScript("windows", name));
+      assert.equal(wire.script, benign.script, JSON.stringify(name));
+      assert.equal(wire.data, name, "the name arrives byte for byte");
+    }
+    assert.match(benign.script, /Restart-Service -Name \$Data -Force/);
+  });
+
+  it("the selftest runs the production scripts against scratch stores only", () => {
+    const storePlan = plan({ roots }, emptyStore("Root"), "exact");
+    for (const [scratch, real] of [
+      [windowsScratchPlatform.observeScript("Root"), windows.observeScript("Root")],
+      [windowsScratchPlatform.applyScript(storePlan), windows.applyScript(storePlan)],
+    ]) {
+      const [scratchWire, realWire] = [readWire(scratch), readWire(real)];
+      assert.equal(scratchWire.script, realWire.script, "the very same script");
+      const data = JSON.parse(scratchWire.data) as { store: string; disallowedStore: string; manifestDir: string };
+      assert.deepEqual([data.store, data.disallowedStore, data.manifestDir], ["TrustedRootsSelftest", "TrustedRootsSelftestDisallowed", "trusted-roots\\selftest"]);
+    }
+    const cleanup = readWire(windowsSelftestCleanupScript());
+    assert.deepEqual(syntaxErrors(cleanup.script), []);
+    assert.deepEqual(JSON.parse(cleanup.data).stores, ["TrustedRootsSelftest", "TrustedRootsSelftestDisallowed"]);
+    assert.doesNotMatch(cleanup.script + cleanup.data, /'(Root|CA|Disallowed|ClientAuthIssuer)'|"(Root|CA|Disallowed|ClientAuthIssuer)"/);
   });
 });

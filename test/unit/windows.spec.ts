@@ -1,24 +1,23 @@
 import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
-import { plan } from "../../components/plan";
+import { plan, PlanError } from "../../components/plan";
 import { PLATFORMS, ProtocolError, type ObservedStore } from "../../components/platforms";
+import { manifestDigest, renderManifest } from "../../components/platforms/manifest";
 import { identityOf } from "../../components/platforms/observation";
-import { normalizeWindowsDate, parseWindowsObservation } from "../../components/platforms/windows";
+import { parseTrustList, TrustListError, WINDOWS_REQUIRED_ROOTS } from "../../components/platforms/trustList";
+import { normalizeWindowsDate, parseWindowsObservation, REQUIRED_ROOT_LOCATION, ROOT_PROGRAM_LOCATION } from "../../components/platforms/windows";
+import { evaluateHost } from "../../components/scan/findings";
+import { ApplyError, applyWith, verificationProblems } from "../../components/store";
+import type { ScriptRunner } from "../../components/transport";
 import { TestPki } from "../support/pki";
-import { userCommand } from "../../components/resources/afterChangeScripts";
+import { buildTrustList, field, observationStdout, readWire } from "../support/windowsWire";
 
 const GOLDEN_DIR = resolve(__dirname, "../../../test/golden/windows");
 const windows = PLATFORMS.windows;
-
-/** The script inside `powershell ... -EncodedCommand <base64 of UTF-16LE>`. */
-function decodeCommand(command: string): string {
-  const match = /^powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(command);
-  assert.ok(match, `not an encoded PowerShell command: ${command.slice(0, 120)}`);
-  return Buffer.from(match[1], "base64").toString("utf16le");
-}
 
 /** Compare with test/golden/windows/NAME; UPDATE_GOLDEN=1 rewrites the file instead. */
 function assertGolden(name: string, actual: string): void {
@@ -30,17 +29,43 @@ function assertGolden(name: string, actual: string): void {
   assert.equal(actual, readFileSync(path, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
 }
 
+/** A runner that answers one exec with canned output: the parsers and the store layer see what a host printed. */
+function replay(stdout: string, stderr = ""): ScriptRunner {
+  return { label: "iis01", exec: async () => ({ stdout, stderr, exitCode: 0 }) };
+}
+
 describe("Windows platform", function () {
   this.timeout(60_000);
   const pki = new TestPki();
   let root: Certificate;
   let second: Certificate;
   let hostile: Certificate;
+  let intermediate: Certificate;
 
   before(() => {
-    root = parseCertificates(pki.root("contoso", "/O=Contoso/CN=Contoso Root CA G2").pem)[0];
+    const contoso = pki.root("contoso", "/O=Contoso/CN=Contoso Root CA G2");
+    root = parseCertificates(contoso.pem)[0];
     second = parseCertificates(pki.root("fabrikam", "/CN=Fabrikam Root", { key: "ec256" }).pem)[0];
-    hostile = parseCertificates(pki.root("hostile", "/CN=$(Remove-Item C:\\\\) ' `n \u2019; x", { key: "ec256" }).pem)[0];
+    hostile = parseCertificates(pki.root("hostile", "/CN=$(Remove-Item C:\\\\) ' `n \u2019; x Zürich 認証局", { key: "ec256" }).pem)[0];
+    intermediate = parseCertificates(pki.issue("issuing", "/CN=Contoso Issuing CA 01", contoso, { ca: true }).pem)[0];
+  });
+
+  const record = (certificate: Certificate, physical: string | string[]) => ({
+    Thumbprint: certificate.sha1,
+    RawData: certificate.der.toString("base64"),
+    PhysicalStores: physical,
+  });
+  const observation = (overrides: Record<string, unknown> = {}) => ({
+    BootId: "2026-11-20T08:00:00.0000000Z",
+    PendingReboot: false,
+    Manifest: null,
+    Certificates: [],
+    Distrusted: [],
+    TrustList: "",
+    DisallowedTrustList: "",
+    ClientAuthTrustMode: null,
+    SendTrustedIssuerList: null,
+    ...overrides,
   });
 
   const store = (roots: ObservedStore["roots"] = []): ObservedStore => ({
@@ -50,122 +75,259 @@ describe("Windows platform", function () {
     pendingReboot: false,
     roots,
     distrusted: [],
-    manifest: { version: 1, roots: roots.filter((r) => r.origin === "managed").map(({ sha1, sha256, subject }) => ({ sha1, sha256, subject })), distrusted: [] },
+    manifest: { version: 2, roots: roots.filter((r) => r.origin === "managed").map(({ sha1, sha256, subject }) => ({ sha1, sha256, subject, owners: ["trusted-roots"] })), distrusted: [] },
     manifestDigest: "absent",
     warnings: [],
   });
 
   describe("scripts", () => {
-    it("observe script matches its golden file, per store", () => {
-      for (const storeName of ["Root", "CA", "Disallowed"] as const) {
-        const script = windows.observeScript(storeName);
-        assert.equal(script.stdin, "");
-        assertGolden(`observe-${storeName}.ps1`, decodeCommand(script.command));
+    it("observe and apply scripts match their golden files; store names and all certificate data travel as data", () => {
+      for (const storeName of ["Root", "CA", "Disallowed", "ClientAuthIssuer"] as const) {
+        const { script, data } = readWire(windows.observeScript(storeName));
+        assertGolden("observe.ps1", script);
+        assert.equal(JSON.parse(data).store, storeName);
       }
-    });
-
-    it("apply script matches its golden file and carries no certificate data; the payload is JSON on stdin", () => {
       const observed = store([{ ...identityOf(second), origin: "managed", trusted: true, locations: [".Default"] }]);
       const storePlan = plan({ roots: [root, hostile], distrusted: [] }, observed, "exact");
-      const script = windows.applyScript(storePlan);
-      const text = decodeCommand(script.command);
-      assertGolden("apply-Root.ps1", text);
-      assert.equal(text.includes(hostile.subject), false);
-      assert.equal(text.includes(root.sha1), false);
-      const payload = JSON.parse(script.stdin) as { imports: { thumbprint: string; der: string }[]; removals: string[]; manifest: string };
+      const { script, data } = readWire(windows.applyScript(storePlan));
+      assertGolden("apply.ps1", script);
+      for (const secret of [hostile.subject, root.sha1]) assert.equal(script.includes(`'${secret}'`), false);
+      const payload = JSON.parse(data) as { store: string; imports: { thumbprint: string; der: string }[]; removals: string[]; manifest: string };
+      assert.equal(payload.store, "Root");
       assert.deepEqual(payload.imports.map((item) => item.thumbprint).sort(), [root.sha1, hostile.sha1].sort());
       assert.equal(Buffer.from(payload.imports.find((item) => item.thumbprint === root.sha1)!.der, "base64").equals(root.der), true);
       assert.deepEqual(payload.removals, [second.sha1]);
-      assert.deepEqual(JSON.parse(payload.manifest).roots.map((entry: { subject: string }) => entry.subject).sort(), [root.subject, hostile.subject].sort());
+      const manifestBytes = Buffer.from(payload.manifest, "base64");
+      assert.equal(manifestBytes.toString("utf8"), renderManifest(storePlan.manifest), "the manifest's exact bytes travel");
     });
 
-    it("the encoded command is UTF-16LE without a BOM, as an independent decoder (iconv) reads it, unicode included", () => {
-      const command = "Write-Output 'Zürich Root CA 認証局 🔒'";
-      const script = userCommand("windows", command);
-      const match = / -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(script.command);
-      assert.ok(match, script.command);
-      const bytes = Buffer.from(match[1], "base64");
-      assert.notDeepEqual([...bytes.subarray(0, 2)], [0xff, 0xfe], "no byte order mark: PowerShell would read it as a character");
-      const text = execFileSync("iconv", ["-f", "UTF-16LE", "-t", "UTF-8"], { input: bytes, encoding: "utf8" });
-      assert.equal(text, `$ErrorActionPreference = 'Stop'\n${command}\n`);
+    it("the apply replaces the manifest atomically and never deletes it first", () => {
+      const { script } = readWire(windows.applyScript(plan({ roots: [root] }, store(), "exact")));
+      assert.match(script, /\[IO\.File\]::Replace\(\$staging, \$manifestPath, \[NullString\]::Value\)/);
+      assert.doesNotMatch(script, /Move-Item/);
+      assert.match(script, /AbandonedMutexException/, "a mutex left by a killed session is taken over, not waited on forever");
     });
 
-    it("boot id and reboot commands", () => {
-      assert.match(decodeCommand(windows.bootIdScript().command), /LastBootUpTime\.ToUniversalTime\(\)\.ToString\('o'\)/);
-      assert.equal(windows.rebootScript(30).command, 'shutdown /r /t 30 /c "trusted-roots: trust store changed"');
-      assert.equal(windows.parseBootId("/Date(1763625600000)/\r\n"), "2025-11-20T08:00:00.000Z");
+    it("boot id and reboot go through the bootstrap and report in records", () => {
+      assert.match(readWire(windows.bootIdScript()).script, /LastBootUpTime\.ToUniversalTime\(\)\.ToString\('o'\)/);
+      const reboot = readWire(windows.rebootScript(30));
+      assert.equal(reboot.data, "30");
+      assert.match(reboot.script, /shutdown\.exe \/r \/t \(\[int\] \$Data\)/);
+      assert.equal(windows.parseBootId(`@@begin boot-id\r\n@@boot /Date(1763625600000)/\r\n@@done\r\n`), "2025-11-20T08:00:00.000Z");
+      assert.throws(() => windows.parseBootId("@@refused language-mode ConstrainedLanguage\r\n"), /ConstrainedLanguage/);
     });
   });
 
-  describe("parsing what ConvertTo-Json really emits", () => {
-    const wrap = (json: string, noise = "") => `${noise}@@begin observe\r\n@@json-start\r\n${json}\r\n@@json-end\r\n`;
-    const certRecord = (certificate: Certificate, physical: string | string[], dateStyle: "iso" | "legacy" = "iso") => ({
-      Thumbprint: certificate.sha1,
-      Subject: certificate.subject,
-      NotAfter: dateStyle === "iso" ? certificate.notAfter : `/Date(${Date.parse(certificate.notAfter)})/`,
-      RawData: certificate.der.toString("base64"),
-      PhysicalStores: physical,
-    });
-
+  describe("parsing what the observe script prints", () => {
     it("Windows PowerShell 5.1: one certificate as an object, a physical store as a string, /Date()/ dates", () => {
-      // A one-element collection is unrolled to its element by ConvertTo-Json in 5.1.
-      const json = JSON.stringify({
-        Store: "Root",
-        BootId: "/Date(1763625600000)/",
-        PendingReboot: true,
-        Manifest: null,
-        Certificates: certRecord(root, ".Default", "legacy"),
-        Distrusted: null,
-      });
-      const observed = parseWindowsObservation(wrap(json), "Root");
+      const stdout = observationStdout(observation({ BootId: "/Date(1763625600000)/", PendingReboot: true, Certificates: record(root, ".Default") }));
+      const observed = parseWindowsObservation(stdout, "Root");
       assert.equal(observed.bootId, "2025-11-20T08:00:00.000Z");
       assert.equal(observed.pendingReboot, true);
       assert.deepEqual(observed.roots.map((r) => [r.sha1, r.origin, r.trusted, r.locations]), [[root.sha1, "local", true, [".Default"]]]);
     });
 
-    it("PowerShell 7: arrays, ISO dates, physical stores decide the origin, the manifest marks ours", () => {
-      const manifest = JSON.stringify({ version: 1, roots: [{ sha256: second.sha256, sha1: second.sha1, subject: second.subject }], distrusted: [] });
-      const json = JSON.stringify({
-        Store: "Root",
-        BootId: "2026-11-20T08:00:00.0000000Z",
-        PendingReboot: false,
-        Manifest: manifest,
-        Certificates: [certRecord(root, [".AuthRoot", ".Default"]), certRecord(second, [".Default"]), certRecord(hostile, [".GroupPolicy"])],
-        Distrusted: [],
-      });
-      const observed = parseWindowsObservation(wrap(json), "Root");
+    it("physical stores decide the origin, the manifest marks ours, non-ASCII subjects survive", () => {
+      const manifest = Buffer.from(JSON.stringify({ version: 1, roots: [{ sha256: second.sha256, sha1: second.sha1, subject: second.subject }], distrusted: [] }));
+      const stdout = observationStdout(
+        observation({
+          Manifest: manifest.toString("base64"),
+          Certificates: [record(root, [".AuthRoot", ".Default"]), record(second, [".Default"]), record(hostile, [".GroupPolicy"])],
+        }),
+      );
+      const observed = parseWindowsObservation(stdout, "Root");
       const origin = Object.fromEntries(observed.roots.map((r) => [r.sha1, r.origin]));
       assert.deepEqual(origin, { [root.sha1]: "system", [second.sha1]: "managed", [hostile.sha1]: "policy" });
-      assert.equal(observed.roots.find((r) => r.sha1 === hostile.sha1)?.subject, hostile.subject, "non-ASCII and quotes survive");
+      assert.equal(observed.roots.find((r) => r.sha1 === hostile.sha1)?.subject, hostile.subject);
     });
 
-    it("an empty store: Certificates null or absent", () => {
-      for (const certificates of ["null", "[]"]) {
-        const observed = parseWindowsObservation(wrap(`{"Store":"CA","BootId":"2026-11-20T08:00:00Z","Certificates":${certificates}}`), "CA");
-        assert.deepEqual(observed.roots, []);
+    it("an empty store: Certificates null or an empty array", () => {
+      for (const certificates of [null, []]) {
+        assert.deepEqual(parseWindowsObservation(observationStdout(observation({ Certificates: certificates })), "CA").roots, []);
       }
-    });
-
-    it("ignores progress records and CLIXML that OpenSSH sessions on Windows add around the output", () => {
-      const noise = "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj S=\"progress\" RefId=\"0\"><TN RefId=\"0\"><T>System.Management.Automation.PSCustomObject</T></TN><MS><I64 N=\"SourceId\">1</I64><PR N=\"Record\"><AV>Preparing modules for first use.</AV></PR></MS></Obj></Objs>\r\n";
-      const json = JSON.stringify({ BootId: "2026-11-20T08:00:00Z", Certificates: [certRecord(root, ".Default")] });
-      assert.equal(parseWindowsObservation(wrap(json, noise), "Root").roots.length, 1);
     });
 
     it("a DateTime serialized as an object with value and DateTime members", () => {
       assert.equal(normalizeWindowsDate({ value: "/Date(0)/", DisplayHint: 2, DateTime: "Thursday, January 1, 1970" }), "1970-01-01T00:00:00.000Z");
     });
 
-    it("refuses output without the JSON markers, and JSON of the wrong shape", () => {
-      assert.throws(() => parseWindowsObservation("#< CLIXML\r\n", "Root"), ProtocolError);
-      assert.throws(() => parseWindowsObservation(wrap('{"Certificates": 5}'), "Root"), /unexpected shape/);
+    it("the manifest digest covers the bytes on disk, as Get-FileHash does: a BOM or CRLF from an editor does not cause a conflict", () => {
+      const text = renderManifest({ version: 2, roots: [{ sha256: root.sha256, sha1: root.sha1, subject: root.subject, owners: ["a"] }], distrusted: [] });
+      for (const bytes of [Buffer.from(text), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), Buffer.from(text.replace(/\n/g, "\r\n"))]) {
+        const observed = parseWindowsObservation(observationStdout(observation({ Manifest: bytes.toString("base64"), Certificates: [record(root, ".Default")] })), "Root");
+        assert.equal(observed.manifestDigest, createHash("sha256").update(bytes).digest("hex"));
+        assert.deepEqual(observed.warnings, []);
+        assert.equal(observed.roots[0].origin, "managed", "the manifest was read through its BOM or CRLF");
+        // The next apply's basis is that digest: the host compares it with Get-FileHash of the same bytes.
+        assert.equal(plan({ roots: [second] }, observed, "exact").basis, observed.manifestDigest);
+      }
+      // And what an apply writes is hashed identically by both sides.
+      const storePlan = plan({ roots: [root] }, store(), "exact");
+      const written = Buffer.from(JSON.parse(readWire(windows.applyScript(storePlan)).data).manifest, "base64");
+      const reobserved = parseWindowsObservation(observationStdout(observation({ Manifest: written.toString("base64") })), "Root");
+      assert.equal(reobserved.manifestDigest, manifestDigest(written));
     });
 
-    it("parses an apply's failure and rollback records", () => {
-      const json = JSON.stringify({ BootId: "2026-11-20T08:00:00Z", Certificates: [] });
-      const stdout = `@@begin apply\r\n@@failed import ${Buffer.from("Access is denied.").toString("base64")}\r\n@@rolled-back yes\r\n@@json-start\r\n${json}\r\n@@json-end\r\n`;
-      const outcome = windows.parseApply(stdout, "Root");
-      assert.deepEqual([outcome.failedStep, outcome.failureDetail, outcome.rolledBack], ["import", "Access is denied.", true]);
+    it("refuses output without an observation record, and JSON of the wrong shape", () => {
+      assert.throws(() => parseWindowsObservation("#< CLIXML\r\n", "Root"), ProtocolError);
+      assert.throws(() => parseWindowsObservation(observationStdout({ Certificates: 5 }), "Root"), /unexpected shape/);
+    });
+  });
+
+  describe("what Windows needs is never removed", () => {
+    it("purgeUnmanaged keeps the documented required roots and every root-program root in .Default; removes only local ones", () => {
+      const required = root;
+      const program = second;
+      const local = hostile;
+      (WINDOWS_REQUIRED_ROOTS as Map<string, string>).set(required.sha1, "stand-in for a KB293781 root");
+      try {
+        const list = buildTrustList([createHash("sha1").update(program.der).digest("hex").toUpperCase()]);
+        const observed = parseWindowsObservation(
+          observationStdout(observation({ TrustList: list.toString("base64"), Certificates: [record(required, ".Default"), record(program, ".Default"), record(local, ".Default")] })),
+          "Root",
+        );
+        const where = Object.fromEntries(observed.roots.map((r) => [r.sha1, [r.origin, r.locations]]));
+        assert.deepEqual(where[required.sha1], ["system", [".Default", REQUIRED_ROOT_LOCATION]]);
+        assert.deepEqual(where[program.sha1], ["system", [".Default", ROOT_PROGRAM_LOCATION]]);
+        assert.deepEqual(where[local.sha1], ["local", [".Default"]]);
+        const purge = plan({ roots: [] }, observed, "purgeUnmanaged");
+        assert.deepEqual(purge.removals.map((removal) => removal.sha1), [local.sha1]);
+      } finally {
+        (WINDOWS_REQUIRED_ROOTS as Map<string, string>).delete(required.sha1);
+      }
+    });
+
+    it("without the host's trust list purgeUnmanaged refuses instead of guessing; exact mode still works", () => {
+      const observed = parseWindowsObservation(observationStdout(observation({ Certificates: [record(second, ".Default")] })), "Root");
+      assert.equal(observed.trustListPresent, false);
+      assert.throws(() => plan({ roots: [] }, observed, "purgeUnmanaged"), (error: Error) => error instanceof PlanError && /no Microsoft trust list/.test(error.message) && /mode exact/.test(error.message));
+      assert.deepEqual(plan({ roots: [] }, observed, "exact").removals, []);
+    });
+
+    it("Microsoft's automatic Disallowed entries are system in the Disallowed store, by the Disallowed trust list", () => {
+      const list = buildTrustList([createHash("sha256").update(second.der).digest("hex").toUpperCase()], "sha256");
+      const observed = parseWindowsObservation(
+        observationStdout(observation({ DisallowedTrustList: list.toString("base64"), Certificates: [record(second, ".Default"), record(hostile, ".Default")] })),
+        "Disallowed",
+      );
+      assert.equal(observed.trustListPresent, true);
+      assert.deepEqual(plan({ roots: [] }, observed, "purgeUnmanaged").removals.map((removal) => removal.sha1), [hostile.sha1]);
+    });
+
+    it("a declared root that is only in .AuthRoot is imported into .Default; once there too it is unchanged", () => {
+      const onlyAuthRoot = parseWindowsObservation(observationStdout(observation({ Certificates: [record(root, ".AuthRoot")] })), "Root");
+      assert.equal(onlyAuthRoot.roots[0].osMayDrop, true);
+      const first = plan({ roots: [root] }, onlyAuthRoot, "exact");
+      assert.deepEqual(first.imports.map((item) => item.sha1), [root.sha1]);
+      // An apply after which the root is still only in .AuthRoot did not do what was planned.
+      assert.match(verificationProblems(first, onlyAuthRoot).join(), /still only where the OS may drop it \(\.AuthRoot\)/);
+      const both = parseWindowsObservation(observationStdout(observation({ Certificates: [record(root, [".AuthRoot", ".Default"])] })), "Root");
+      assert.deepEqual(verificationProblems(first, both), []);
+      assert.deepEqual(plan({ roots: [root] }, both, "exact").imports, []);
+    });
+  });
+
+  describe("trust lists (authroot.stl and the registry's EncodedCtl)", () => {
+    it("reads a PKCS#7 list built to the published structure by an independent encoder", () => {
+      const ids = [createHash("sha1").update(root.der).digest("hex").toUpperCase(), "A43489159A520F0D93D032CCAF37E7FE20A8B419", "CDD4EEAE6000AC7F40C3802C171E30148030C072"];
+      const list = parseTrustList(buildTrustList(ids));
+      assert.equal(list.algorithm, "sha1");
+      assert.deepEqual([...list.subjects], ids);
+      assert.equal(list.thisUpdate, "260422003328Z");
+      assert.equal(parseTrustList(buildTrustList([])).subjects.size, 0);
+    });
+
+    it("reads a CMS-signed list (content in an OCTET STRING) made by openssl cms", () => {
+      // openssl cms -sign wraps the eContent in an OCTET STRING, as RFC 5652 does.
+      const dir = pki.dir;
+      writeFileSync(join(dir, "ctl-content.der"), buildTrustList([createHash("sha1").update(second.der).digest("hex").toUpperCase()], "sha1", "content only"));
+      const signer = pki.root("ctl-signer", "/CN=CTL Signer");
+      execFileSync("openssl", [
+        "cms", "-sign", "-binary", "-nodetach", "-econtent_type", "1.3.6.1.4.1.311.10.1", "-in", join(dir, "ctl-content.der"),
+        "-signer", signer.certPath, "-inkey", signer.keyPath, "-outform", "DER", "-out", join(dir, "ctl.p7s"),
+      ]);
+      const list = parseTrustList(readFileSync(join(dir, "ctl.p7s")));
+      assert.deepEqual([...list.subjects], [createHash("sha1").update(second.der).digest("hex").toUpperCase()]);
+    });
+
+    it("refuses what is not a trust list; a broken one on a host is a warning and protects nothing", () => {
+      assert.throws(() => parseTrustList(Buffer.from("not DER")), TrustListError);
+      assert.throws(() => parseTrustList(readFileSync(pki.pkcs7("plain", [pki.root("p", "/CN=P")], "DER"))), /not a certificate trust list/);
+      const observed = parseWindowsObservation(observationStdout(observation({ TrustList: Buffer.from("garbage").toString("base64"), Certificates: [record(second, ".Default")] })), "Root");
+      assert.match(observed.warnings.join(), /AuthRoot trust list \(EncodedCtl\) could not be read/);
+      assert.equal(observed.trustListPresent, false);
+    });
+  });
+
+  describe("IIS client-authentication hazards", () => {
+    it("a non-self-signed certificate in Root, ClientAuthTrustMode 1/2 and SendTrustedIssuerList 1 are reported; scan carries them", () => {
+      const observed = parseWindowsObservation(
+        observationStdout(observation({ Certificates: [record(root, ".Default"), record(intermediate, ".Default")], ClientAuthTrustMode: 2, SendTrustedIssuerList: 1 })),
+        "Root",
+      );
+      assert.deepEqual(observed.hazards?.map((hazard) => hazard.code), ["non-self-signed-in-root", "client-auth-trust-mode", "send-trusted-issuer-list"]);
+      assert.match(observed.hazards![0].detail, /Contoso Issuing CA 01.*403\.16/);
+      const finding = evaluateHost({ name: "iis01", host: "iis01", platform: "windows", roots: [root], distrusted: [], mode: "exact" }, observed, 1);
+      assert.equal(finding.hazards.length, 3);
+      const clean = parseWindowsObservation(observationStdout(observation({ Certificates: [record(root, ".Default")], ClientAuthTrustMode: 0, SendTrustedIssuerList: 0 })), "Root");
+      assert.deepEqual(clean.hazards, []);
+    });
+  });
+
+  describe("every exit path of an apply is a distinct, true error", () => {
+    const after = observationStdout(observation(), "@@begin apply", "");
+    const storePlan = () => plan({ roots: [root] }, store(), "exact");
+    const failureOf = async (stdout: string, stderr = ""): Promise<ApplyError> => {
+      const error = await applyWith(replay(stdout, stderr), windows, storePlan()).then(
+        () => assert.fail("the apply should fail"),
+        (caught: unknown) => caught,
+      );
+      assert.ok(error instanceof ApplyError, String(error));
+      return error;
+    };
+
+    it("cmd.exe refusing the line, Constrained Language Mode, a broken bootstrap: nothing was changed, each said so", async () => {
+      const tooLong = await failureOf("", "The command line is too long.\r\n");
+      assert.equal(tooLong.step, "start");
+      assert.match(tooLong.message, /cmd\.exe refused the command line .*8,191.*nothing on the host was changed/);
+      const clm = await failureOf("@@refused language-mode ConstrainedLanguage\r\n");
+      assert.match(clm.message, /ConstrainedLanguage mode .*AppLocker or WDAC.*nothing on the host was changed/);
+      const bootstrap = await failureOf(`@@failed bootstrap ${field("Invalid length for a Base-64 char array")}\r\n`);
+      assert.match(bootstrap.message, /bootstrap could not read its script from stdin \(Invalid length.*nothing on the host was changed/);
+      for (const error of [tooLong, clm, bootstrap]) assert.doesNotMatch(error.message, /could NOT be fully restored/);
+    });
+
+    it("the lock timeout and a conflict report the store as it is, unchanged", async () => {
+      const lock = await failureOf(`@@begin apply\r\n@@failed lock ${field("another trusted-roots apply held the host lock for 120 s; nothing was changed")}\r\n@@rolled-back yes\r\n${after}`);
+      assert.deepEqual([lock.step, lock.rolledBack], ["lock", true]);
+      assert.ok(lock.observed, "the lock path observes the store too");
+      const conflict = await failureOf(`@@begin apply\r\n@@failed conflict ${field("the store changed")}\r\n@@rolled-back yes\r\n${after}`);
+      assert.equal(conflict.step, "conflict");
+    });
+
+    it("a failed step with its rollback, and a failed rollback", async () => {
+      const rolled = await failureOf(`@@begin apply\r\n@@failed import ${field("Access is denied.")}\r\n@@rolled-back yes\r\n${after}`);
+      assert.deepEqual([rolled.step, rolled.rolledBack], ["import", true]);
+      assert.match(rolled.message, /Access is denied\..*restored/);
+      const stuck = await failureOf(`@@begin apply\r\n@@failed manifest ${field("disk full")}\r\n@@rolled-back failed\r\n${after}`);
+      assert.deepEqual([stuck.step, stuck.rolledBack], ["manifest", false]);
+      assert.match(stuck.message, /could NOT be fully restored/);
+    });
+
+    it("a script error before the first change (the bootstrap caught it), and output cut after the start", async () => {
+      const early = await failureOf(`@@begin apply\r\n@@failed script ${field("Exception calling \"WaitOne\" (line 12)")}\r\n`);
+      assert.match(early.message, /stopped at "script" before changing anything.*nothing on the host was changed/);
+      const cut = await failureOf("@@begin apply\r\n");
+      assert.equal(cut.step, "unknown (output cut)");
+      assert.match(cut.message, /could NOT be fully restored/);
+    });
+
+    it("CLIXML on stderr is decoded in errors", async () => {
+      const clixml =
+        '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">powershell : The term \'powershell\' is not recognized_x000D__x000A_</S></Objs>';
+      const error = await failureOf("", clixml);
+      assert.match(error.message, /stderr: .*powershell : The term 'powershell' is not recognized/);
+      assert.doesNotMatch(error.message, /_x000D_|<Objs/);
     });
   });
 });
