@@ -8,8 +8,14 @@ export function afterChangeViolations(resource: ResourceView): string[] {
   const problems: string[] = [];
   if (resource.props.platform === "windows" && action === "none") {
     problems.push(
-      `${resource.name} is a Windows server whose store can change but has no reboot or W3SVC restart: IIS keeps the old ` +
-        "trust until it restarts; set afterChange to { action: reboot } or { action: restart, preset: iis }",
+      `${resource.name} is a Windows server whose store can change but has no reboot: SChannel and HTTP.sys may keep the old ` +
+        "trust until the host restarts; set afterChange to { action: reboot } (the default when afterChange is not set)",
+    );
+  }
+  if (resource.props.platform === "windows" && action === "restart" && resource.props.healthCheck === undefined) {
+    problems.push(
+      `${resource.name} restarts a service instead of rebooting, with no health check: restarting W3SVC refreshes neither ` +
+        "SChannel (in LSASS) nor HTTP.sys, which decide client-certificate trust; add a healthCheck that proves it, or reboot",
     );
   }
   if (action === "reboot" && resource.props.healthCheck === undefined) {

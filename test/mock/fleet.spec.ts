@@ -174,6 +174,23 @@ describe("fleet wiring under mocks", function () {
     assert.deepEqual(report[0].imported, ["CN=Contoso Root CA G2", "CN=Contoso Root CA G2"]);
   });
 
+  it("a Windows server with no afterChange reboots (the incident's fix); its ClientAuthIssuer CAs get a store of their own", async () => {
+    const certificate = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/contoso-root-ca-g2.pem")));
+    const issuing = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/fabrikam-issuing-ca-01.pem")));
+    const connection = { host: "10.0.0.10", hostKey: "SHA256:" + "A".repeat(43), privateKey: pulumi.secret("k") };
+    const iis = new library.WebServerTrust("iis-default", { connection, platform: "windows", roots: certificate, clientAuthIssuers: issuing });
+    await promiseOf(iis.report);
+    await promiseOf(iis.afterChange!.urn);
+    assert.equal(registrations.find((registration) => registration.name === "iis-default-reboot")?.type, library.HOST_REBOOT_TYPE);
+    const clientAuth = registrations.find((registration) => registration.name === "iis-default-clientauth")!;
+    assert.equal(clientAuth.inputs.store, "ClientAuthIssuer");
+    assert.deepEqual(dependencyNames("iis-default-reboot"), ["iis-default-clientauth", "iis-default-root"]);
+    assert.throws(
+      () => new library.WebServerTrust("linux-clientauth", { connection, platform: "debian", roots: certificate, clientAuthIssuers: issuing }),
+      /clientAuthIssuers go to the Windows "ClientAuthIssuer" store; debian servers take roots only/,
+    );
+  });
+
   it("declares no action resource when none is configured, and a HealthCheck when only a check is", async () => {
     const certificate = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/contoso-root-ca-g2.pem")));
     const connection = { host: "10.0.0.9", hostKey: "SHA256:" + "A".repeat(43), privateKey: pulumi.secret("k") };
