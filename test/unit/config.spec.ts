@@ -95,6 +95,20 @@ describe("stack config", () => {
     assert.deepEqual(iis01.afterChange, { action: "reboot", timeoutSeconds: 900 });
   });
 
+  it("clientAuthIssuers reach the Windows ClientAuthIssuer store only; the health check's tlsVersion is 1.2 or 1.3", () => {
+    const config = (platform: string, tlsVersion = "1.2") =>
+      parseFleetConfig({
+        servers: [{ name: "iis01", host: "10.0.0.1", platform, hostKey: "SHA256:" + "A".repeat(43), groups: ["iis"], healthCheck: { url: "https://{host}/", tlsVersion } }],
+        rootSets: { contoso: { files: ["roots/contoso-root-ca-g2.pem"] }, issuing: { files: ["roots/fabrikam-issuing-ca-01.pem"] } },
+        groups: { iis: { roots: ["contoso"], clientAuthIssuers: ["issuing", "contoso"] } },
+      });
+    const [iis01] = fleetArgsFromConfig(config("windows"), secrets, readExample).servers;
+    assert.deepEqual(iis01.clientAuthIssuers?.map((certificate) => certificate.commonName), ["Fabrikam Issuing CA 01", "Contoso Root CA G2"]);
+    assert.equal(iis01.afterChange, undefined, "unset: the component's platform default (a reboot on Windows) applies");
+    assert.match(problemsOf(() => fleetArgsFromConfig(config("debian"), secrets, readExample)).join("\n"), /clientAuthIssuers are for the Windows "ClientAuthIssuer" store/);
+    assert.match(problemsOf(() => config("windows", "1.1")).join("\n"), /trusted-roots:servers\[0\]\.healthCheck\.tlsVersion: /);
+  });
+
   it("reads secure keys as names only", () => {
     const { values, secureKeys } = readStackConfig("config:\n  trusted-roots:password:\n    secure: v1:abc\n  trusted-roots:mode: exact\n  aws:region: x\n", "Pulumi.x.yaml");
     assert.deepEqual([values, secureKeys], [{ mode: "exact" }, ["password"]]);
