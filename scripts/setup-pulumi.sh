@@ -8,11 +8,14 @@
 #   pulumi-resource-pulumi-nodejs   the dynamic-provider plugin script, from the sdk/v3 module of that version
 #   pulumi-analyzer-policy-nodejs   runs a Node policy pack (@pulumi/pulumi/cmd/run-policy-pack from the pack's
 #                                   directory); the CLI uses it when no Node language host is installed
+#   pulumi-language-yaml            github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml at $YAML_VERSION: the
+#                                   language host the plain-CLI tests run YAML programs with (~1 min cold)
 # What it does not: pulumi-language-nodejs and pulumi-resource-command. The module proxy here refuses both
-# (403), so the tests and the demo run the program inline through the Automation API (no language host
-# needed) and restarts use this package's own ServiceRestart provider (no command plugin needed).
+# (403), so TypeScript programs run inline through the Automation API (no language host needed), YAML
+# programs exercise the plain CLI, and restarts use this package's own ServiceRestart (no command plugin).
 set -euo pipefail
 PULUMI_VERSION=${PULUMI_VERSION:-v3.260.0}
+YAML_VERSION=${YAML_VERSION:-v1.25.0}
 MINIMUM=3.181.0
 CACHE=${TRUSTED_ROOTS_CACHE:-$HOME/.cache/trusted-roots}
 BIN=$CACHE/toolchain/pulumi-$PULUMI_VERSION/bin
@@ -21,7 +24,8 @@ started=$SECONDS
 
 version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
 
-if [ -z "${TRUSTED_ROOTS_BUILD_PULUMI:-}" ] && command -v pulumi >/dev/null 2>&1 && command -v pulumi-resource-pulumi-nodejs >/dev/null 2>&1; then
+if [ -z "${TRUSTED_ROOTS_BUILD_PULUMI:-}" ] && command -v pulumi >/dev/null 2>&1 && command -v pulumi-resource-pulumi-nodejs >/dev/null 2>&1 &&
+  command -v pulumi-language-yaml >/dev/null 2>&1; then
   found=$(pulumi version 2>/dev/null | sed 's/^v//')
   if [ -n "$found" ] && version_at_least "$found" "$MINIMUM"; then
     say "using pulumi $found from PATH ($(command -v pulumi))"
@@ -41,8 +45,25 @@ SCRIPT
   chmod 755 "$BIN/pulumi-analyzer-policy-nodejs"
 }
 
+# The YAML language host, built once per version (a stamp file records which).
+ensure_yaml_host() {
+  if [ -x "$BIN/pulumi-language-yaml" ] && [ "$(cat "$BIN/.pulumi-language-yaml.version" 2>/dev/null)" = "$YAML_VERSION" ]; then return 0; fi
+  command -v go >/dev/null 2>&1 || { say "Go is needed to build pulumi-language-yaml here: install Go >= 1.24"; exit 1; }
+  local yaml_started=$SECONDS
+  say "building pulumi-language-yaml $YAML_VERSION from the Go module proxy (log in $BIN/../yaml-build.log)"
+  GOFLAGS=-mod=mod CGO_ENABLED=0 GOBIN="$BIN" go install -tags osusergo,grpcnotrace \
+    "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$YAML_VERSION" >"$BIN/../yaml-build.log" 2>&1 || {
+    tail -20 "$BIN/../yaml-build.log" >&2
+    say "could not build pulumi-language-yaml $YAML_VERSION"
+    exit 1
+  }
+  echo "$YAML_VERSION" > "$BIN/.pulumi-language-yaml.version"
+  say "built pulumi-language-yaml $YAML_VERSION in $((SECONDS - yaml_started)) s"
+}
+
 if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-resource-pulumi-nodejs" ] && [ "$("$BIN/pulumi" version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
   write_policy_analyzer
+  ensure_yaml_host
   say "pulumi $PULUMI_VERSION cached in $BIN"
   echo "$BIN"
   exit 0
@@ -85,5 +106,6 @@ mv -f "$BIN/pulumi.new" "$BIN/pulumi"
 SDK_DIR=$(go list -m -f '{{.Dir}}' "github.com/pulumi/pulumi/sdk/v3")
 install -m 755 "$SDK_DIR/nodejs/dist/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
 write_policy_analyzer
+ensure_yaml_host
 say "built $("$BIN/pulumi" version) in $((SECONDS - started)) s into $BIN"
 echo "$BIN"

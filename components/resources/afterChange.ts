@@ -1,29 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { resolve } from "node:path";
 import type { PlatformName } from "../platforms";
 import type { RestartPreset } from "./afterChangeScripts";
 import { AFTER_CHANGE_PROVIDER_VERSION } from "./afterChangeSpec";
 import type { HealthCheckInput } from "./health";
-import type { ConnectionArgs } from "./shared";
-
-import { DYNAMIC_MODULE, RESOURCE_NAMES } from "../typeTokens";
+import { pluginResourceOptions, type ConnectionArgs } from "./shared";
+import { HEALTH_CHECK_TYPE, HOST_REBOOT_TYPE, RESOURCE_NAMES, SERVICE_RESTART_TYPE } from "../typeTokens";
 
 export { HOST_REBOOT_TYPE, SERVICE_RESTART_TYPE, HEALTH_CHECK_TYPE } from "../typeTokens";
-
-// Serialized into the state: plain values only; the implementation is loaded by path (see trustStore.ts).
-const IMPLEMENTATION = resolve(__dirname, "afterChangeProvider");
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- by path, at run time, in the provider process
-const implementation = (): typeof import("./afterChangeProvider") => require(IMPLEMENTATION);
-
-const afterChangeProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => implementation().check(olds, news),
-  diff: (id, olds, news) => implementation().diff(id, olds, news),
-  create: (inputs) => implementation().create(inputs),
-  update: (id, olds, news) => implementation().update(id, olds, news),
-  // Nothing to undo on the host, and nothing to read back: a reboot or restart has no lasting state.
-  read: async (id, props) => ({ id, props }),
-  delete: async () => undefined,
-};
 
 interface AfterChangeCommonArgs {
   connection: pulumi.Input<ConnectionArgs>;
@@ -50,9 +33,7 @@ export interface ServiceRestartArgs extends AfterChangeCommonArgs {
 
 const OUTPUTS = { acted: undefined, bootIdBefore: undefined, bootIdAfter: undefined, healthStatus: undefined, seconds: undefined };
 
-function secretOptions(opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-  return { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection", "healthCheck"] };
-}
+const SECRET_OUTPUTS = ["connection", "healthCheck"];
 
 /**
  * The arguments with the connection (private key, password) and the health check (client key) as secret
@@ -66,53 +47,47 @@ function withSecrets<T extends AfterChangeCommonArgs>(args: T): T {
  * Reboots a server after its trust store changed, waits for a new boot id (within `timeoutSeconds`), then runs
  * the test command and the health check. The classic fix for IIS after re-importing roots.
  */
-export class HostReboot extends pulumi.dynamic.Resource {
+export class HostReboot extends pulumi.CustomResource {
   declare readonly acted: pulumi.Output<boolean>;
   declare readonly bootIdAfter: pulumi.Output<string | undefined>;
   declare readonly healthStatus: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: HostRebootArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
-      afterChangeProvider,
+      HOST_REBOOT_TYPE,
       name,
       { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "reboot", delaySeconds: 5, timeoutSeconds: 600, ...definedOnly(withSecrets(args)), ...OUTPUTS },
-      secretOptions(opts),
-      DYNAMIC_MODULE,
-      RESOURCE_NAMES.hostReboot,
+      pluginResourceOptions(opts, RESOURCE_NAMES.hostReboot, SECRET_OUTPUTS),
     );
   }
 }
 
 /** Restarts or reloads the web service after the store changed (IIS W3SVC, nginx, Apache, or a command). */
-export class ServiceRestart extends pulumi.dynamic.Resource {
+export class ServiceRestart extends pulumi.CustomResource {
   declare readonly acted: pulumi.Output<boolean>;
   declare readonly healthStatus: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: ServiceRestartArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
-      afterChangeProvider,
+      SERVICE_RESTART_TYPE,
       name,
       { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "restart", ...definedOnly(withSecrets(args)), ...OUTPUTS },
-      secretOptions(opts),
-      DYNAMIC_MODULE,
-      RESOURCE_NAMES.serviceRestart,
+      pluginResourceOptions(opts, RESOURCE_NAMES.serviceRestart, SECRET_OUTPUTS),
     );
   }
 }
 
 /** Runs the test command and health check after the store changed, on servers that need no restart. */
-export class HealthCheck extends pulumi.dynamic.Resource {
+export class HealthCheck extends pulumi.CustomResource {
   declare readonly acted: pulumi.Output<boolean>;
   declare readonly healthStatus: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: AfterChangeCommonArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
-      afterChangeProvider,
+      HEALTH_CHECK_TYPE,
       name,
       { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "verify", ...definedOnly(withSecrets(args)), ...OUTPUTS },
-      secretOptions(opts),
-      DYNAMIC_MODULE,
-      RESOURCE_NAMES.healthCheck,
+      pluginResourceOptions(opts, RESOURCE_NAMES.healthCheck, SECRET_OUTPUTS),
     );
   }
 }

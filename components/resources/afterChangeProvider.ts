@@ -68,10 +68,19 @@ async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutp
   return { bootIdBefore: boot?.before, bootIdAfter: boot?.after, healthStatus: health?.status, seconds: (Date.now() - started) / 1000 };
 }
 
+// The state's outputs repeat the inputs as given (no filled-in defaults), so a refresh that reads them back as
+// inputs shows no difference with the program.
 async function run(olds: Partial<ValidAfterChangeInputs> | undefined, news: Inputs): Promise<AfterChangeOutputs> {
   const inputs = validated(news);
-  if (!mustAct(olds, inputs)) return definedFields({ ...inputs, acted: false, seconds: 0 });
-  return definedFields({ ...inputs, acted: true, ...(await act(inputs)) });
+  if (!mustAct(olds, inputs)) return definedFields({ ...news, acted: false, seconds: 0 }) as unknown as AfterChangeOutputs;
+  return definedFields({ ...news, acted: true, ...(await act(inputs)) }) as unknown as AfterChangeOutputs;
+}
+
+const OUTPUT_ONLY = new Set(["acted", "bootIdBefore", "bootIdAfter", "healthStatus", "seconds"]);
+
+/** Nothing to observe on the host: the state is what it is, and its inputs are the outputs' input part. */
+export async function read(id: string, props: Inputs): Promise<pulumi.dynamic.ReadResult> {
+  return { id, props, inputs: Object.fromEntries(Object.entries(props).filter(([key]) => !OUTPUT_ONLY.has(key))) };
 }
 
 export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
@@ -89,7 +98,7 @@ export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pul
 
 export async function create(news: Inputs): Promise<pulumi.dynamic.CreateResult> {
   const outs = await run(undefined, news);
-  return { id: `${outs.kind}/${outs.connection.host}`, outs };
+  return { id: `${outs.kind}/${validated(news).connection.host}`, outs };
 }
 
 export async function update(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {

@@ -9,7 +9,7 @@ export const AFTER_CHANGE_PROVIDER_VERSION = "1";
 /** Inputs shared by HostReboot and ServiceRestart: what to do on the host after its store changed. */
 export const afterChangeInputsSchema = z
   .object({
-    providerVersion: z.string(),
+    providerVersion: z.string().default(AFTER_CHANGE_PROVIDER_VERSION),
     /** reboot and restart act on the host; verify only runs the test command and health check. */
     kind: z.enum(["reboot", "restart", "verify"]),
     connection: connectionInputSchema,

@@ -1,6 +1,7 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { sshTargetSchema } from "../transport";
+import { LEGACY_DYNAMIC_TYPE, PACKAGE_VERSION, type RESOURCE_NAMES } from "../typeTokens";
 
 /** Connection settings as a resource input: the SSH target without its fill-in defaults, validated on use. */
 export const connectionInputSchema = sshTargetSchema;
@@ -47,5 +48,22 @@ export function parseInputs<Schema extends z.ZodType>(schema: Schema, inputs: un
   return parsed.data;
 }
 
-/** Providers' warnings go to stderr, which the engine shows as the resource's diagnostics. */
-export const warnToEngine = (message: string) => console.error(`warning: ${message}`);
+/** Providers' warnings go to the engine's log (the plugin's main makes that possible), shown as diagnostics. */
+export const warnToEngine = (message: string) => void pulumi.log.warn(message);
+
+/**
+ * Options every resource of the plugin registers with: the plugin version to run, the outputs kept secret, and
+ * an alias to the dynamic-resource type 0.1 used, so an existing stack moves to the plugin in place.
+ */
+export function pluginResourceOptions(
+  opts: pulumi.CustomResourceOptions,
+  resourceName: (typeof RESOURCE_NAMES)[keyof typeof RESOURCE_NAMES],
+  secretOutputs: readonly string[],
+): pulumi.CustomResourceOptions {
+  return {
+    ...opts,
+    version: opts.version ?? PACKAGE_VERSION,
+    aliases: [...(opts.aliases ?? []), { type: LEGACY_DYNAMIC_TYPE(resourceName) }],
+    additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), ...secretOutputs],
+  };
+}

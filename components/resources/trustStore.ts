@@ -1,27 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { resolve } from "node:path";
 import { TRUST_STORE_PROVIDER_VERSION, type ObservedSummary, type RootInput } from "./trustStoreSpec";
-import type { ConnectionArgs } from "./shared";
+import { pluginResourceOptions, type ConnectionArgs } from "./shared";
 import type { PlatformName, StoreName } from "../platforms";
 import type { StoreMode } from "../plan";
-import { DYNAMIC_MODULE, RESOURCE_NAMES } from "../typeTokens";
+import { RESOURCE_NAMES, TRUST_STORE_TYPE } from "../typeTokens";
 
 export { TRUST_STORE_TYPE } from "../typeTokens";
-
-// The provider is serialized into the state; it must capture only plain values. Each method loads the
-// implementation by absolute path inside Pulumi's dynamic-provider process.
-const IMPLEMENTATION = resolve(__dirname, "trustStoreProvider");
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- by path, at run time, in the provider process
-const implementation = (): typeof import("./trustStoreProvider") => require(IMPLEMENTATION);
-
-const trustStoreProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => implementation().check(olds, news),
-  diff: (id, olds, news) => implementation().diff(id, olds, news),
-  create: (inputs) => implementation().create(inputs),
-  read: (id, props) => implementation().read(id, props),
-  update: (id, olds, news) => implementation().update(id, olds, news),
-  delete: (id, props) => implementation().deleteStore(id, props),
-};
 
 export interface TrustStoreArgs {
   connection: pulumi.Input<ConnectionArgs>;
@@ -39,8 +23,11 @@ export interface TrustStoreArgs {
   owner?: pulumi.Input<string>;
 }
 
-/** One server's trust store (a Windows logical store, or the Linux system store), kept as declared. */
-export class TrustStore extends pulumi.dynamic.Resource {
+/**
+ * One server's trust store (a Windows logical store, or the Linux system store), kept as declared. Served by the
+ * `trusted-roots` provider plugin.
+ */
+export class TrustStore extends pulumi.CustomResource {
   declare readonly roots: pulumi.Output<Record<string, RootInput>>;
   declare readonly observed: pulumi.Output<ObservedSummary>;
   declare readonly imported: pulumi.Output<string[]>;
@@ -50,7 +37,7 @@ export class TrustStore extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: TrustStoreArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
-      trustStoreProvider,
+      TRUST_STORE_TYPE,
       name,
       {
         providerVersion: TRUST_STORE_PROVIDER_VERSION,
@@ -70,9 +57,7 @@ export class TrustStore extends pulumi.dynamic.Resource {
         revision: undefined,
         changed: undefined,
       },
-      { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"] },
-      DYNAMIC_MODULE,
-      RESOURCE_NAMES.trustStore,
+      pluginResourceOptions(opts, RESOURCE_NAMES.trustStore, ["connection"]),
     );
   }
 }

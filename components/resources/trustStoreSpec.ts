@@ -18,7 +18,7 @@ const rootInputSchema = z.object({
 export type RootInput = z.infer<typeof rootInputSchema>;
 
 export const trustStoreInputsSchema = z.object({
-  providerVersion: z.string(),
+  providerVersion: z.string().default(TRUST_STORE_PROVIDER_VERSION),
   connection: connectionInputSchema,
   platform: z.enum(PLATFORM_NAMES),
   store: z.enum(STORE_NAMES).default("Root"),

@@ -84,15 +84,15 @@ describe("fleet wiring under mocks", function () {
 
   it("declares at most 3 resources per server: root store, CA store (Windows intermediates), action", () => {
     const perServer = (server: string) =>
-      registrations.filter((registration) => registration.type.startsWith("pulumi-nodejs:") && registration.name.startsWith(`${server}-`));
+      registrations.filter((registration) => registration.type !== library.WEB_SERVER_TRUST_TYPE && registration.name.startsWith(`${server}-`));
     assert.deepEqual(perServer("iis01").map((registration) => registration.type).sort(), [
-      "pulumi-nodejs:dynamic/trusted-roots:HostReboot",
-      "pulumi-nodejs:dynamic/trusted-roots:TrustStore",
-      "pulumi-nodejs:dynamic/trusted-roots:TrustStore",
+      "trusted-roots:index:HostReboot",
+      "trusted-roots:index:TrustStore",
+      "trusted-roots:index:TrustStore",
     ]);
     assert.deepEqual(
       perServer("iis03").map((registration) => registration.type).filter((type) => !type.endsWith("TrustStore")),
-      ["pulumi-nodejs:dynamic/trusted-roots:ServiceRestart"],
+      ["trusted-roots:index:ServiceRestart"],
       "iis03 restarts W3SVC instead of rebooting",
     );
     for (const server of ["iis01", "iis02", "iis03"]) assert.ok(perServer(server).length <= 3);

@@ -32,7 +32,8 @@ export class EngineProject {
   get env(): Record<string, string> {
     const bin = pulumiToolchain();
     return {
-      PATH: `${bin}:${process.env.PATH}`,
+      // The trusted-roots provider plugin from this checkout (bin/pulumi-resource-trusted-roots over dist/).
+      PATH: `${bin}:${join(REPO, "bin")}:${process.env.PATH}`,
       PULUMI_HOME: join(this.dir, "pulumi-home"),
       PULUMI_BACKEND_URL: `file://${this.stateDir}`,
       PULUMI_CONFIG_PASSPHRASE: "trusted-roots-tests",

@@ -1,0 +1,212 @@
+import * as pulumi from "@pulumi/pulumi";
+import type * as provider from "@pulumi/pulumi/provider";
+import { z } from "zod";
+import { parseCertificates, requireRoots, type Certificate } from "../certificates";
+import { STORE_MODES } from "../plan";
+import { PLATFORM_NAMES } from "../platforms";
+import { rolloutSchema } from "../rollout";
+import * as afterChange from "../resources/afterChangeProvider";
+import * as trustStore from "../resources/trustStoreProvider";
+import { describeIssues } from "../resources/shared";
+import { RESTART_PRESETS } from "../resources/afterChangeScripts";
+import { TrustFleet, type FleetServer } from "../TrustFleet";
+import { WebServerTrust, type AfterChange } from "../WebServerTrust";
+import {
+  HEALTH_CHECK_TYPE,
+  HOST_REBOOT_TYPE,
+  SERVICE_RESTART_TYPE,
+  TRUST_FLEET_TYPE,
+  TRUST_STORE_TYPE,
+  WAVE_GATE_TYPE,
+  WEB_SERVER_TRUST_TYPE,
+} from "../typeTokens";
+import { plainValues, typeOfUrn, withSecretProperties } from "./wire";
+
+type Values = Record<string, unknown>;
+
+/** The CRUD of one custom resource type, on plain values (the dynamic-provider shapes the implementations use). */
+interface CustomResourceImplementation {
+  check(olds: Values, news: Values): Promise<provider.CheckResult>;
+  diff(id: string, olds: Values, news: Values): Promise<provider.DiffResult>;
+  create(inputs: Values): Promise<provider.CreateResult>;
+  read(id: string, props: Values): Promise<provider.ReadResult>;
+  update(id: string, olds: Values, news: Values): Promise<provider.UpdateResult>;
+  delete(id: string, props: Values): Promise<void>;
+  /** Top-level outputs kept secret in the state whatever the caller passed. */
+  secretOutputs: readonly string[];
+}
+
+// The resource type says what the action is; a program in another language does not pass `kind` itself.
+const withKind = (values: Values, kind: string): Values => ({ ...values, kind: values.kind ?? kind });
+const afterChangeImplementation = (kind: "reboot" | "restart" | "verify"): CustomResourceImplementation => ({
+  check: (olds, news) => afterChange.check(olds, withKind(news, kind)),
+  diff: (id, olds, news) => afterChange.diff(id, withKind(olds, kind), withKind(news, kind)),
+  create: (inputs) => afterChange.create(withKind(inputs, kind)),
+  update: (id, olds, news) => afterChange.update(id, withKind(olds, kind), withKind(news, kind)),
+  read: afterChange.read,
+  // Nothing to undo: a reboot or restart has no lasting state.
+  delete: async () => undefined,
+  secretOutputs: ["connection", "healthCheck"],
+});
+
+const IMPLEMENTATIONS: Readonly<Record<string, CustomResourceImplementation>> = {
+  [TRUST_STORE_TYPE]: {
+    check: trustStore.check,
+    diff: trustStore.diff,
+    create: trustStore.create,
+    read: trustStore.read,
+    update: trustStore.update,
+    delete: trustStore.deleteStore,
+    secretOutputs: ["connection"],
+  },
+  [HOST_REBOOT_TYPE]: afterChangeImplementation("reboot"),
+  [SERVICE_RESTART_TYPE]: afterChangeImplementation("restart"),
+  [HEALTH_CHECK_TYPE]: afterChangeImplementation("verify"),
+  // Touches no host and holds no state: the point between two rollout waves.
+  [WAVE_GATE_TYPE]: {
+    check: async (_olds, news) => ({ inputs: news }),
+    diff: async () => ({ changes: false }),
+    create: async () => ({ id: "wave-gate", outs: {} }),
+    read: async (id) => ({ id, props: {}, inputs: {} }),
+    update: async () => ({ outs: {} }),
+    delete: async () => undefined,
+    secretOutputs: [],
+  },
+};
+
+function implementationFor(urn: string): CustomResourceImplementation {
+  const type = typeOfUrn(urn);
+  const implementation = IMPLEMENTATIONS[type];
+  if (!implementation) throw new Error(`the trusted-roots provider has no resource type ${type}`);
+  return implementation;
+}
+
+const asValues = (value: unknown): Values => (plainValues(value) ?? {}) as Values;
+
+/**
+ * The `trusted-roots` provider plugin: the custom resources' CRUD, and the components (WebServerTrust,
+ * TrustFleet) through `construct`, so a program in any Pulumi language declares the same resources.
+ */
+export class TrustedRootsProvider implements provider.Provider {
+  constructor(
+    readonly version: string,
+    readonly schema: string,
+  ) {}
+
+  async check(urn: string, olds: unknown, news: unknown): Promise<provider.CheckResult> {
+    const result = await implementationFor(urn).check(asValues(olds), asValues(news));
+    // As given (secrets included): the engine keeps the caller's secret markings on inputs.
+    return result.failures && result.failures.length > 0 ? { failures: result.failures } : { inputs: news as Values };
+  }
+
+  async diff(id: string, urn: string, olds: unknown, news: unknown): Promise<provider.DiffResult> {
+    return implementationFor(urn).diff(id, asValues(olds), asValues(news));
+  }
+
+  async create(urn: string, inputs: unknown): Promise<provider.CreateResult> {
+    const implementation = implementationFor(urn);
+    const result = await implementation.create(asValues(inputs));
+    return { id: result.id, outs: withSecretProperties(result.outs ?? {}, implementation.secretOutputs) };
+  }
+
+  async read(id: string, urn: string, props?: unknown): Promise<provider.ReadResult> {
+    const implementation = implementationFor(urn);
+    const result = await implementation.read(id, asValues(props));
+    return {
+      id: result.id,
+      props: result.props && withSecretProperties(result.props, implementation.secretOutputs),
+      inputs: result.inputs && withSecretProperties(result.inputs, implementation.secretOutputs),
+    };
+  }
+
+  async update(id: string, urn: string, olds: unknown, news: unknown): Promise<provider.UpdateResult> {
+    const implementation = implementationFor(urn);
+    const result = await implementation.update(id, asValues(olds), asValues(news));
+    return { outs: withSecretProperties(result.outs ?? {}, implementation.secretOutputs) };
+  }
+
+  async delete(id: string, urn: string, props: unknown): Promise<void> {
+    await implementationFor(urn).delete(id, asValues(props));
+  }
+
+  async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
+    if (type === WEB_SERVER_TRUST_TYPE) {
+      const server = await serverFromInputs({ ...inputs, name }, name);
+      const component = new WebServerTrust(name, server, options);
+      return { urn: component.urn, state: { report: component.report } };
+    }
+    if (type === TRUST_FLEET_TYPE) {
+      const parsed = fleetInputsSchema.safeParse({ ...inputs, servers: undefined });
+      if (!parsed.success) throw new Error(describe(parsed.error, name));
+      const servers = await Promise.all(((await known(inputs.servers)) as unknown[] | undefined ?? []).map((entry, index) => serverFromInputs(entry, `${name}.servers[${index}]`)));
+      const component = new TrustFleet(name, { servers, rollout: parsed.data.rollout }, options);
+      return { urn: component.urn, state: { report: component.report, waves: component.waves } };
+    }
+    throw new Error(`the trusted-roots provider has no component ${type}`);
+  }
+}
+
+// A top-level input that carries a secret or a dependency arrives as an Output; its shape (names, certificates)
+// must be known to declare the children, so it is awaited. Secret leaves inside stay Outputs and stay secret.
+async function known(value: unknown): Promise<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Output.promise() is the SDK's own way to await a value
+  return pulumi.Output.isInstance(value) ? (value as any).promise() : value;
+}
+
+const pemList = z.array(z.string()).default([]);
+const afterChangeSchema = z.discriminatedUnion("action", [
+  z.strictObject({ action: z.literal("none") }),
+  z.strictObject({ action: z.literal("reboot"), timeoutSeconds: z.number().optional(), delaySeconds: z.number().optional(), rebootCommand: z.string().optional() }),
+  z.strictObject({ action: z.literal("restart"), preset: z.enum(RESTART_PRESETS).optional(), service: z.string().optional(), command: z.string().optional() }),
+]);
+
+/** One server as a multi-language program declares it: certificates as PEM text, everything else as in TypeScript. */
+const serverInputSchema = z.strictObject({
+  name: z.string().min(1),
+  connection: z.unknown(),
+  platform: z.enum(PLATFORM_NAMES),
+  roots: pemList,
+  intermediates: pemList,
+  clientAuthIssuers: pemList,
+  distrusted: pemList,
+  mode: z.enum(STORE_MODES).optional(),
+  afterChange: afterChangeSchema.optional(),
+  testCommand: z.string().optional(),
+  healthCheck: z.unknown().optional(),
+  retainOnDelete: z.boolean().optional(),
+  groups: z.array(z.string()).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  previousNames: z.array(z.string()).optional(),
+});
+
+const fleetInputsSchema = z.strictObject({ servers: z.undefined(), rollout: rolloutSchema.optional() });
+
+function describe(error: z.ZodError, where: string): string {
+  return describeIssues(error).map((issue) => `${where}${issue.property ? `.${issue.property}` : ""}: ${issue.reason}`).join("\n");
+}
+
+async function serverFromInputs(entry: unknown, where: string): Promise<FleetServer> {
+  const value = (await known(entry)) as Values;
+  // Leaves (a secret key, a computed host) stay Outputs; the shape around them is plain.
+  const parsed = serverInputSchema.safeParse({ ...value, connection: value?.connection ?? undefined });
+  if (!parsed.success) throw new Error(describe(parsed.error, where));
+  const server = parsed.data;
+  const certificates = (pems: string[], property: string): Certificate[] => pems.flatMap((pem, index) => parseCertificates(pem, { name: `${where}.${property}[${index}]` }));
+  return {
+    name: server.name,
+    connection: server.connection as FleetServer["connection"],
+    platform: server.platform,
+    roots: requireRoots(certificates(server.roots, "roots"), `${where}.roots`),
+    intermediates: certificates(server.intermediates, "intermediates"),
+    clientAuthIssuers: certificates(server.clientAuthIssuers, "clientAuthIssuers"),
+    distrusted: certificates(server.distrusted, "distrusted"),
+    mode: server.mode,
+    afterChange: server.afterChange as AfterChange | undefined,
+    testCommand: server.testCommand,
+    healthCheck: server.healthCheck as FleetServer["healthCheck"],
+    retainOnDelete: server.retainOnDelete,
+    groups: server.groups,
+    tags: server.tags,
+    previousNames: server.previousNames,
+  };
+}

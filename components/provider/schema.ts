@@ -1,0 +1,243 @@
+import { PACKAGE_NAME, PACKAGE_VERSION, RESOURCE_NAMES, TRUST_FLEET_TYPE, WEB_SERVER_TRUST_TYPE } from "../typeTokens";
+
+// The package schema the plugin serves (GetSchema) and `schema.json` holds: what YAML checks programs against
+// and what SDK generators read. Written by hand (Pulumi needs named object types); a test holds every
+// resource's properties equal to the zod schema the provider validates with.
+
+type Property = Record<string, unknown>;
+const string = (description: string, extra: Property = {}): Property => ({ type: "string", description, ...extra });
+const boolean = (description: string): Property => ({ type: "boolean", description });
+const number = (description: string): Property => ({ type: "number", description });
+const integer = (description: string): Property => ({ type: "integer", description });
+const ref = (type: string, description: string, extra: Property = {}): Property => ({ $ref: `#/types/${PACKAGE_NAME}:index:${type}`, description, ...extra });
+const arrayOf = (items: Property, description: string): Property => ({ type: "array", items, description });
+const mapOf = (items: Property, description: string): Property => ({ type: "object", additionalProperties: items, description });
+const enumOf = (values: readonly string[], description: string): Property => ({ type: "string", description: `${description} One of: ${values.join(", ")}.` });
+
+const connection = ref("Connection", "How to reach the server over SSH; a secret in the state.", { secret: true });
+const platform = enumOf(["debian", "rhel", "suse", "alpine", "arch", "windows"], "The trust-store family.");
+
+const afterChangeInputs: Record<string, Property> = {
+  connection,
+  platform,
+  revision: string("The TrustStore's revision: the action runs whenever it changes."),
+  changed: boolean("The TrustStore's last apply changed the store: a new action runs only then."),
+  testCommand: string("Runs on the server after the action; a failure fails the rollout."),
+  healthCheck: ref("HealthCheck", "An HTTPS request proving the fix; a secret in the state (it holds a client key).", { secret: true }),
+  providerVersion: string("Written by the TypeScript SDK; leave unset."),
+};
+const afterChangeOutputs: Record<string, Property> = {
+  acted: boolean("The action ran in the last create or update."),
+  bootIdBefore: string("Boot id before a reboot."),
+  bootIdAfter: string("Boot id after a reboot."),
+  healthStatus: integer("The health check's HTTP status."),
+  seconds: number("How long the action took."),
+  kind: string("reboot, restart or verify."),
+};
+
+const trustStoreInputs: Record<string, Property> = {
+  connection,
+  platform,
+  store: enumOf(["Root", "CA", "Disallowed", "ClientAuthIssuer"], "The Windows logical store (Linux: Root)."),
+  roots: mapOf(ref("RootInput", ""), "Desired roots by display name."),
+  distrusted: mapOf(ref("RootInput", ""), "Roots the server must not trust, by display name."),
+  mode: enumOf(["additive", "exact", "purgeUnmanaged"], "What else may be removed."),
+  retainOnDelete: boolean("Leave the roots on the server when the resource is deleted."),
+  owner: string("This declaration's id in the host-side manifest; default <project>/<stack>/<name>."),
+  providerVersion: string("Written by the TypeScript SDK; leave unset."),
+};
+
+const serverProperties: Record<string, Property> = {
+  connection,
+  platform,
+  roots: arrayOf(string(""), "PEM text of the self-signed roots the server must trust (a file may hold several)."),
+  intermediates: arrayOf(string(""), "PEM text of intermediate CAs for the Windows CA store."),
+  clientAuthIssuers: arrayOf(string(""), "PEM text of CAs for the Windows ClientAuthIssuer store."),
+  distrusted: arrayOf(string(""), "PEM text of roots the server must not trust."),
+  mode: enumOf(["additive", "exact", "purgeUnmanaged"], "What else may be removed."),
+  afterChange: ref("AfterChange", "What runs after a change; Windows default: a reboot."),
+  testCommand: string("Runs on the server after the change."),
+  healthCheck: ref("HealthCheck", "An HTTPS request proving the fix.", { secret: true }),
+  retainOnDelete: boolean("Leave the roots on the server when removed from the program."),
+  groups: arrayOf(string(""), "Labels for policies."),
+  tags: mapOf(string(""), "Labels for policies."),
+  previousNames: arrayOf(string(""), "Names this server had before: renamed in place, not replaced."),
+};
+
+const report = ref("ServerReport", "What the last run did on the server.");
+
+export const PACKAGE_SCHEMA = {
+  name: PACKAGE_NAME,
+  displayName: "trusted-roots",
+  version: PACKAGE_VERSION,
+  description: "Keep the trusted root CA stores of a web server fleet exactly as declared.",
+  keywords: ["pki", "certificates", "trust-store", "iis", "nginx", "category/utility", "kind/component"],
+  license: "Apache-2.0",
+  repository: "https://github.com/trusted-roots/pulumi-trusted-roots",
+  language: { nodejs: { packageName: "pulumi-trusted-roots" } },
+  types: {
+    [`${PACKAGE_NAME}:index:Connection`]: {
+      type: "object",
+      description: "An SSH connection with a pinned host key.",
+      properties: {
+        host: string("DNS name or address."),
+        port: integer("SSH port (22)."),
+        user: string("Login (root); non-root users need NOPASSWD sudo on Linux."),
+        hostKey: string('The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".'),
+        insecureSkipHostKeyCheck: boolean("Accept any host key (warned on every connection)."),
+        privateKey: string("OpenSSH private key.", { secret: true }),
+        passphrase: string("The private key's passphrase.", { secret: true }),
+        password: string("Password login.", { secret: true }),
+        agent: string("An ssh-agent socket path."),
+        sudo: boolean("Wrap Linux commands in sudo -n (default: when user is not root)."),
+        connectTimeoutSeconds: number("Connect timeout (15)."),
+        commandTimeoutSeconds: number("Per-command timeout (600)."),
+        retries: integer("Retries when unreachable (2)."),
+      },
+      required: ["host"],
+    },
+    [`${PACKAGE_NAME}:index:RootInput`]: {
+      type: "object",
+      description: "A certificate as a TrustStore input.",
+      properties: { pem: string("PEM text."), sha256: string("Upper-case SHA-256 hex."), sha1: string("Upper-case SHA-1 hex."), subject: string("Distinguished name.") },
+      required: ["pem", "sha256", "sha1", "subject"],
+    },
+    [`${PACKAGE_NAME}:index:ClientCertificate`]: {
+      type: "object",
+      properties: { cert: string("PEM certificate."), key: string("PEM private key.", { secret: true }) },
+      required: ["cert", "key"],
+    },
+    [`${PACKAGE_NAME}:index:HealthCheck`]: {
+      type: "object",
+      description: "An HTTP(S) request that proves the fix.",
+      properties: {
+        url: string("http:// or https:// URL."),
+        expectStatus: integer("Expected status (200)."),
+        clientCertificate: ref("ClientCertificate", "Presented as the TLS client."),
+        caCertificate: string("PEM of the CA that issued the server's certificate."),
+        insecureSkipTlsVerify: boolean("Do not verify the server's certificate."),
+        tlsVersion: enumOf(["1.2", "1.3"], "Highest TLS version offered; 1.2 for IIS sites that renegotiate for the client certificate."),
+        timeoutSeconds: number("Give up after (120)."),
+        intervalSeconds: number("Between attempts (2)."),
+      },
+      required: ["url"],
+    },
+    [`${PACKAGE_NAME}:index:AfterChange`]: {
+      type: "object",
+      description: "What runs after a store change.",
+      properties: {
+        action: enumOf(["none", "reboot", "restart"], "The action."),
+        timeoutSeconds: number("reboot: how long the host may take to come back."),
+        delaySeconds: number("reboot: delay before it starts."),
+        rebootCommand: string("reboot: replaces the platform's command."),
+        preset: enumOf(["iis", "nginx", "apache"], "restart: a preset."),
+        service: string("restart: a service name."),
+        command: string("restart: your own command."),
+      },
+      required: ["action"],
+    },
+    [`${PACKAGE_NAME}:index:Rollout`]: {
+      type: "object",
+      properties: { batchSize: integer("Servers per wave."), percent: number("Servers per wave, in percent of the fleet."), firstWave: integer("Size of a first, canary wave.") },
+    },
+    [`${PACKAGE_NAME}:index:Server`]: {
+      type: "object",
+      description: "One server of a TrustFleet.",
+      properties: { name: string("Unique within the fleet; names its resources."), ...serverProperties },
+      required: ["name", "connection", "platform"],
+    },
+    [`${PACKAGE_NAME}:index:ServerReport`]: {
+      type: "object",
+      properties: {
+        server: string(""),
+        status: string("changed or in sync."),
+        imported: arrayOf(string(""), "Subjects imported."),
+        removed: arrayOf(string(""), "Subjects removed."),
+        revision: string("The store revision; chain your own resources on it."),
+      },
+    },
+    [`${PACKAGE_NAME}:index:ObservedSummary`]: {
+      type: "object",
+      properties: {
+        bootId: string(""),
+        pendingReboot: boolean(""),
+        managed: arrayOf({ type: "object", additionalProperties: { $ref: "pulumi.json#/Any" } }, "Roots this tool installed."),
+        foreign: arrayOf({ type: "object", additionalProperties: { $ref: "pulumi.json#/Any" } }, "Roots someone else installed."),
+        distrusted: arrayOf({ type: "object", additionalProperties: { $ref: "pulumi.json#/Any" } }, "Distrusted roots."),
+        systemRoots: integer("Roots the OS ships."),
+        warnings: arrayOf(string(""), "What could not be read."),
+      },
+    },
+  },
+  resources: {
+    [`${PACKAGE_NAME}:index:${RESOURCE_NAMES.trustStore}`]: {
+      description: "One server's trust store, kept as declared.",
+      inputProperties: trustStoreInputs,
+      requiredInputs: ["connection", "platform", "roots"],
+      properties: {
+        ...trustStoreInputs,
+        observed: ref("ObservedSummary", "What the last observation saw."),
+        imported: arrayOf(string(""), "Subjects the last apply imported."),
+        removed: arrayOf(string(""), "Subjects the last apply removed."),
+        revision: string("Changes only when this tool changed the store."),
+        changed: boolean("The last create or update changed the store."),
+      },
+      required: ["connection", "platform", "roots", "revision", "changed"],
+    },
+    [`${PACKAGE_NAME}:index:${RESOURCE_NAMES.hostReboot}`]: {
+      description: "Reboots a server after its store changed and waits for a new boot id; then the test command and health check.",
+      inputProperties: {
+        ...afterChangeInputs,
+        rebootCommand: string("Replaces the platform's reboot command."),
+        delaySeconds: integer("Delay before the reboot (5)."),
+        timeoutSeconds: number("How long the reboot may take (600)."),
+      },
+      requiredInputs: ["connection", "platform", "revision", "changed"],
+      properties: { ...afterChangeInputs, ...afterChangeOutputs },
+    },
+    [`${PACKAGE_NAME}:index:${RESOURCE_NAMES.serviceRestart}`]: {
+      description: "Restarts or reloads the web service after the store changed.",
+      inputProperties: {
+        ...afterChangeInputs,
+        preset: enumOf(["iis", "nginx", "apache"], "A preset."),
+        service: string("A service name."),
+        command: string("Your own command."),
+      },
+      requiredInputs: ["connection", "platform", "revision", "changed"],
+      properties: { ...afterChangeInputs, ...afterChangeOutputs },
+    },
+    [`${PACKAGE_NAME}:index:${RESOURCE_NAMES.healthCheck}`]: {
+      description: "Runs the test command and health check after the store changed.",
+      inputProperties: afterChangeInputs,
+      requiredInputs: ["connection", "platform", "revision", "changed"],
+      properties: { ...afterChangeInputs, ...afterChangeOutputs },
+    },
+    [`${PACKAGE_NAME}:index:${RESOURCE_NAMES.waveGate}`]: {
+      description: "The point between two rollout waves (internal).",
+      inputProperties: {},
+      properties: {},
+    },
+    [WEB_SERVER_TRUST_TYPE]: {
+      isComponent: true,
+      description: "One web server's trust: its stores, then the after-change action with the health check.",
+      inputProperties: serverProperties,
+      requiredInputs: ["connection", "platform"],
+      properties: { report },
+      required: ["report"],
+    },
+    [TRUST_FLEET_TYPE]: {
+      isComponent: true,
+      description: "Many servers rolled out in waves; a failing wave leaves the later ones untouched.",
+      inputProperties: {
+        servers: arrayOf(ref("Server", ""), "The servers, in rollout order."),
+        rollout: ref("Rollout", "Wave sizes (default: 25 % of the fleet per wave)."),
+      },
+      requiredInputs: ["servers"],
+      properties: {
+        report: arrayOf(ref("ServerReport", ""), "What the last run did, per server."),
+        waves: arrayOf(arrayOf(string(""), ""), "Server names per wave."),
+      },
+      required: ["report", "waves"],
+    },
+  },
+};

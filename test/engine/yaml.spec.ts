@@ -1,0 +1,141 @@
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { parseCertificates } from "../../components/certificates";
+import { EngineProject } from "../support/engine";
+import { describeLab, Lab } from "../support/lab";
+import { TestPki, type TestCertificate } from "../support/pki";
+
+const REPO = resolve(__dirname, "../../..");
+const POLICY_PACK = join(REPO, "policies");
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A YAML program declaring a fleet through the provider plugin, driven by the plain `pulumi` CLI and the real
+ * YAML language host: no Automation API, no inline program. What a user of any Pulumi language runs.
+ */
+describeLab("a YAML program through the provider plugin, with plain pulumi commands", function () {
+  this.timeout(900_000);
+  let lab: Lab;
+  let engine: EngineProject;
+  let projectDir: string;
+  const pki = new TestPki();
+  let contoso: TestCertificate;
+
+  const pulumi = async (args: string[], cwd = projectDir): Promise<CliResult> => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...engine.env }, maxBuffer: 64 * 1024 * 1024 });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+    }
+  };
+  const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what} failed (${result.code}):\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
+  const anchors = (index: number) => lab.sh(lab.hosts[index], "ls /usr/local/share/ca-certificates");
+  const sha256 = () => parseCertificates(contoso.pem)[0].sha256.toLowerCase();
+
+  before(async () => {
+    lab = await Lab.start(2);
+    engine = new EngineProject();
+    process.env.PATH = engine.env.PATH;
+    projectDir = join(engine.dir, "fleet");
+    mkdirSync(join(projectDir, "roots"), { recursive: true });
+    contoso = pki.root("contoso", "/O=Contoso/CN=Contoso Root CA G2");
+    writeFileSync(join(projectDir, "roots/contoso.pem"), contoso.pem);
+    const server = (index: number) => `
+        - name: web0${index + 1}
+          connection:
+            host: ${lab.hosts[index].address}
+            hostKey: "${lab.hosts[index].hostKey}"
+            privateKey: \${privateKey}
+          platform: debian
+          roots: ["\${contoso}"]
+          afterChange: { action: restart, preset: nginx }`;
+    writeFileSync(
+      join(projectDir, "Pulumi.yaml"),
+      `name: yaml-fleet
+runtime: yaml
+plugins:
+  providers:
+    - name: trusted-roots
+      path: ${join(REPO, "bin")}
+config:
+  privateKey:
+    type: string
+    secret: true
+variables:
+  contoso:
+    fn::readFile: ./roots/contoso.pem
+resources:
+  fleet:
+    type: trusted-roots:index:TrustFleet
+    properties:
+      rollout: { batchSize: 1 }
+      servers:${server(0)}${server(1)}
+outputs:
+  report: \${fleet.report}
+`,
+    );
+    ok(await pulumi(["stack", "init", "prod"]), "stack init");
+    writeFileSync(join(engine.dir, "client_key"), lab.clientKey);
+    const set = await promisify(execFile)("sh", ["-c", `pulumi config set --secret privateKey < ${join(engine.dir, "client_key")}`], { cwd: projectDir, env: { ...process.env, ...engine.env } });
+    assert.equal(set.stderr.trim(), "");
+  });
+
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it("pulumi up imports the root on both hosts, in waves, and exports each server's revision", async () => {
+    ok(await pulumi(["up", "--yes"]), "up");
+    for (const index of [0, 1]) assert.match(await anchors(index), new RegExp(`trusted-roots-${sha256()}\\.crt`));
+    const report = JSON.parse((await pulumi(["stack", "output", "report", "--json"])).stdout) as { server: string; status: string; revision: string }[];
+    assert.deepEqual(report.map((entry) => [entry.server, entry.status]), [["web01", "changed"], ["web02", "changed"]]);
+    assert.ok(report.every((entry) => /^[0-9a-f]{16}$/.test(entry.revision)));
+    const state = readFileSync(join(engine.stateDir, ".pulumi/stacks/yaml-fleet/prod.json"), "utf8");
+    assert.doesNotMatch(state, /BEGIN OPENSSH PRIVATE KEY/, "the key is a secret in the state");
+    assert.doesNotMatch(state, /__provider|pulumi-nodejs:dynamic/, "nothing of an implementation is in the state");
+    assert.equal(await pulumi(["preview", "--expect-no-changes"]).then((result) => result.code), 0);
+  });
+
+  it("drift (the root lost on web02) makes preview --refresh --expect-no-changes exit 7, naming the root; up --refresh repairs it", async () => {
+    await lab.sh(lab.hosts[1], "rm -f /usr/local/share/ca-certificates/trusted-roots-*.crt && update-ca-certificates --fresh >/dev/null 2>&1");
+    const drift = await pulumi(["preview", "--refresh", "--expect-no-changes", "--diff"]);
+    assert.equal(drift.code, 7, drift.stdout.slice(-2000));
+    assert.match(drift.stdout, /\+ "?Contoso Root CA G2"?\s*: \{/);
+    assert.match(drift.stdout, /web02-root/);
+    assert.doesNotMatch(drift.stdout, /web01-root[^\n]*\(update\)/, "web01 is in sync");
+    ok(await pulumi(["up", "--refresh", "--yes"]), "repair");
+    assert.match(await anchors(1), new RegExp(`trusted-roots-${sha256()}\\.crt`));
+    assert.equal((await pulumi(["preview", "--refresh", "--expect-no-changes"])).code, 0);
+  });
+
+  it("the policy pack runs through --policy-pack: a missing required root is a mandatory violation and nothing changes", async () => {
+    const config = join(engine.dir, "policy.json");
+    const required = (thumbprint: string) => writeFileSync(config, JSON.stringify({ "required-roots": { requiredRoots: [{ thumbprint, name: "Fabrikam Root" }] } }));
+    required("AB".repeat(20));
+    const blocked = await pulumi(["preview", "--policy-pack", POLICY_PACK, "--policy-pack-config", config]);
+    assert.notEqual(blocked.code, 0);
+    assert.match(blocked.stdout + blocked.stderr, /required-roots[\s\S]*mandatory|mandatory[\s\S]*required-roots/);
+    assert.match(blocked.stdout + blocked.stderr, /web01 does not declare the required root "Fabrikam Root"/);
+    required(parseCertificates(contoso.pem)[0].sha1);
+    ok(await pulumi(["preview", "--policy-pack", POLICY_PACK, "--policy-pack-config", config]), "preview with the pack satisfied");
+  });
+
+  it("destroy works after the project folder moved (nothing in the state names where the code was), and removes the roots", async () => {
+    const moved = `${projectDir}-moved`;
+    renameSync(projectDir, moved);
+    projectDir = moved;
+    // The CLI remembers the selected stack per project path, so a moved project names its stack.
+    ok(await pulumi(["destroy", "--yes", "--stack", "prod"]), "destroy");
+    for (const index of [0, 1]) assert.doesNotMatch(await anchors(index), /trusted-roots-/);
+  });
+});
