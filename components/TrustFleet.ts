@@ -14,6 +14,12 @@ export interface FleetServer extends Omit<WebServerTrustArgs, "waitFor"> {
 export interface TrustFleetArgs {
   servers: readonly FleetServer[];
   rollout?: Rollout;
+  /**
+   * Your own resources for a server, after its store change (a `command.remote.Command` that warms a cache,
+   * notifies a load balancer...): they are children of the server, and its wave is complete only when they are,
+   * so the next wave waits for them too. Trigger them on `server.revision` to run them only after a change.
+   */
+  afterServer?: (server: WebServerTrust, serverName: string) => readonly pulumi.Resource[] | void;
 }
 
 /**
@@ -47,8 +53,9 @@ export class TrustFleet extends pulumi.ComponentResource {
         return new WebServerTrust(serverName, { ...server, waitFor: gate ? [gate] : [] }, { parent: this, aliases });
       });
       this.servers.push(...members);
+      const own = members.flatMap((member, memberIndex) => [...(args.afterServer?.(member, args.servers[wave[memberIndex]].name) ?? [])]);
       if (waveIndex < plan.length - 1) {
-        gate = new WaveGate(`${name}-wave-${waveIndex + 1}-done`, { parent: this, dependsOn: members.flatMap((member) => member.completion) });
+        gate = new WaveGate(`${name}-wave-${waveIndex + 1}-done`, { parent: this, dependsOn: [...members.flatMap((member) => member.completion), ...own] });
       }
     }
     this.report = pulumi.all(this.servers.map((server) => server.report));

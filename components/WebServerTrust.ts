@@ -76,6 +76,8 @@ export class WebServerTrust extends pulumi.ComponentResource {
   readonly stores: TrustStore[];
   readonly afterChange?: pulumi.CustomResource;
   readonly report: pulumi.Output<ServerReport>;
+  /** Changes exactly when this tool changed one of the server's stores: a trigger for your own resources. */
+  readonly revision: pulumi.Output<string>;
   /** The resources a later wave waits for. */
   readonly completion: pulumi.Resource[];
 
@@ -132,6 +134,7 @@ export class WebServerTrust extends pulumi.ComponentResource {
     }
     // The action runs when any of the server's stores changed.
     const revision = pulumi.all(this.stores.map((store) => store.revision)).apply((revisions) => revisions.join("+"));
+    this.revision = revision;
     const changed = pulumi.all(this.stores.map((store) => store.changed)).apply((flags) => flags.some(Boolean));
     const trigger = { connection: args.connection, platform: args.platform, revision, changed, testCommand: args.testCommand, healthCheck: args.healthCheck };
     const afterChange = args.afterChange ?? defaultAfterChange(args.platform);

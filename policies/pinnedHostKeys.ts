@@ -15,7 +15,15 @@ export function pinnedHostKeyViolations(resource: ResourceView): string[] {
     return [`${resource.name} connects to ${host} without a pinned host key: set connection.hostKey (ssh-keyscan -t ed25519 ${host}, verified out of band)`];
   }
   try {
-    parseHostKeyPin(connection.hostKey);
+    const pin = parseHostKeyPin(connection.hostKey);
+    // @pulumi/command compares the presented key with `hostKey` as an authorized_keys line: a fingerprint or a
+    // known_hosts line with a host name in front never matches, and the command fails at its first connection.
+    if (resource.type === REMOTE_COMMAND && (pin.kind !== "key" || !connection.hostKey.trim().startsWith(pin.keyType))) {
+      return [
+        `${resource.name}: @pulumi/command accepts only the full public key as connection.hostKey for ${host} ` +
+          `("ssh-ed25519 AAAA...", as in the server's /etc/ssh/ssh_host_ed25519_key.pub), not ${pin.kind === "key" ? "a known_hosts line" : "a fingerprint"}`,
+      ];
+    }
     return [];
   } catch (error) {
     return [`${resource.name}: connection.hostKey for ${host} is unusable: ${(error as Error).message}`];

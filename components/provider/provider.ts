@@ -161,7 +161,7 @@ const afterChangeSchema = z.discriminatedUnion("action", [
 ]);
 
 /** One server as a multi-language program declares it: certificates as PEM text, everything else as in TypeScript. */
-const serverInputSchema = z.strictObject({
+export const serverInputSchema = z.strictObject({
   name: z.string().min(1),
   connection: z.unknown(),
   platform: z.enum(PLATFORM_NAMES),

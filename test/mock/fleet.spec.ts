@@ -191,6 +191,29 @@ describe("fleet wiring under mocks", function () {
     );
   });
 
+  it("the @pulumi/command example: a remote command per server, after its restart, triggered by its revision; the next wave waits for it", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after setMocks, like the library
+    const { fleetWithCommands } = require("../../examples/command/afterChange") as typeof import("../../examples/command/afterChange");
+    const { pinnedHostKeyViolations } = require("../../policies/pinnedHostKeys") as typeof import("../../policies/pinnedHostKeys"); // eslint-disable-line @typescript-eslint/no-require-imports
+    const { plainValues } = require("../../components/provider/wire") as typeof import("../../components/provider/wire"); // eslint-disable-line @typescript-eslint/no-require-imports
+    const pem = readFileSync(join(EXAMPLES, "roots/contoso-root-ca-g2.pem"), "utf8");
+    const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJIE8IEFghAsivcI7cPLoCQ9aaYYkDQdUE8nvlByC9Pu";
+    const { fleet, commands: declared } = fleetWithCommands(pem, [{ name: "cmd01", host: "10.0.0.21", hostKey }, { name: "cmd02", host: "10.0.0.22", hostKey }], pulumi.secret("k"));
+    await promiseOf(fleet.report);
+    await Promise.all(declared.map((command) => promiseOf(command.urn)));
+    const commands = registrations.filter((registration) => registration.type === "command:remote:Command");
+    assert.deepEqual(commands.map((registration) => registration.name).sort(), ["cmd01-notify-lb", "cmd02-notify-lb"]);
+    assert.deepEqual(dependencyNames("cmd01-notify-lb"), ["cmd01-restart", "cmd01-root"], "after the restart; the revision comes from the store");
+    assert.deepEqual(commands[0].inputs.triggers, ["rev-1"], "triggered by the server's store revision");
+    assert.deepEqual(dependencyNames("web-wave-1-done"), ["cmd01-notify-lb", "cmd01-restart"], "the next wave waits for the user's command too");
+    for (const registration of commands) {
+      // The policy sees secret inputs as plain values; the mock records them in wire form.
+      const props = plainValues(registration.inputs) as Record<string, unknown>;
+      assert.equal((props.connection as { hostKey: string }).hostKey, hostKey);
+      assert.deepEqual(pinnedHostKeyViolations({ type: registration.type, name: registration.name, props, urn: "" } as never), []);
+    }
+  });
+
   it("declares no action resource when none is configured, and a HealthCheck when only a check is", async () => {
     const certificate = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/contoso-root-ca-g2.pem")));
     const connection = { host: "10.0.0.9", hostKey: "SHA256:" + "A".repeat(43), privateKey: pulumi.secret("k") };

@@ -15,5 +15,15 @@ describe("policy pinned-host-keys", function () {
       assert.match(((await validate(pinnedHostKeys, resourceArgs(TRUST_STORE, "d", connection({ hostKey: "garbage" })))) as string[])[0], /connection\.hostKey for 10\.0\.0\.5 is unusable/);
       assert.deepEqual(await validate(pinnedHostKeys, resourceArgs("aws:s3/bucket:Bucket", "e", {})), []);
     });
+
+    it("a @pulumi/command remote command needs the full public key, the only form that provider accepts", async () => {
+      const fullKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJIE8IEFghAsivcI7cPLoCQ9aaYYkDQdUE8nvlByC9Pu";
+      const connection = (hostKey: string) => ({ connection: { host: "10.0.0.5", hostKey } });
+      assert.deepEqual(await validate(pinnedHostKeys, resourceArgs(REMOTE_COMMAND, "ok", connection(fullKey))), []);
+      assert.match(((await validate(pinnedHostKeys, resourceArgs(REMOTE_COMMAND, "fp", connection(hostKey)))) as string[])[0], /accepts only the full public key .* not a fingerprint/);
+      assert.match(((await validate(pinnedHostKeys, resourceArgs(REMOTE_COMMAND, "kh", connection(`web01 ${fullKey}`)))) as string[])[0], /not a known_hosts line/);
+      // Our own resources take every form.
+      assert.deepEqual(await validate(pinnedHostKeys, resourceArgs(TRUST_STORE, "fp", connection(hostKey))), []);
+    });
   });
 });

@@ -1,0 +1,62 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { TrustedRootsProvider, serverInputSchema } from "../../components/provider/provider";
+import { PACKAGE_SCHEMA } from "../../components/provider/schema";
+import { plainValues, typeOfUrn, withSecretProperties } from "../../components/provider/wire";
+import { afterChangeInputsSchema } from "../../components/resources/afterChangeSpec";
+import { healthCheckSchema } from "../../components/resources/health";
+import { trustStoreInputsSchema } from "../../components/resources/trustStoreSpec";
+import { sshTargetSchema } from "../../components/transport";
+import { PACKAGE_VERSION, TRUST_STORE_TYPE } from "../../components/typeTokens";
+import { renderSchema } from "../../scripts/writeSchema";
+
+const REPO = resolve(__dirname, "../../..");
+const secret = (value: unknown) => ({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value });
+const keys = (object: object) => Object.keys(object).sort();
+
+describe("the provider plugin's pure parts", () => {
+  type SchemaEntry = { inputProperties: Record<string, unknown>; properties: Record<string, unknown> };
+  const resources = PACKAGE_SCHEMA.resources as unknown as Record<string, SchemaEntry>;
+  const types = PACKAGE_SCHEMA.types as unknown as Record<string, { properties: Record<string, unknown> }>;
+
+  it("the schema's inputs are exactly what the provider validates (zod), resource by resource and type by type", () => {
+    assert.deepEqual(keys(resources[TRUST_STORE_TYPE].inputProperties), keys(trustStoreInputsSchema.shape));
+    const afterChangeInputs = new Set(
+      ["HostReboot", "ServiceRestart", "HealthCheck"].flatMap((name) => Object.keys(resources[`trusted-roots:index:${name}`].inputProperties)),
+    );
+    // `kind` comes from the resource type, not from the program.
+    assert.deepEqual([...afterChangeInputs, "kind"].sort(), keys(afterChangeInputsSchema.shape));
+    assert.deepEqual(keys(types["trusted-roots:index:Connection"].properties), keys(sshTargetSchema.shape));
+    assert.deepEqual(keys(types["trusted-roots:index:HealthCheck"].properties), keys(healthCheckSchema.shape));
+    assert.deepEqual(keys(types["trusted-roots:index:Server"].properties), keys(serverInputSchema.shape));
+    assert.deepEqual(keys(resources["trusted-roots:index:WebServerTrust"].inputProperties), keys(serverInputSchema.shape).filter((key) => key !== "name"));
+  });
+
+  it("schema.json is what the plugin serves, and its version is the package's", () => {
+    assert.equal(readFileSync(resolve(REPO, "schema.json"), "utf8"), renderSchema(), "run npm run schema");
+    assert.equal(PACKAGE_SCHEMA.version, (JSON.parse(readFileSync(resolve(REPO, "package.json"), "utf8")) as { version: string }).version);
+    assert.equal(PACKAGE_VERSION, PACKAGE_SCHEMA.version);
+  });
+
+  it("secrets in wire form are unwrapped at any depth, 0.1's serialized provider is dropped, and secret outputs are wrapped again", () => {
+    const wire = { __provider: "exports.handler = ...", connection: secret({ host: "h", privateKey: secret("k") }), roots: { a: { pem: "P" } } };
+    assert.deepEqual(plainValues(wire), { connection: { host: "h", privateKey: "k" }, roots: { a: { pem: "P" } } });
+    const wrapped = withSecretProperties({ connection: { host: "h" }, revision: "r" }, ["connection", "healthCheck"]);
+    assert.equal(pulumi.runtime.isRpcSecret(wrapped.connection), true);
+    assert.equal(wrapped.revision, "r");
+    assert.equal("healthCheck" in wrapped, false);
+    assert.equal(typeOfUrn("urn:pulumi:prod::p::trusted-roots:index:TrustFleet$trusted-roots:index:WebServerTrust$trusted-roots:index:TrustStore::web01-root"), TRUST_STORE_TYPE);
+  });
+
+  it("check validates secret inputs as plain values, returns them as given, and names each problem", async () => {
+    const provider = new TrustedRootsProvider(PACKAGE_VERSION, "{}");
+    const urn = `urn:pulumi:s::p::${TRUST_STORE_TYPE}::web01-root`;
+    const news = { connection: secret({ host: "10.0.0.5", hostKey: "SHA256:" + "A".repeat(43), privateKey: "k" }), platform: "debian", roots: {} };
+    assert.deepEqual(await provider.check(urn, {}, news), { inputs: news });
+    const bad = await provider.check(urn, {}, { ...news, platform: "solaris" });
+    assert.match(JSON.stringify(bad.failures), /platform/);
+    await assert.rejects(provider.check("urn:pulumi:s::p::trusted-roots:index:Nope::x", {}, {}), /has no resource type trusted-roots:index:Nope/);
+  });
+});
