@@ -130,6 +130,41 @@ outputs:
     ok(await pulumi(["preview", "--policy-pack", POLICY_PACK, "--policy-pack-config", config]), "preview with the pack satisfied");
   });
 
+  it("the packed plugin installs with pulumi plugin install --file and serves a program that names no plugin path", async () => {
+    const archive = join(engine.dir, "plugin.tgz");
+    await promisify(execFile)("bash", [join(REPO, "scripts/pack-plugin.sh"), archive], { maxBuffer: 16 * 1024 * 1024 });
+    const home = join(engine.dir, "fresh-home");
+    // Only the toolchain on PATH (not this checkout's bin/), ambient plugins ignored: the cache is the only source.
+    const isolated = { PULUMI_HOME: home, PATH: engine.env.PATH.split(":").filter((dir) => dir !== join(REPO, "bin")).join(":"), PULUMI_IGNORE_AMBIENT_PLUGINS: "true" };
+    const run = async (args: string[], cwd: string) => {
+      try {
+        return { code: 0, ...(await promisify(execFile)("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...engine.env, ...isolated }, maxBuffer: 64 * 1024 * 1024 })) };
+      } catch (error) {
+        const failed = error as { code?: number; stdout?: string; stderr?: string };
+        return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+      }
+    };
+    const version = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
+    ok(await run(["plugin", "install", "resource", "trusted-roots", version, "--file", archive], engine.dir), "plugin install");
+    const plain = join(engine.dir, "plain");
+    mkdirSync(join(plain, "roots"), { recursive: true });
+    writeFileSync(join(plain, "roots/contoso.pem"), contoso.pem);
+    writeFileSync(
+      join(plain, "Pulumi.yaml"),
+      readFileSync(join(projectDir, "Pulumi.yaml"), "utf8")
+        .split("\n")
+        .filter((line) => !/^(plugins:|\s+providers:|\s+- name: trusted-roots|\s+path: )/.test(line))
+        .join("\n")
+        .replace("name: yaml-fleet", "name: plain-fleet"),
+    );
+    assert.doesNotMatch(readFileSync(join(plain, "Pulumi.yaml"), "utf8"), /plugins:/);
+    ok(await run(["stack", "init", "check"], plain), "stack init");
+    ok(await run(["config", "set", "--secret", "privateKey", "not-used-by-a-preview"], plain), "config");
+    const preview = await run(["preview"], plain);
+    ok(preview, "preview with the installed plugin");
+    assert.match(preview.stdout, /\+ +trusted-roots:index:TrustStore +web01-root +create/);
+  });
+
   it("destroy works after the project folder moved (nothing in the state names where the code was), and removes the roots", async () => {
     const moved = `${projectDir}-moved`;
     renameSync(projectDir, moved);
