@@ -18,6 +18,30 @@ interface CliResult {
 }
 
 /**
+ * The README's YAML program, pointed at the lab: its host and key replaced, the plugin taken from this
+ * checkout, and its one server doubled into two (web02 on the second host) so waves and drift on one host show.
+ */
+function fromReadme(lab: Lab): string {
+  const readme = readFileSync(join(REPO, "README.md"), "utf8");
+  const program = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]).find((block) => block.includes("runtime: yaml"));
+  assert.ok(program, "the README has a YAML program");
+  const [first, second] = lab.hosts;
+  const pointed = program
+    .replace("host: 10.0.0.5", `host: ${first.address}`)
+    .replace(/hostKey: "ssh-ed25519 AAAA\.\.\."/, `hostKey: "${first.hostKey}"`)
+    .replace("runtime: yaml\n", `runtime: yaml\nplugins:\n  providers:\n    - name: trusted-roots\n      path: ${join(REPO, "bin")}\n`);
+  const lines = pointed.split("\n");
+  const start = lines.findIndex((line) => line.trim() === "- name: web01");
+  const end = lines.findIndex((line, index) => index > start && !line.startsWith(" ".repeat(10)));
+  const web02 = lines
+    .slice(start, end)
+    .map((line) => line.replace("web01", "web02").replace(first.address, second.address).replace(first.hostKey, second.hostKey));
+  const result = [...lines.slice(0, end), ...web02, ...lines.slice(end)].join("\n");
+  assert.notEqual(result, program);
+  return result;
+}
+
+/**
  * A YAML program declaring a fleet through the provider plugin, driven by the plain `pulumi` CLI and the real
  * YAML language host: no Automation API, no inline program. What a user of any Pulumi language runs.
  */
@@ -50,40 +74,7 @@ describeLab("a YAML program through the provider plugin, with plain pulumi comma
     mkdirSync(join(projectDir, "roots"), { recursive: true });
     contoso = pki.root("contoso", "/O=Contoso/CN=Contoso Root CA G2");
     writeFileSync(join(projectDir, "roots/contoso.pem"), contoso.pem);
-    const server = (index: number) => `
-        - name: web0${index + 1}
-          connection:
-            host: ${lab.hosts[index].address}
-            hostKey: "${lab.hosts[index].hostKey}"
-            privateKey: \${privateKey}
-          platform: debian
-          roots: ["\${contoso}"]
-          afterChange: { action: restart, preset: nginx }`;
-    writeFileSync(
-      join(projectDir, "Pulumi.yaml"),
-      `name: yaml-fleet
-runtime: yaml
-plugins:
-  providers:
-    - name: trusted-roots
-      path: ${join(REPO, "bin")}
-config:
-  privateKey:
-    type: string
-    secret: true
-variables:
-  contoso:
-    fn::readFile: ./roots/contoso.pem
-resources:
-  fleet:
-    type: trusted-roots:index:TrustFleet
-    properties:
-      rollout: { batchSize: 1 }
-      servers:${server(0)}${server(1)}
-outputs:
-  report: \${fleet.report}
-`,
-    );
+    writeFileSync(join(projectDir, "Pulumi.yaml"), fromReadme(lab));
     ok(await pulumi(["stack", "init", "prod"]), "stack init");
     writeFileSync(join(engine.dir, "client_key"), lab.clientKey);
     const set = await promisify(execFile)("sh", ["-c", `pulumi config set --secret privateKey < ${join(engine.dir, "client_key")}`], { cwd: projectDir, env: { ...process.env, ...engine.env } });
@@ -100,7 +91,7 @@ outputs:
     const report = JSON.parse((await pulumi(["stack", "output", "report", "--json"])).stdout) as { server: string; status: string; revision: string }[];
     assert.deepEqual(report.map((entry) => [entry.server, entry.status]), [["web01", "changed"], ["web02", "changed"]]);
     assert.ok(report.every((entry) => /^[0-9a-f]{16}$/.test(entry.revision)));
-    const state = readFileSync(join(engine.stateDir, ".pulumi/stacks/yaml-fleet/prod.json"), "utf8");
+    const state = readFileSync(join(engine.stateDir, ".pulumi/stacks/fleet/prod.json"), "utf8");
     assert.doesNotMatch(state, /BEGIN OPENSSH PRIVATE KEY/, "the key is a secret in the state");
     assert.doesNotMatch(state, /__provider|pulumi-nodejs:dynamic/, "nothing of an implementation is in the state");
     assert.equal(await pulumi(["preview", "--expect-no-changes"]).then((result) => result.code), 0);
@@ -155,7 +146,7 @@ outputs:
         .split("\n")
         .filter((line) => !/^(plugins:|\s+providers:|\s+- name: trusted-roots|\s+path: )/.test(line))
         .join("\n")
-        .replace("name: yaml-fleet", "name: plain-fleet"),
+        .replace("name: fleet", "name: plain-fleet"),
     );
     assert.doesNotMatch(readFileSync(join(plain, "Pulumi.yaml"), "utf8"), /plugins:/);
     ok(await run(["stack", "init", "check"], plain), "stack init");
