@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   }
   step("Pulumi toolchain (built once from the Go module proxy, then cached)");
   const project = new EngineProject();
-  console.log(`    pulumi + dynamic-provider plugin: ${project.env.PATH.split(":")[0]}`);
+  console.log(`    pulumi (the trusted-roots plugin from bin/): ${project.env.PATH.split(":")[0]}`);
 
   step("Starting the local fleet: 3 hosts, each with sshd (pinned key), nginx requiring client certificates, its own trust store");
   const lab = await Lab.start(3);

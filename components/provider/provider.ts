@@ -24,7 +24,7 @@ import { plainValues, typeOfUrn, withSecretProperties } from "./wire";
 
 type Values = Record<string, unknown>;
 
-/** The CRUD of one custom resource type, on plain values (the dynamic-provider shapes the implementations use). */
+/** The CRUD of one custom resource type, on plain values. */
 interface CustomResourceImplementation {
   check(olds: Values, news: Values): Promise<provider.CheckResult>;
   diff(id: string, olds: Values, news: Values): Promise<provider.DiffResult>;

@@ -1,5 +1,5 @@
-// HostReboot and ServiceRestart methods, loaded by path inside Pulumi's dynamic-provider process.
-import type * as pulumi from "@pulumi/pulumi";
+// HostReboot, ServiceRestart and HealthCheck methods the provider plugin routes to, on plain values.
+import type * as provider from "@pulumi/pulumi/provider";
 import { platformFor } from "../platforms";
 import { targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
 import { restartScript, serviceRestartScript, userCommand } from "./afterChangeScripts";
@@ -79,28 +79,28 @@ async function run(olds: Partial<ValidAfterChangeInputs> | undefined, news: Inpu
 const OUTPUT_ONLY = new Set(["acted", "bootIdBefore", "bootIdAfter", "healthStatus", "seconds"]);
 
 /** Nothing to observe on the host: the state is what it is, and its inputs are the outputs' input part. */
-export async function read(id: string, props: Inputs): Promise<pulumi.dynamic.ReadResult> {
+export async function read(id: string, props: Inputs): Promise<provider.ReadResult> {
   return { id, props, inputs: Object.fromEntries(Object.entries(props).filter(([key]) => !OUTPUT_ONLY.has(key))) };
 }
 
-export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Inputs, news: Inputs): Promise<provider.CheckResult> {
   if (containsUnknown(news)) return { inputs: news };
   const parsed = afterChangeInputsSchema.safeParse(news);
   // As given, like TrustStore's check: defaults are filled in where they are used.
   return parsed.success ? { inputs: news } : { failures: describeIssues(parsed.error) };
 }
 
-export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<provider.DiffResult> {
   if (containsUnknown(news)) return { changes: true };
   // Parsing drops the outputs (acted, boot ids...), leaving the inputs the state was made from.
   return { changes: stableStringify(validated(olds)) !== stableStringify(validated(news)) };
 }
 
-export async function create(news: Inputs): Promise<pulumi.dynamic.CreateResult> {
+export async function create(news: Inputs): Promise<provider.CreateResult> {
   const outs = await run(undefined, news);
   return { id: `${outs.kind}/${validated(news).connection.host}`, outs };
 }
 
-export async function update(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: Inputs, news: Inputs): Promise<provider.UpdateResult> {
   return { outs: await run(olds as unknown as ValidAfterChangeInputs, news) };
 }

@@ -1,6 +1,5 @@
-// The TrustStore provider's methods. Loaded by path from inside the serialized provider (see trustStore.ts),
-// so this module is required afresh in Pulumi's dynamic-provider process; nothing here is captured.
-import type * as pulumi from "@pulumi/pulumi";
+// The TrustStore methods the provider plugin routes to (components/provider/provider.ts), on plain values.
+import type * as provider from "@pulumi/pulumi/provider";
 import { DEFAULT_OWNER, plan as planStore } from "../plan";
 import type { ObservedStore } from "../platforms";
 import { converge, observeStore, planAndApplyOn, type StoreTarget } from "../store";
@@ -28,7 +27,7 @@ function targetOf(inputs: ValidTrustStoreInputs): StoreTarget {
 const validated = (inputs: Inputs): ValidTrustStoreInputs => parseInputs(trustStoreInputsSchema, inputs);
 const warn = warnToEngine;
 
-export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: Inputs, news: Inputs): Promise<provider.CheckResult> {
   // Values that are not known yet (preview of a new dependency) are checked at apply time.
   if (containsUnknown(news)) return { inputs: news };
   const parsed = trustStoreInputsSchema.safeParse(news);
@@ -39,7 +38,7 @@ export async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic
   return failures.length > 0 ? { failures } : { inputs: news };
 }
 
-export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<provider.DiffResult> {
   if (containsUnknown(news)) return { changes: true };
   const before = validated(olds);
   const after = validated(news);
@@ -64,19 +63,19 @@ async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | u
   });
 }
 
-export async function create(news: Inputs): Promise<pulumi.dynamic.CreateResult> {
+export async function create(news: Inputs): Promise<provider.CreateResult> {
   const inputs = validated(news);
   const outs = await apply(inputs, undefined);
   return { id: `${inputs.connection.host}/${inputs.store}`, outs };
 }
 
-export async function update(_id: string, olds: Inputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
+export async function update(_id: string, olds: Inputs, news: Inputs): Promise<provider.UpdateResult> {
   const previous = olds as Partial<TrustStoreOutputs>;
   // An aliased rename changes the owner id: the new id takes over the old one's holds.
   return { outs: await apply(validated(news), previous.revision, previous.owner ?? DEFAULT_OWNER) };
 }
 
-export async function read(id: string, props: Inputs): Promise<pulumi.dynamic.ReadResult> {
+export async function read(id: string, props: Inputs): Promise<provider.ReadResult> {
   const state = props as unknown as TrustStoreOutputs;
   const inputs = validated(props);
   const observed = await observeStore(targetOf(inputs), { warn });

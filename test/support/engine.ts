@@ -7,7 +7,7 @@ import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automa
 const REPO = resolve(__dirname, "../../..");
 let toolchainBin: string | undefined;
 
-/** The directory holding `pulumi` and the dynamic-provider plugin (built once, cached outside the repo). */
+/** The directory holding `pulumi` and the YAML language host (built once, cached outside the repo). */
 export function pulumiToolchain(): string {
   toolchainBin ??= execFileSync("bash", [join(REPO, "scripts/setup-pulumi.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
     .trim()
@@ -25,7 +25,7 @@ export class EngineProject {
     this.dir = mkdtempSync(join(tmpdir(), "trusted-roots-engine-"));
     this.stateDir = join(this.dir, "state");
     mkdirSync(this.stateDir);
-    // Pulumi's dynamic-provider plugin resolves @pulumi/pulumi from the project directory.
+    // The policy pack and 0.1 states (the upgrade test) resolve @pulumi/pulumi from the project directory.
     symlinkSync(join(REPO, "node_modules"), join(this.dir, "node_modules"));
   }
 
