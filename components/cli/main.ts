@@ -3,6 +3,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { parse } from "yaml";
 import { parseCertificates } from "../certificates";
 import { FleetConfigError } from "../config/load";
 import { DEFAULT_FAIL_ON, parseFailOn } from "../scan/findings";
@@ -57,6 +59,7 @@ async function scan(argv: string[]): Promise<number> {
   const progress = process.stderr.isTTY && servers.length > 1;
   const findings = await scanFleet(servers, {
     concurrency,
+    ownerPrefix: values.stack ? ownerPrefixOf(values["project-dir"] ?? ".", values.stack) : undefined,
     onProgress: progress ? (done, total) => process.stderr.write(`\rscanned ${done}/${total} hosts`) : undefined,
     warn: (message) => process.stderr.write(`${progress ? "\n" : ""}warning: ${message}\n`),
   });
@@ -65,6 +68,16 @@ async function scan(argv: string[]): Promise<number> {
   if (values.junit) writeFileSync(values.junit, renderJunit(report));
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : renderTable(report, Boolean(process.stdout.isTTY)));
   return report.exitCode;
+}
+
+/** `<project>/<stack>/`, the prefix of this stack's owner ids in host manifests; the project from Pulumi.yaml. */
+function ownerPrefixOf(projectDir: string, stack: string): string | undefined {
+  try {
+    const project = (parse(readFileSync(join(projectDir, "Pulumi.yaml"), "utf8")) as { name?: unknown } | null)?.name;
+    return typeof project === "string" ? `${project}/${stack}/` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function inspect(argv: string[]): number {

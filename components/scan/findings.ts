@@ -1,5 +1,5 @@
 import type { Certificate } from "../certificates";
-import { plan, type StoreMode } from "../plan";
+import { DEFAULT_OWNER, plan, type StoreMode } from "../plan";
 import type { CertificateIdentity, ObservedStore, StoreHazard } from "../platforms";
 
 export const FINDING_KINDS = ["missing", "unexpected", "distrusted", "foreign", "pending-reboot", "hazard", "unreachable"] as const;
@@ -45,12 +45,34 @@ export interface DesiredHost {
   roots: readonly Certificate[];
   distrusted: readonly Certificate[];
   mode: StoreMode;
+  /**
+   * `<project>/<stack>/` when the scan knows the stack its servers belong to: owner ids then match exactly.
+   * Without it any project's and stack's `.../<server>-root` counts as this server's.
+   */
+  ownerPrefix?: string;
+}
+
+/**
+ * Whether a managed root's holders include this server's declaration: its store resource (`<project>/<stack>/
+ * <server>-root`, whatever the project and stack), the library default, or nobody recorded (manifests from
+ * before owners). A root only other declarations hold (another stack, another server on the same host) is not
+ * this server's drift.
+ */
+function heldByThisServer(observed: ObservedStore, sha256: string, desired: DesiredHost): boolean {
+  const owners = observed.manifest.roots.find((entry) => entry.sha256 === sha256)?.owners ?? [];
+  const mine = (owner: string) =>
+    owner === DEFAULT_OWNER || (desired.ownerPrefix ? owner === `${desired.ownerPrefix}${desired.name}-root` : owner.endsWith(`/${desired.name}-root`));
+  return owners.length === 0 || owners.some(mine);
 }
 
 /** Compare what a host holds with what it should. Pure: the same plan an apply would make. */
 export function evaluateHost(desired: DesiredHost, observed: ObservedStore, durationMs: number): HostFinding {
   const storePlan = plan({ roots: desired.roots, distrusted: desired.distrusted }, observed, desired.mode);
   const distrusted = new Set(desired.distrusted.map((root) => root.sha256));
+  const undeclaredManaged = observed.roots.filter(
+    (root) => root.origin === "managed" && !desired.roots.some((wanted) => wanted.sha256 === root.sha256) && !distrusted.has(root.sha256),
+  );
+  const ownersOf = (sha256: string) => observed.manifest.roots.find((entry) => entry.sha256 === sha256)?.owners?.join(", ") ?? "";
   const finding: HostFinding = {
     name: desired.name,
     host: desired.host,
@@ -59,10 +81,16 @@ export function evaluateHost(desired: DesiredHost, observed: ObservedStore, dura
     bootId: observed.bootId,
     pendingReboot: observed.pendingReboot,
     missing: storePlan.imports.map(ref),
-    // A managed root that is not declared is unexpected in any mode; only exact/purge modes would remove it.
-    unexpected: observed.roots.filter((root) => root.origin === "managed" && !desired.roots.some((wanted) => wanted.sha256 === root.sha256) && !distrusted.has(root.sha256)).map(ref),
+    // A managed root this server's declaration holds but no longer declares is unexpected in any mode; only
+    // exact/purge modes would remove it.
+    unexpected: undeclaredManaged.filter((root) => heldByThisServer(observed, root.sha256, desired)).map(ref),
     distrustedPresent: observed.roots.filter((root) => root.trusted && distrusted.has(root.sha256)).map(ref),
-    foreign: storePlan.foreign.map((root) => ({ ...ref(root), origin: root.origin })),
+    foreign: [
+      ...storePlan.foreign.map((root) => ({ ...ref(root), origin: root.origin })),
+      ...undeclaredManaged
+        .filter((root) => !heldByThisServer(observed, root.sha256, desired))
+        .map((root) => ({ ...ref(root), origin: `managed by ${ownersOf(root.sha256)}` })),
+    ],
     hazards: observed.hazards ?? [],
     durationMs,
   };

@@ -8,6 +8,8 @@ export interface ScanOptions {
   /** Called after each host, for a progress line. */
   onProgress?: (done: number, total: number) => void;
   warn?: (message: string) => void;
+  /** `<project>/<stack>/` when scanning a stack: which manifest owners are this stack's servers. */
+  ownerPrefix?: string;
 }
 
 /** Observe every server (one SSH session each, bounded concurrency) and compare with its declaration. */
@@ -21,7 +23,7 @@ export async function scanFleet(servers: readonly FleetServer[], options: ScanOp
     try {
       const observed = await observeStore({ connection, platform: server.platform }, { warn: options.warn });
       finding = evaluateHost(
-        { ...identity, roots: server.roots, distrusted: server.distrusted ?? [], mode: server.mode ?? "exact" },
+        { ...identity, roots: server.roots, distrusted: server.distrusted ?? [], mode: server.mode ?? "exact", ownerPrefix: options.ownerPrefix },
         observed,
         Date.now() - started,
       );
