@@ -37,7 +37,7 @@ export function parseCertificates(input: Buffer | string, options: ParseOptions 
  * Only what identifies each certificate (fingerprints, names, expiry), for reading whole stores: it skips
  * the signature check and ASN.1 walk, which cost three quarters of a full parse of a 150-root bundle.
  */
-export function parseCertificateIdentities(input: Buffer | string, options: ParseOptions = {}): CertificateIdentity[] {
+export function parseCertificateIdentities(input: Buffer | string, options: ParseOptions = {}): (CertificateIdentity & { der: Buffer })[] {
   const { ders, fail } = extractDers(input, options);
   return ders.map((der, index) => {
     const key = der.toString("base64");
@@ -47,7 +47,7 @@ export function parseCertificateIdentities(input: Buffer | string, options: Pars
       if (identityCache.size >= IDENTITY_CACHE_LIMIT) identityCache.delete(identityCache.keys().next().value!);
       identityCache.set(key, identity);
     }
-    return identity;
+    return { ...identity, der };
   });
 }
 

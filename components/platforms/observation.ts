@@ -8,7 +8,7 @@ export function identityOf(certificate: CertificateIdentity): CertificateIdentit
 }
 
 /** The certificates a host file or section holds; unreadable content becomes a warning and is left alone. */
-export function readHeldCertificates(content: Buffer | string, name: string, warnings: string[]): CertificateIdentity[] {
+export function readHeldCertificates(content: Buffer | string, name: string, warnings: string[]): HeldCertificate[] {
   if (content.length === 0) return [];
   try {
     return parseCertificateIdentities(content, { name });
@@ -18,10 +18,13 @@ export function readHeldCertificates(content: Buffer | string, name: string, war
   }
 }
 
+/** A certificate as a host holds it: its identity and its bytes. */
+export type HeldCertificate = CertificateIdentity & { der: Buffer };
+
 /** One place on the host that holds certificates: an anchor file, a physical store, the compiled bundle. */
 export interface HeldCertificates {
   location: string;
-  certificates: CertificateIdentity[];
+  certificates: HeldCertificate[];
   /** "effective" is the trust set itself (bundle, logical store); the others are its sources. */
   source: RootOrigin | "effective";
 }
@@ -40,7 +43,7 @@ export function mergeObservedRoots(held: readonly HeldCertificates[], manifest: 
     for (const certificate of place.certificates) {
       let entry = merged.get(certificate.sha256);
       if (!entry) {
-        entry = { root: { ...identityOf(certificate), origin: "system", trusted: false, locations: [] }, origins: [] };
+        entry = { root: { ...identityOf(certificate), der: certificate.der, origin: "system", trusted: false, locations: [] }, origins: [] };
         merged.set(certificate.sha256, entry);
       }
       if (place.source === "effective") {

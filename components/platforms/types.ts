@@ -28,6 +28,8 @@ export interface ObservedRoot extends CertificateIdentity {
   trusted: boolean;
   /** Where the host keeps it: anchor file paths or Windows physical stores. */
   locations: string[];
+  /** The certificate's bytes as the host holds them (what a refresh reports back as the live PEM). */
+  der?: Buffer;
   /**
    * Trusted now only because the OS put it there on its own and may take it away again (Windows: only in
    * `.AuthRoot`, automatic root update's cache). A declared root in this state is imported where it stays.

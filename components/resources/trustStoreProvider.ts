@@ -14,6 +14,7 @@ import {
   rootChanges,
   summarize,
   trustStoreInputsSchema,
+  withoutPem,
   type TrustStoreOutputs,
   type ValidTrustStoreInputs,
 } from "./trustStoreSpec";
@@ -55,6 +56,8 @@ async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | u
   const result = await converge(targetOf(inputs), desired, inputs.mode, { warn });
   return definedFields({
     ...inputs,
+    roots: withoutPem(inputs.roots),
+    distrusted: withoutPem(inputs.distrusted),
     observed: summarize(result.after),
     imported: result.plan.imports.map((root) => root.subject),
     removed: result.plan.removals.map((root) => root.subject),

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { describeCertificate, parseCertificates, type Certificate } from "../certificates";
+import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
 import { DEFAULT_OWNER, STORE_MODES, type DesiredStore, type StoreMode } from "../plan";
 import { PLATFORM_NAMES, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
 import { connectionInputSchema, type ConnectionInput } from "./shared";
@@ -10,7 +10,11 @@ import { parseHostKeyPin } from "../transport/hostKey";
 export const TRUST_STORE_PROVIDER_VERSION = "1";
 
 const rootInputSchema = z.object({
-  pem: z.string(),
+  /**
+   * The certificate. Inputs carry it; the state's outputs do not (it would be stored twice), so a root read back
+   * from outputs has "" here until a refresh fills in what the host holds.
+   */
+  pem: z.string().default(""),
   sha256: z.string().regex(/^[0-9A-F]{64}$/, "must be the upper-case SHA-256 hex of the certificate"),
   sha1: z.string().regex(/^[0-9A-F]{40}$/, "must be the upper-case SHA-1 hex of the certificate"),
   subject: z.string(),
@@ -43,8 +47,10 @@ export interface ObservedSummary {
   warnings: string[];
 }
 
-/** The resource's state: its inputs (the live view after a refresh) plus what was observed and done. */
-export interface TrustStoreOutputs extends ValidTrustStoreInputs {
+/** The resource's state: its inputs (roots without their PEM) plus what was observed and done. */
+export interface TrustStoreOutputs extends Omit<ValidTrustStoreInputs, "roots" | "distrusted"> {
+  roots: Record<string, Omit<RootInput, "pem">>;
+  distrusted: Record<string, Omit<RootInput, "pem">>;
   observed: ObservedSummary;
   imported: string[];
   removed: string[];
@@ -174,8 +180,16 @@ export function nextRevision(previous: string | undefined, storePlan: StorePlan,
  * drift per certificate: `+ roots["Contoso Root CA G2"]` for a root the host lost.
  */
 export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore): ValidTrustStoreInputs {
-  const trusted = new Set(observed.roots.filter((root) => root.trusted).map((root) => root.sha256));
-  const roots = Object.fromEntries(Object.entries(state.roots).filter(([, root]) => trusted.has(root.sha256)));
+  const trusted = new Map(observed.roots.filter((root) => root.trusted).map((root) => [root.sha256, root]));
+  // The PEM of what the host holds: the same canonical text the program declares (both come from the DER).
+  const roots = Object.fromEntries(
+    Object.entries(state.roots)
+      .filter(([, root]) => trusted.has(root.sha256))
+      .map(([key, root]) => {
+        const der = trusted.get(root.sha256)?.der;
+        return [key, { ...root, pem: der ? toPem(der) : root.pem }];
+      }),
+  );
   const declared = new Set(Object.values(state.roots).map((root) => root.sha256));
   const removable = observed.roots.filter(
     (root) =>
@@ -212,8 +226,19 @@ export function replacementReasons(olds: ValidTrustStoreInputs, news: ValidTrust
   return reasons;
 }
 
+/** The roots as the state's outputs keep them: fingerprints and names, without the PEM the inputs hold. */
+export function withoutPem(roots: Record<string, RootInput>): Record<string, Omit<RootInput, "pem">> {
+  return Object.fromEntries(Object.entries(roots).map(([key, { sha256, sha1, subject }]) => [key, { sha256, sha1, subject }]));
+}
+
+/** Declared and distrusted roots, with or without their PEM (inputs, or the state's outputs). */
+export interface RootSets {
+  roots: Record<string, Pick<RootInput, "sha256">>;
+  distrusted: Record<string, Pick<RootInput, "sha256">>;
+}
+
 /** Root-by-root difference between what the state holds and what is declared. */
-export function rootChanges(olds: ValidTrustStoreInputs, news: ValidTrustStoreInputs): string[] {
+export function rootChanges(olds: RootSets, news: RootSets): string[] {
   const changes: string[] = [];
   const compare = (collection: "roots" | "distrusted") => {
     const before = new Map(Object.entries(olds[collection]).map(([key, root]) => [root.sha256, key]));

@@ -73,6 +73,9 @@ describeLab("providers called directly against lab hosts", function () {
       assert.equal(created.id, `${host().address}/Root`);
       assert.deepEqual([state.changed, state.imported], [true, [contoso.subject]]);
       assert.deepEqual(state.observed.managed.map((root) => [root.sha256, root.trusted]), [[contoso.sha256, true]]);
+      assert.equal("pem" in state.roots["Contoso Root CA G2"], false, "the PEM is in the inputs only, not stored twice");
+      const inSync = await trustStore.read(`${host().address}/Root`, state as unknown as Inputs);
+      assert.equal((inSync.inputs as { roots: Record<string, { pem: string }> }).roots["Contoso Root CA G2"].pem, contoso.pem, "a refresh reads the PEM back from the host");
       const reload = afterChange.create(afterChangeInputs(host(), { kind: "restart", preset: "nginx", healthCheck: healthCheck(host()) }));
       const restarted = (await reload).outs as AfterChangeOutputs;
       assert.deepEqual([restarted.acted, restarted.healthStatus], [true, 200]);
