@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
+import { secretsFromEnvironment as readSecrets } from "../config/environment";
 import { fleetArgsFromConfig, parseFleetConfig, type FleetSecrets } from "../config/load";
 import { readStackConfig } from "../config/stackFile";
 import type { FleetServer } from "../TrustFleet";
@@ -8,26 +9,13 @@ import type { FleetServer } from "../TrustFleet";
 /** A command-line mistake: printed as is, exit code 1. */
 export class UsageError extends Error {}
 
-/**
- * Secrets for a scan come from the environment (the stack file holds them encrypted):
- * TRUSTED_ROOTS_PRIVATE_KEY (PEM text) or TRUSTED_ROOTS_PRIVATE_KEY_FILE, TRUSTED_ROOTS_PASSPHRASE,
- * TRUSTED_ROOTS_PASSWORD; otherwise an ssh-agent at SSH_AUTH_SOCK.
- */
+/** The credentials in the environment (see config/environment.ts); an unreadable key file is a usage error. */
 export function secretsFromEnvironment(env: NodeJS.ProcessEnv): FleetSecrets {
-  let privateKey = env.TRUSTED_ROOTS_PRIVATE_KEY;
-  if (!privateKey && env.TRUSTED_ROOTS_PRIVATE_KEY_FILE) {
-    try {
-      privateKey = readFileSync(env.TRUSTED_ROOTS_PRIVATE_KEY_FILE, "utf8");
-    } catch (error) {
-      throw new UsageError(`TRUSTED_ROOTS_PRIVATE_KEY_FILE: cannot read ${env.TRUSTED_ROOTS_PRIVATE_KEY_FILE}: ${(error as Error).message}`);
-    }
+  try {
+    return readSecrets(env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  return {
-    privateKey,
-    passphrase: env.TRUSTED_ROOTS_PASSPHRASE,
-    password: env.TRUSTED_ROOTS_PASSWORD,
-    agent: env.SSH_AUTH_SOCK,
-  };
 }
 
 /** The servers to scan, from `--stack NAME` (Pulumi.NAME.yaml in the project directory) or `--inventory FILE`. */

@@ -8,6 +8,15 @@ if (engineAddress && !process.env.PULUMI_NODEJS_ENGINE) process.env.PULUMI_NODEJ
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the environment above is set */
 const pulumiProvider: typeof import("@pulumi/pulumi/provider") = require("@pulumi/pulumi/provider");
+
+// `pulumi import` sends a ReadRequest without properties, and the SDK 3.248 server reads them unconditionally
+// (`getProperties().toJavaScript()`): an empty Struct lets `read` run with none, as the protocol allows.
+const { ReadRequest } = require("@pulumi/pulumi/proto/provider_pb") as { ReadRequest: { prototype: { getProperties(): unknown } } };
+const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as { Struct: new () => unknown };
+const getProperties = ReadRequest.prototype.getProperties;
+ReadRequest.prototype.getProperties = function (this: unknown) {
+  return getProperties.call(this) ?? new Struct();
+};
 const { TrustedRootsProvider }: typeof import("./provider") = require("./provider");
 const { PACKAGE_SCHEMA }: typeof import("./schema") = require("./schema");
 /* eslint-enable @typescript-eslint/no-require-imports */

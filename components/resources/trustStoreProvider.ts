@@ -3,6 +3,8 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { DEFAULT_OWNER, plan as planStore } from "../plan";
 import type { ObservedStore } from "../platforms";
 import { converge, observeStore, planAndApplyOn, type StoreTarget } from "../store";
+import { toPem } from "../certificates";
+import { importTarget, storeId } from "./trustStoreImport";
 import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
 import {
   checkRoots,
@@ -14,6 +16,7 @@ import {
   rootChanges,
   summarize,
   trustStoreInputsSchema,
+  rootKeys,
   withoutPem,
   type TrustStoreOutputs,
   type ValidTrustStoreInputs,
@@ -69,7 +72,7 @@ async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | u
 export async function create(news: Inputs): Promise<provider.CreateResult> {
   const inputs = validated(news);
   const outs = await apply(inputs, undefined);
-  return { id: `${inputs.connection.host}/${inputs.store}`, outs };
+  return { id: storeId(inputs.connection, inputs.platform, inputs.store), outs };
 }
 
 export async function update(_id: string, olds: Inputs, news: Inputs): Promise<provider.UpdateResult> {
@@ -78,13 +81,39 @@ export async function update(_id: string, olds: Inputs, news: Inputs): Promise<p
   return { outs: await apply(validated(news), previous.revision, previous.owner ?? DEFAULT_OWNER) };
 }
 
-export async function read(id: string, props: Inputs): Promise<provider.ReadResult> {
+export async function read(id: string, props: Inputs | undefined): Promise<provider.ReadResult> {
+  // `pulumi import` reads by id alone.
+  if (props?.connection === undefined) return importStore(id);
   const state = props as unknown as TrustStoreOutputs;
   const inputs = validated(props);
   const observed = await observeStore(targetOf(inputs), { warn });
   const live = liveInputs(inputs, observed);
-  const outputs: TrustStoreOutputs = { ...state, ...live, observed: summarize(observed) };
+  const outputs: TrustStoreOutputs = { ...state, ...live, roots: withoutPem(live.roots), distrusted: withoutPem(live.distrusted), observed: summarize(observed) };
   return { id, props: definedFields(outputs), inputs: definedFields(live) };
+}
+
+/**
+ * An existing store taken under management as it is: its inputs are the roots this tool manages there (their PEM
+ * read from the host), nothing on the host changes. The next `up` claims them for the program's declaration.
+ */
+async function importStore(id: string): Promise<provider.ReadResult> {
+  const target = importTarget(id, process.env);
+  const observed = await observeStore(target, { warn });
+  const managed = observed.roots.filter((root) => root.origin === "managed" && root.trusted && root.der);
+  const keys = rootKeys(managed);
+  const roots = Object.fromEntries(managed.map((root, index) => [keys[index], { pem: toPem(root.der!), sha256: root.sha256, sha1: root.sha1, subject: root.subject }]));
+  const inputs = validated({ connection: target.connection, platform: target.platform, store: target.store, roots, mode: "exact" });
+  const outputs: TrustStoreOutputs = {
+    ...inputs,
+    roots: withoutPem(inputs.roots),
+    distrusted: {},
+    observed: summarize(observed),
+    imported: [],
+    removed: [],
+    revision: nextRevision(undefined, { imports: [], removals: [], distrusts: [] }, false),
+    changed: false,
+  };
+  return { id: storeId(target.connection, target.platform, target.store), props: definedFields(outputs), inputs: definedFields(inputs) };
 }
 
 export async function deleteStore(_id: string, props: Inputs): Promise<void> {

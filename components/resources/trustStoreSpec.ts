@@ -163,7 +163,7 @@ export function summarize(observed: ObservedStore): ObservedSummary {
 }
 
 /** The next revision: unchanged when nothing was applied, otherwise chained from the previous one. */
-export function nextRevision(previous: string | undefined, storePlan: StorePlan, changed: boolean): string {
+export function nextRevision(previous: string | undefined, storePlan: Pick<StorePlan, "imports" | "removals" | "distrusts">, changed: boolean): string {
   if (!changed && previous) return previous;
   const change = {
     previous: previous ?? "",

@@ -109,6 +109,29 @@ describeLab("a YAML program through the provider plugin, with plain pulumi comma
     assert.equal((await pulumi(["preview", "--refresh", "--expect-no-changes"])).code, 0);
   });
 
+  it("pulumi import reads an existing store by its id alone (credentials and host key from the environment), changing nothing", async () => {
+    const knownHosts = join(engine.dir, "known_hosts");
+    writeFileSync(knownHosts, `${lab.hosts[0].address} ${lab.hosts[0].hostKey}\n`);
+    const before = await anchors(0);
+    const id = `root@${lab.hosts[0].address}:22/debian/Root`;
+    process.env.TRUSTED_ROOTS_KNOWN_HOSTS = knownHosts;
+    process.env.TRUSTED_ROOTS_PRIVATE_KEY_FILE = join(engine.dir, "client_key");
+    try {
+      const imported = await pulumi(["import", "trusted-roots:index:TrustStore", "adopted-web01", id, "--yes", "--generate-code=false"]);
+      ok(imported, "import");
+    } finally {
+      delete process.env.TRUSTED_ROOTS_KNOWN_HOSTS;
+      delete process.env.TRUSTED_ROOTS_PRIVATE_KEY_FILE;
+    }
+    const state = JSON.parse((await pulumi(["stack", "export"])).stdout) as { deployment: { resources: { urn: string; id?: string; inputs?: { roots?: Record<string, { pem: string }> } }[] } };
+    const adopted = state.deployment.resources.find((resource) => resource.urn.endsWith("::adopted-web01"));
+    assert.equal(adopted?.id, id);
+    assert.deepEqual(Object.keys(adopted?.inputs?.roots ?? {}), ["Contoso Root CA G2"]);
+    assert.equal(adopted?.inputs?.roots?.["Contoso Root CA G2"].pem, parseCertificates(contoso.pem)[0].pem, "the PEM read from the host");
+    assert.equal(await anchors(0), before, "an import changes nothing on the host");
+    ok(await pulumi(["state", "delete", adopted!.urn, "--yes"]), "forget the adopted store again");
+  });
+
   it("the policy pack runs through --policy-pack: a missing required root is a mandatory violation and nothing changes", async () => {
     const config = join(engine.dir, "policy.json");
     const required = (thumbprint: string) => writeFileSync(config, JSON.stringify({ "required-roots": { requiredRoots: [{ thumbprint, name: "Fabrikam Root" }] } }));
