@@ -16,7 +16,7 @@ export { WEB_SERVER_TRUST_TYPE };
 /** What to do once a server's store changed. */
 export type AfterChange =
   | { action: "none" }
-  | { action: "reboot"; timeoutSeconds?: number; delaySeconds?: number; rebootCommand?: string }
+  | { action: "reboot"; timeoutSeconds?: number; delaySeconds?: number; rebootCommand?: string; onlyIfPending?: boolean }
   /** Exactly one of preset, service (a name) and command. */
   | { action: "restart"; preset?: RestartPreset; service?: string; command?: string };
 
@@ -140,8 +140,11 @@ export class WebServerTrust extends pulumi.ComponentResource {
     const afterChange = args.afterChange ?? defaultAfterChange(args.platform);
     const after = (suffix: string) => ({ parent: this, dependsOn: this.stores, aliases: aliased(suffix) });
     if (afterChange.action === "reboot") {
-      const { timeoutSeconds, delaySeconds, rebootCommand } = afterChange;
-      this.afterChange = new HostReboot(`${name}-reboot`, { ...trigger, timeoutSeconds, delaySeconds, rebootCommand }, after("reboot"));
+      const { timeoutSeconds, delaySeconds, rebootCommand, onlyIfPending } = afterChange;
+      const pendingReboot = onlyIfPending
+        ? pulumi.all(this.stores.map((store) => store.observed)).apply((observed) => observed.some((summary) => summary?.pendingReboot === true))
+        : undefined;
+      this.afterChange = new HostReboot(`${name}-reboot`, { ...trigger, timeoutSeconds, delaySeconds, rebootCommand, onlyIfPending, pendingReboot }, after("reboot"));
     } else if (afterChange.action === "restart") {
       this.afterChange = new ServiceRestart(
         `${name}-restart`,

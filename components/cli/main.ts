@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { parseCertificates } from "../certificates";
 import { FleetConfigError } from "../config/load";
-import { DEFAULT_FAIL_ON, parseFailOn } from "../scan/findings";
+import { DEFAULT_EXPIRING_DAYS, DEFAULT_FAIL_ON, FINDING_KINDS, parseFailOn } from "../scan/findings";
 import { buildReport, renderJunit, renderTable } from "../scan/report";
 import { scanFleet } from "../scan/scan";
 import { PLATFORM_NAMES, type PlatformName } from "../platforms";
@@ -17,7 +17,7 @@ import { loadServers, secretsFromEnvironment, UsageError } from "./inputs";
 
 const USAGE = `usage:
   trusted-roots scan (--stack NAME [--project-dir DIR] | --inventory FILE) [--json] [--junit FILE]
-                     [--concurrency N] [--fail-on KINDS]
+                     [--concurrency N] [--fail-on KINDS] [--expiring-days N]
   trusted-roots inspect [--json] FILE...
   trusted-roots selftest --host HOST --platform debian|windows --host-key KEY [--port N] [--user U] [--json]
 
@@ -25,8 +25,9 @@ selftest: observes the real store read-only, then imports and removes a throw-aw
 (/tmp/trusted-roots-selftest.* or Cert:\\LocalMachine\\TrustedRootsSelftest), cleans up, proves the real
 store unchanged. Exit 0 all steps passed, 2 a step failed.
 scan exit codes: 0 in sync, 2 drift found, 3 some hosts unreachable (and no drift), 1 usage or config error.
---fail-on: comma-separated from missing, unexpected, distrusted, foreign, pending-reboot, unreachable
+--fail-on: comma-separated from ${FINDING_KINDS.join(", ")}
            (default: ${DEFAULT_FAIL_ON.join(",")}).
+--expiring-days: managed and foreign roots expiring within N days are "expiring" (default ${DEFAULT_EXPIRING_DAYS}).
 Credentials: TRUSTED_ROOTS_PRIVATE_KEY or TRUSTED_ROOTS_PRIVATE_KEY_FILE (+ TRUSTED_ROOTS_PASSPHRASE),
              TRUSTED_ROOTS_PASSWORD, or an ssh-agent (SSH_AUTH_SOCK).`;
 
@@ -44,8 +45,13 @@ async function scan(argv: string[]): Promise<number> {
       junit: { type: "string" },
       concurrency: { type: "string" },
       "fail-on": { type: "string" },
+      "expiring-days": { type: "string" },
     },
   });
+  const expiringDays = values["expiring-days"] === undefined ? DEFAULT_EXPIRING_DAYS : Number(values["expiring-days"]);
+  if (!Number.isInteger(expiringDays) || expiringDays < 0) {
+    throw new UsageError(`--expiring-days: expected a whole number of days >= 0, got ${JSON.stringify(values["expiring-days"])}`);
+  }
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a whole number >= 1, got ${JSON.stringify(values.concurrency)}`);
   let failOn = [...DEFAULT_FAIL_ON];
@@ -60,6 +66,7 @@ async function scan(argv: string[]): Promise<number> {
   const findings = await scanFleet(servers, {
     concurrency,
     ownerPrefix: values.stack ? ownerPrefixOf(values["project-dir"] ?? ".", values.stack) : undefined,
+    expiringDays,
     onProgress: progress ? (done, total) => process.stderr.write(`\rscanned ${done}/${total} hosts`) : undefined,
     warn: (message) => process.stderr.write(`${progress ? "\n" : ""}warning: ${message}\n`),
   });

@@ -27,6 +27,8 @@ const afterChangeSchema = z.discriminatedUnion("action", [
     timeoutSeconds: z.number().positive().optional(),
     delaySeconds: z.number().int().min(0).optional(),
     rebootCommand: z.string().min(1).optional(),
+    /** Reboot only hosts that already owe a reboot; the others get the test command and health check only. */
+    onlyIfPending: z.boolean().optional(),
   }),
   z
     .strictObject({

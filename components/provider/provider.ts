@@ -156,7 +156,13 @@ async function known(value: unknown): Promise<unknown> {
 const pemList = z.array(z.string()).default([]);
 const afterChangeSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("none") }),
-  z.strictObject({ action: z.literal("reboot"), timeoutSeconds: z.number().optional(), delaySeconds: z.number().optional(), rebootCommand: z.string().optional() }),
+  z.strictObject({
+    action: z.literal("reboot"),
+    timeoutSeconds: z.number().optional(),
+    delaySeconds: z.number().optional(),
+    rebootCommand: z.string().optional(),
+    onlyIfPending: z.boolean().optional(),
+  }),
   z.strictObject({ action: z.literal("restart"), preset: z.enum(RESTART_PRESETS).optional(), service: z.string().optional(), command: z.string().optional() }),
 ]);
 

@@ -21,6 +21,10 @@ interface AfterChangeCommonArgs {
 
 export interface HostRebootArgs extends AfterChangeCommonArgs {
   rebootCommand?: pulumi.Input<string>;
+  /** Reboot only when `pendingReboot` says the host already owes one. */
+  onlyIfPending?: pulumi.Input<boolean>;
+  /** The store's observation: a reboot is pending (the TrustStore's `observed.pendingReboot`). */
+  pendingReboot?: pulumi.Input<boolean>;
   delaySeconds?: pulumi.Input<number>;
   timeoutSeconds?: pulumi.Input<number>;
 }

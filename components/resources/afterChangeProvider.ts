@@ -47,7 +47,8 @@ async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutp
   const started = Date.now();
   const label = targetLabel(parseSshTarget(inputs.connection));
   let boot: { before: string; after: string } | undefined;
-  if (inputs.kind === "reboot") {
+  const rebootSkipped = inputs.kind === "reboot" && inputs.onlyIfPending && inputs.pendingReboot !== true;
+  if (inputs.kind === "reboot" && !rebootSkipped) {
     boot = await rebootAndWait(inputs, label);
   } else if (inputs.kind === "restart") {
     const script = inputs.preset
@@ -65,7 +66,13 @@ async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutp
     );
   }
   const health = inputs.healthCheck ? await runHealthCheck(inputs.healthCheck, label) : undefined;
-  return { bootIdBefore: boot?.before, bootIdAfter: boot?.after, healthStatus: health?.status, seconds: (Date.now() - started) / 1000 };
+  return {
+    bootIdBefore: boot?.before,
+    bootIdAfter: boot?.after,
+    ...(rebootSkipped ? { rebootSkipped: true } : {}),
+    healthStatus: health?.status,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 // The state's outputs repeat the inputs as given (no filled-in defaults), so a refresh that reads them back as
@@ -76,7 +83,7 @@ async function run(olds: Partial<ValidAfterChangeInputs> | undefined, news: Inpu
   return definedFields({ ...news, acted: true, ...(await act(inputs)) }) as unknown as AfterChangeOutputs;
 }
 
-const OUTPUT_ONLY = new Set(["acted", "bootIdBefore", "bootIdAfter", "healthStatus", "seconds"]);
+const OUTPUT_ONLY = new Set(["acted", "bootIdBefore", "bootIdAfter", "rebootSkipped", "healthStatus", "seconds"]);
 
 /** Nothing to observe on the host: the state is what it is, and its inputs are the outputs' input part. */
 export async function read(id: string, props: Inputs): Promise<provider.ReadResult> {

@@ -23,6 +23,10 @@ export const afterChangeInputsSchema = z
     delaySeconds: z.number().int().min(0).max(600).default(5),
     /** How long a reboot may take before the host counts as lost. */
     timeoutSeconds: z.number().positive().max(7200).default(600),
+    /** Reboot only when the host already owes one (Windows RebootPending, Debian's reboot-required...). */
+    onlyIfPending: z.boolean().default(false),
+    /** What the store's last observation said about a pending reboot (the TrustStore's observed.pendingReboot). */
+    pendingReboot: z.boolean().optional(),
     preset: z.enum(RESTART_PRESETS).optional(),
     command: z.string().min(1).optional(),
     /** A service to restart by name (W3SVC, nginx, httpd...). */
@@ -42,6 +46,8 @@ export type ValidAfterChangeInputs = z.output<typeof afterChangeInputsSchema>;
 export interface AfterChangeOutputs extends ValidAfterChangeInputs {
   /** The action ran in the last create/update. */
   acted: boolean;
+  /** A reboot with onlyIfPending found none owed and did not reboot (the checks still ran). */
+  rebootSkipped?: boolean;
   bootIdBefore?: string;
   bootIdAfter?: string;
   healthStatus?: number;

@@ -2,7 +2,7 @@ import type { Certificate } from "../certificates";
 import { DEFAULT_OWNER, plan, type StoreMode } from "../plan";
 import type { CertificateIdentity, ObservedStore, StoreHazard } from "../platforms";
 
-export const FINDING_KINDS = ["missing", "unexpected", "distrusted", "foreign", "pending-reboot", "hazard", "unreachable"] as const;
+export const FINDING_KINDS = ["missing", "unexpected", "distrusted", "foreign", "pending-reboot", "hazard", "expiring", "expired", "unreachable"] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 /** Findings that fail a scan unless --fail-on says otherwise. */
 export const DEFAULT_FAIL_ON: readonly FindingKind[] = ["missing", "unexpected", "distrusted", "unreachable"];
@@ -33,6 +33,10 @@ export interface HostFinding {
   foreign: (RootRef & { origin: string })[];
   /** Settings or certificates that break client-certificate authentication (Windows/IIS: 403.16, SChannel). */
   hazards: StoreHazard[];
+  /** Managed and foreign roots the host trusts that expire within the warning window (--expiring-days). */
+  expiring: (RootRef & { notAfter: string; origin: string })[];
+  /** Managed and foreign roots the host trusts that have expired. */
+  expired: (RootRef & { notAfter: string; origin: string })[];
   durationMs: number;
 }
 
@@ -52,6 +56,15 @@ export interface DesiredHost {
   ownerPrefix?: string;
 }
 
+/** When a scan looks: now, and how far ahead an expiry counts as a finding. */
+export interface ExpiryWindow {
+  now: Date;
+  /** Default 30. */
+  expiringDays: number;
+}
+
+export const DEFAULT_EXPIRING_DAYS = 30;
+
 /**
  * Whether a managed root's holders include this server's declaration: its store resource (`<project>/<stack>/
  * <server>-root`, whatever the project and stack), the library default, or nobody recorded (manifests from
@@ -66,7 +79,12 @@ function heldByThisServer(observed: ObservedStore, sha256: string, desired: Desi
 }
 
 /** Compare what a host holds with what it should. Pure: the same plan an apply would make. */
-export function evaluateHost(desired: DesiredHost, observed: ObservedStore, durationMs: number): HostFinding {
+export function evaluateHost(
+  desired: DesiredHost,
+  observed: ObservedStore,
+  durationMs: number,
+  window: ExpiryWindow = { now: new Date(), expiringDays: DEFAULT_EXPIRING_DAYS },
+): HostFinding {
   const storePlan = plan({ roots: desired.roots, distrusted: desired.distrusted }, observed, desired.mode);
   const distrusted = new Set(desired.distrusted.map((root) => root.sha256));
   const undeclaredManaged = observed.roots.filter(
@@ -92,6 +110,7 @@ export function evaluateHost(desired: DesiredHost, observed: ObservedStore, dura
         .map((root) => ({ ...ref(root), origin: `managed by ${ownersOf(root.sha256)}` })),
     ],
     hazards: observed.hazards ?? [],
+    ...expiryOf(observed, window),
     durationMs,
   };
   if (finding.missing.length + finding.unexpected.length + finding.distrustedPresent.length > 0) finding.status = "drift";
@@ -109,7 +128,24 @@ export function unreachableHost(desired: Pick<DesiredHost, "name" | "host" | "pl
     distrustedPresent: [],
     foreign: [],
     hazards: [],
+    expiring: [],
+    expired: [],
     durationMs,
+  };
+}
+
+/**
+ * Roots that expired or will within the window, among those the host trusts and someone chose: this tool's
+ * (managed) and a local admin's or a policy's (foreign). The OS's own are its vendor's business (Windows keeps
+ * expired Microsoft roots on purpose, to verify old signatures).
+ */
+function expiryOf(observed: ObservedStore, window: ExpiryWindow): Pick<HostFinding, "expiring" | "expired"> {
+  const chosen = observed.roots.filter((root) => root.trusted && root.origin !== "system");
+  const horizon = window.now.getTime() + window.expiringDays * 86_400_000;
+  const entry = (root: (typeof chosen)[number]) => ({ ...ref(root), notAfter: root.notAfter, origin: root.origin });
+  return {
+    expired: chosen.filter((root) => Date.parse(root.notAfter) <= window.now.getTime()).map(entry),
+    expiring: chosen.filter((root) => Date.parse(root.notAfter) > window.now.getTime() && Date.parse(root.notAfter) <= horizon).map(entry),
   };
 }
 
@@ -123,6 +159,8 @@ export function kindsOf(finding: HostFinding): FindingKind[] {
   if (finding.foreign.length) kinds.push("foreign");
   if (finding.pendingReboot) kinds.push("pending-reboot");
   if (finding.hazards.length) kinds.push("hazard");
+  if (finding.expiring.length) kinds.push("expiring");
+  if (finding.expired.length) kinds.push("expired");
   return kinds;
 }
 

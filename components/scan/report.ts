@@ -48,6 +48,8 @@ export function renderTable(report: ScanReport, colour: boolean): string {
       finding.foreign.length ? `foreign: ${finding.foreign.length}` : "",
       finding.pendingReboot ? "pending reboot" : "",
       finding.hazards.length ? `hazards: ${finding.hazards.map((hazard) => hazard.code).join(", ")}` : "",
+      finding.expired.length ? `EXPIRED: ${names(finding.expired)}` : "",
+      finding.expiring.length ? `expiring: ${finding.expiring.map((root) => `${root.subject} (${root.notAfter.slice(0, 10)})`).join(", ")}` : "",
     ]
       .filter(Boolean)
       .join(" | "),
@@ -84,6 +86,8 @@ export function renderJunit(report: ScanReport): string {
       ...(finding.pendingReboot ? ["pending reboot"] : []),
       ...finding.foreign.map((root) => `foreign (${root.origin}): ${root.subject}`),
       ...finding.hazards.map((hazard) => `hazard ${hazard.code}: ${hazard.detail}`),
+      ...finding.expired.map((root) => `expired ${root.notAfter} (${root.origin}): ${root.subject} (SHA-1 ${root.sha1})`),
+      ...finding.expiring.map((root) => `expiring ${root.notAfter} (${root.origin}): ${root.subject} (SHA-1 ${root.sha1})`),
     ].join("\n");
     let body = "";
     if (kinds.includes("unreachable")) body = `<error type="unreachable" message="${xml(finding.reason ?? "unreachable")}"/>`;

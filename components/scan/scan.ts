@@ -1,7 +1,7 @@
 import { observeStore } from "../store";
 import { mapWithConcurrency, TransportError, type SshTargetInput } from "../transport";
 import type { FleetServer } from "../TrustFleet";
-import { evaluateHost, unreachableHost, type HostFinding } from "./findings";
+import { DEFAULT_EXPIRING_DAYS, evaluateHost, unreachableHost, type HostFinding } from "./findings";
 
 export interface ScanOptions {
   concurrency: number;
@@ -10,6 +10,8 @@ export interface ScanOptions {
   warn?: (message: string) => void;
   /** `<project>/<stack>/` when scanning a stack: which manifest owners are this stack's servers. */
   ownerPrefix?: string;
+  /** Roots expiring within this many days are findings (default 30). */
+  expiringDays?: number;
 }
 
 /** Observe every server (one SSH session each, bounded concurrency) and compare with its declaration. */
@@ -26,6 +28,7 @@ export async function scanFleet(servers: readonly FleetServer[], options: ScanOp
         { ...identity, roots: server.roots, distrusted: server.distrusted ?? [], mode: server.mode ?? "exact", ownerPrefix: options.ownerPrefix },
         observed,
         Date.now() - started,
+        { now: new Date(), expiringDays: options.expiringDays ?? DEFAULT_EXPIRING_DAYS },
       );
     } catch (error) {
       const reason = error instanceof TransportError ? `${error.failure}: ${error.detail}` : (error as Error).message;

@@ -117,7 +117,7 @@ describeLab("a YAML program through the provider plugin, with plain pulumi comma
     process.env.TRUSTED_ROOTS_KNOWN_HOSTS = knownHosts;
     process.env.TRUSTED_ROOTS_PRIVATE_KEY_FILE = join(engine.dir, "client_key");
     try {
-      const imported = await pulumi(["import", "trusted-roots:index:TrustStore", "adopted-web01", id, "--yes", "--generate-code=false"]);
+      const imported = await pulumi(["import", "trusted-roots:index:TrustStore", "adopted-web01", id, "--yes", "--generate-code=false", "--protect=false"]);
       ok(imported, "import");
     } finally {
       delete process.env.TRUSTED_ROOTS_KNOWN_HOSTS;

@@ -6,6 +6,7 @@ import * as trustStore from "../../components/resources/trustStoreProvider";
 import { rootChanges, toRootInputs, TRUST_STORE_PROVIDER_VERSION, type TrustStoreOutputs } from "../../components/resources/trustStoreSpec";
 import type { AfterChangeOutputs } from "../../components/resources/afterChangeSpec";
 import { describeLab, Lab, type LabHost } from "../support/lab";
+import { storeId as importableId } from "../../components/resources/trustStoreImport";
 import { TestPki } from "../support/pki";
 
 type Inputs = Record<string, unknown>;
@@ -28,6 +29,7 @@ describeLab("providers called directly against lab hosts", function () {
     retainOnDelete: false,
   });
   const healthCheck = (host: LabHost) => ({ url: `https://${host.address}/`, clientCertificate: client, caCertificate: lab.serverCa, timeoutSeconds: 20, intervalSeconds: 0.5 });
+  const storeId = (host: LabHost) => importableId(lab.connection(host), "debian", "Root");
   const afterChangeInputs = (host: LabHost, extra: Inputs): Inputs => ({
     providerVersion: "1",
     connection: lab.connection(host),
@@ -70,11 +72,11 @@ describeLab("providers called directly against lab hosts", function () {
       assert.deepEqual(checked.failures, undefined);
       const created = await trustStore.create(checked.inputs as Inputs);
       state = created.outs as TrustStoreOutputs;
-      assert.equal(created.id, `${host().address}/Root`);
+      assert.equal(created.id, storeId(host()));
       assert.deepEqual([state.changed, state.imported], [true, [contoso.subject]]);
       assert.deepEqual(state.observed.managed.map((root) => [root.sha256, root.trusted]), [[contoso.sha256, true]]);
       assert.equal("pem" in state.roots["Contoso Root CA G2"], false, "the PEM is in the inputs only, not stored twice");
-      const inSync = await trustStore.read(`${host().address}/Root`, state as unknown as Inputs);
+      const inSync = await trustStore.read(storeId(host()), state as unknown as Inputs);
       assert.equal((inSync.inputs as { roots: Record<string, { pem: string }> }).roots["Contoso Root CA G2"].pem, contoso.pem, "a refresh reads the PEM back from the host");
       const reload = afterChange.create(afterChangeInputs(host(), { kind: "restart", preset: "nginx", healthCheck: healthCheck(host()) }));
       const restarted = (await reload).outs as AfterChangeOutputs;
@@ -84,7 +86,7 @@ describeLab("providers called directly against lab hosts", function () {
 
     it("read after someone deleted the root on the host reports the drift, and diff sees it", async () => {
       await lab.sh(host(), `rm /usr/local/share/ca-certificates/trusted-roots-${contoso.sha256.toLowerCase()}.crt && update-ca-certificates --fresh >/dev/null`);
-      const refreshed = await trustStore.read(`${host().address}/Root`, state as unknown as Inputs);
+      const refreshed = await trustStore.read(storeId(host()), state as unknown as Inputs);
       const live = refreshed.inputs as TrustStoreOutputs;
       assert.deepEqual(Object.keys(live.roots), [], "the live view lacks the lost root");
       assert.deepEqual(rootChanges(live, state), ['+ roots["Contoso Root CA G2"]']);
@@ -97,10 +99,10 @@ describeLab("providers called directly against lab hosts", function () {
     });
 
     it("update repairs the drift with a new revision; a second update is a no-op with the same revision", async () => {
-      const repaired = (await trustStore.update(`${host().address}/Root`, state as unknown as Inputs, storeInputs(host(), [contoso]))).outs as TrustStoreOutputs;
+      const repaired = (await trustStore.update(storeId(host()), state as unknown as Inputs, storeInputs(host(), [contoso]))).outs as TrustStoreOutputs;
       assert.deepEqual([repaired.changed, repaired.imported], [true, [contoso.subject]]);
       assert.notEqual(repaired.revision, state.revision);
-      const again = (await trustStore.update(`${host().address}/Root`, repaired as unknown as Inputs, storeInputs(host(), [contoso]))).outs as TrustStoreOutputs;
+      const again = (await trustStore.update(storeId(host()), repaired as unknown as Inputs, storeInputs(host(), [contoso]))).outs as TrustStoreOutputs;
       assert.deepEqual([again.changed, again.imported, again.revision], [false, [], repaired.revision]);
       state = again;
     });
@@ -140,6 +142,25 @@ describeLab("providers called directly against lab hosts", function () {
       assert.notEqual(outs.bootIdAfter, bootIdBefore);
       assert.equal(outs.bootIdAfter, (await lab.exec(host, "cat", "/proc/sys/kernel/random/boot_id")).trim());
       assert.equal(outs.healthStatus, 200);
+    });
+
+    it("onlyIfPending: a host that owes no reboot is not rebooted (the checks still run); one that owes one is", async () => {
+      const host = lab.hosts[2];
+      await lab.sh(host, "rm -f /var/run/reboot-required");
+      const quiet = (await trustStore.create(storeInputs(host, [contoso]))).outs as TrustStoreOutputs;
+      assert.equal(quiet.observed.pendingReboot, false);
+      const bootId = (await lab.exec(host, "cat", "/proc/sys/kernel/random/boot_id")).trim();
+      const skipped = (await afterChange.create(afterChangeInputs(host, { kind: "reboot", onlyIfPending: true, pendingReboot: quiet.observed.pendingReboot, healthCheck: healthCheck(host) }))).outs as AfterChangeOutputs;
+      assert.deepEqual([skipped.acted, skipped.rebootSkipped, skipped.bootIdAfter, skipped.healthStatus], [true, true, undefined, 200]);
+      assert.equal((await lab.exec(host, "cat", "/proc/sys/kernel/random/boot_id")).trim(), bootId, "not rebooted");
+      // Debian's own mark of an owed reboot, as unattended-upgrades leaves it.
+      await lab.sh(host, "touch /var/run/reboot-required");
+      const owed = (await trustStore.read(storeId(host), quiet as unknown as Inputs)).props as TrustStoreOutputs;
+      assert.equal(owed.observed.pendingReboot, true);
+      const rebooted = (await afterChange.create(afterChangeInputs(host, { kind: "reboot", onlyIfPending: true, pendingReboot: owed.observed.pendingReboot, delaySeconds: 1, timeoutSeconds: 60 }))).outs as AfterChangeOutputs;
+      assert.equal(rebooted.rebootSkipped, undefined);
+      assert.notEqual(rebooted.bootIdAfter, bootId);
+      await lab.sh(host, "rm -f /var/run/reboot-required");
     });
 
     it("an update acts only when the store's revision changed", async () => {

@@ -44,12 +44,12 @@ export class EngineProject {
   }
 
   /** An inline program (no language host needed) with this project's settings. */
-  async stack(stackName: string, program: PulumiFn): Promise<Stack> {
+  async stack(stackName: string, program: PulumiFn, extraEnv: Record<string, string> = {}): Promise<Stack> {
     // The Automation API runs `pulumi` from PATH; make the toolchain visible to it in this process too.
     process.env.PATH = this.env.PATH;
     return LocalWorkspace.createOrSelectStack(
       { stackName, projectName: "trusted-roots", program },
-      { workDir: this.dir, envVars: this.env, projectSettings: { name: "trusted-roots", runtime: "nodejs" } },
+      { workDir: this.dir, envVars: { ...this.env, ...extraEnv }, projectSettings: { name: "trusted-roots", runtime: "nodejs" } },
     );
   }
 }

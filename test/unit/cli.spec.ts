@@ -11,7 +11,7 @@ const CLI = resolve(__dirname, "../../components/cli/main.js");
 const EXAMPLES = resolve(__dirname, "../../../examples");
 
 function finding(name: string, overrides: Partial<HostFinding> = {}): HostFinding {
-  return { name, host: `${name}.test`, platform: "debian", status: "in-sync", pendingReboot: false, missing: [], unexpected: [], distrustedPresent: [], foreign: [], hazards: [], durationMs: 120, ...overrides };
+  return { name, host: `${name}.test`, platform: "debian", status: "in-sync", pendingReboot: false, missing: [], unexpected: [], distrustedPresent: [], foreign: [], hazards: [], expiring: [], expired: [], durationMs: 120, ...overrides };
 }
 const root = { subject: "CN=Contoso <Root> & \"Co\"\u0007", sha1: "A".repeat(40), sha256: "B".repeat(64) };
 

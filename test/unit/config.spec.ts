@@ -62,6 +62,16 @@ describe("stack config", () => {
       assert.deepEqual(fleetArgsFromConfig(parseFleetConfig({ ...config, servers: [] }), secrets, list).servers.map((server) => server.name), ["web02"]);
     });
 
+    it("a 5,000-server fleet: the stack config stays four short keys, the servers come from the file", () => {
+      const servers = Array.from({ length: 5000 }, (_, index) => ({ name: `web${index}`, host: `10.${index >> 16}.${(index >> 8) & 255}.${index & 255}`, platform: "debian", hostKey, groups: ["web"] }));
+      const config = { ...base, inventory: "fleet.json" };
+      // What `pulumi config set-all` would have to pass on one command line (E2BIG with servers inline).
+      assert.ok(JSON.stringify(config).length < 200);
+      const loaded = fleetArgsFromConfig(parseFleetConfig(config), secrets, withFiles({ "fleet.json": JSON.stringify({ servers }) })).servers;
+      assert.equal(loaded.length, 5000);
+      assert.equal(loaded[4999].name, "web4999");
+    });
+
     it("names the file and the key of every problem", () => {
       const config = parseFleetConfig({ ...base, inventory: "fleet.yaml" });
       const typo = withFiles({ "fleet.yaml": `- { name: web01, host: 10.0.0.5, platfrom: debian, hostKey: "${hostKey}" }\n` });
