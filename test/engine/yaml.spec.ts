@@ -53,9 +53,9 @@ describeLab("a YAML program through the provider plugin, with plain pulumi comma
   const pki = new TestPki();
   let contoso: TestCertificate;
 
-  const pulumi = async (args: string[], cwd = projectDir): Promise<CliResult> => {
+  const pulumi = async (args: string[], cwd = projectDir, env: Record<string, string> = {}): Promise<CliResult> => {
     try {
-      const { stdout, stderr } = await promisify(execFile)("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...engine.env }, maxBuffer: 64 * 1024 * 1024 });
+      const { stdout, stderr } = await promisify(execFile)("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...engine.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -150,14 +150,7 @@ describeLab("a YAML program through the provider plugin, with plain pulumi comma
     const home = join(engine.dir, "fresh-home");
     // Only the toolchain on PATH (not this checkout's bin/), ambient plugins ignored: the cache is the only source.
     const isolated = { PULUMI_HOME: home, PATH: engine.env.PATH.split(":").filter((dir) => dir !== join(REPO, "bin")).join(":"), PULUMI_IGNORE_AMBIENT_PLUGINS: "true" };
-    const run = async (args: string[], cwd: string) => {
-      try {
-        return { code: 0, ...(await promisify(execFile)("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...engine.env, ...isolated }, maxBuffer: 64 * 1024 * 1024 })) };
-      } catch (error) {
-        const failed = error as { code?: number; stdout?: string; stderr?: string };
-        return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-      }
-    };
+    const run = (args: string[], cwd: string) => pulumi(args, cwd, isolated);
     const version = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
     ok(await run(["plugin", "install", "resource", "trusted-roots", version, "--file", archive], engine.dir), "plugin install");
     const plain = join(engine.dir, "plain");
