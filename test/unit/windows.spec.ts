@@ -300,9 +300,11 @@ describe("Windows platform", function () {
     it("the lock timeout and a conflict report the store as it is, unchanged", async () => {
       const lock = await failureOf(`@@begin apply\r\n@@failed lock ${field("another trusted-roots apply held the host lock for 120 s; nothing was changed")}\r\n@@rolled-back yes\r\n${after}`);
       assert.deepEqual([lock.step, lock.rolledBack], ["lock", true]);
+      assert.match(lock.message, /held the host lock for 120 s.*; nothing on the host was changed$/);
       assert.ok(lock.observed, "the lock path observes the store too");
       const conflict = await failureOf(`@@begin apply\r\n@@failed conflict ${field("the store changed")}\r\n@@rolled-back yes\r\n${after}`);
       assert.equal(conflict.step, "conflict");
+      assert.match(conflict.message, /nothing on the host was changed$/);
     });
 
     it("a failed step with its rollback, and a failed rollback", async () => {
