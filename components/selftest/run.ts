@@ -1,8 +1,13 @@
 import { plan } from "../plan";
-import { platformFor, type ObservedStore, type Platform, type PlatformName } from "../platforms";
+import { platformFor, type ObservedStore, type Platform, type PlatformName, type RemoteScript } from "../platforms";
 import { parseRecords } from "../platforms/protocol";
 import { ApplyError, applyWith, observeWith } from "../store";
-import { withSession, type SessionOptions, type SshSession, type SshTargetInput } from "../transport";
+import { withSession, type ExecResult, type ScriptRunner, type SessionOptions, type SshTargetInput } from "../transport";
+
+/** What the self-test runs its steps over: an SSH session (or, in tests, a simulated host). */
+export interface SelftestRunner extends ScriptRunner {
+  run(script: RemoteScript): Promise<ExecResult>;
+}
 import { CREATE_SCRATCH, removeScratch, scratchLayout, scratchPlatform, SCRATCH_PATTERN } from "./scratch";
 import { throwawayRoot } from "./throwaway";
 import { SELFTEST_STORE, windowsScratchPlatform, windowsSelftestCleanupScript } from "./windows";
@@ -40,8 +45,8 @@ async function step<T>(steps: SelftestStep[], name: string, run: () => Promise<{
 
 /** A scratch store on one host: how to make it, the production platform pointed at it, how to delete it. */
 interface ScratchStore {
-  create(session: SshSession): Promise<{ platform: Platform; detail: string; ok: boolean }>;
-  remove(session: SshSession): Promise<{ ok: boolean; detail: string }>;
+  create(session: SelftestRunner): Promise<{ platform: Platform; detail: string; ok: boolean }>;
+  remove(session: SelftestRunner): Promise<{ ok: boolean; detail: string }>;
   /** Where it lives, for step names. */
   where: string;
   /** A fresh scratch store already trusts roots (a bundle built from the distribution's set). */
@@ -85,7 +90,7 @@ function windowsScratch(): ScratchStore {
  * An apply that fails half-way must put the store back: import a good root and then one whose thumbprint does
  * not match its certificate. The production script adds the first, fails on the second and rolls back.
  */
-async function provesRollback(session: SshSession, platform: Platform, observed: ObservedStore): Promise<{ ok: boolean; detail: string }> {
+async function provesRollback(session: SelftestRunner, platform: Platform, observed: ObservedStore): Promise<{ ok: boolean; detail: string }> {
   const good = throwawayRoot();
   const bad = throwawayRoot();
   const storePlan = plan({ roots: [good, bad] }, observed, "exact");
@@ -102,7 +107,7 @@ async function provesRollback(session: SshSession, platform: Platform, observed:
   }
 }
 
-async function cycle(session: SshSession, platformName: PlatformName, scratch: ScratchStore, steps: SelftestStep[]): Promise<void> {
+async function cycle(session: SelftestRunner, platformName: PlatformName, scratch: ScratchStore, steps: SelftestStep[]): Promise<void> {
   const real = platformFor(platformName);
   const before = await step(steps, "observe the real store (read-only)", async () => {
     const observed = await observeWith(session, real, "Root");
@@ -142,6 +147,11 @@ async function cycle(session: SshSession, platformName: PlatformName, scratch: S
   });
 }
 
+/** The self-test's steps on one host, over any runner; `runSelftest` gives it an SSH session. */
+export async function selftestCycle(runner: SelftestRunner, platform: PlatformName, steps: SelftestStep[]): Promise<void> {
+  await cycle(runner, platform, platform === "windows" ? windowsScratch() : linuxScratch(), steps);
+}
+
 /**
  * Prove the tool works on one real server before trusting it with a rollout: observe the real store read-only,
  * run import -> observe -> remove -> observe with a throw-away root in a scratch store that can never affect
@@ -156,7 +166,7 @@ export async function runSelftest(connection: SshTargetInput, platform: Platform
     connection,
     async (session) => {
       try {
-        await cycle(session, platform, platform === "windows" ? windowsScratch() : linuxScratch(), steps);
+        await selftestCycle(session, platform, steps);
       } catch (error) {
         if (!(error instanceof StepFailed) && !steps.some((entry) => !entry.ok)) throw error;
       }
