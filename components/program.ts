@@ -19,6 +19,7 @@ export function fleetFromStackConfig(projectDir: string): TrustFleet {
       password: config.getSecret("password"),
       privateKeys: config.getSecretObject<Record<string, string>>("privateKeys"),
       healthClientKey: config.getSecret("healthClientKey"),
+      bastionPrivateKey: config.getSecret("bastionPrivateKey"),
     };
     const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(projectDir, path));
     return new TrustFleet(pulumi.getStack(), fleetArgsFromConfig(fleetConfig, secrets, readFile));

@@ -11,6 +11,10 @@ export function pinnedHostKeyViolations(resource: ResourceView): string[] {
   if (connection.insecureSkipHostKeyCheck === true) {
     return [`${resource.name} connects to ${host} with insecureSkipHostKeyCheck: anyone on the path can impersonate the server; pin its host key instead`];
   }
+  const bastion = asRecord(connection.bastion);
+  if (connection.bastion !== undefined && (typeof bastion.hostKey !== "string" || bastion.hostKey.trim() === "")) {
+    return [`${resource.name} reaches ${host} through the bastion ${String(bastion.host ?? "?")} without a pinned bastion host key: set connection.bastion.hostKey`];
+  }
   if (typeof connection.hostKey !== "string" || connection.hostKey.trim() === "") {
     return [`${resource.name} connects to ${host} without a pinned host key: set connection.hostKey (ssh-keyscan -t ed25519 ${host}, verified out of band)`];
   }

@@ -16,6 +16,8 @@ export interface FleetSecrets {
   /** Per server name, overriding the fleet-wide ones. */
   privateKeys?: pulumi.Input<Record<string, string>>;
   healthClientKey?: pulumi.Input<string>;
+  /** The bastions' key; without it a bastion gets the servers' own credentials. */
+  bastionPrivateKey?: pulumi.Input<string>;
   /** An ssh-agent socket, used when no key or password is given. */
   agent?: string;
 }
@@ -205,13 +207,27 @@ function connectionFor(server: ServerConfig, config: FleetConfig, secrets: Fleet
   };
   const definedBase = Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined)) as ConnectionInput;
   const perServerKey = secrets.privateKeys ? liftOutput(secrets.privateKeys, (keys) => keys[server.name]) : undefined;
-  return {
-    ...definedBase,
+  const credentials = {
     ...(perServerKey || secrets.privateKey ? { privateKey: perServerKey ?? secrets.privateKey } : {}),
     ...(secrets.passphrase ? { passphrase: secrets.passphrase } : {}),
     ...(secrets.password ? { password: secrets.password } : {}),
     ...(secrets.agent && !secrets.privateKey && !perServerKey && !secrets.password ? { agent: secrets.agent } : {}),
   };
+  const bastion = server.bastion ?? config.defaults.bastion;
+  return {
+    ...definedBase,
+    ...credentials,
+    ...(bastion
+      ? {
+          bastion: {
+            ...bastion,
+            port: bastion.port ?? 22,
+            user: bastion.user ?? "root",
+            ...(secrets.bastionPrivateKey ? { privateKey: secrets.bastionPrivateKey } : credentials),
+          },
+        }
+      : {}),
+  } as ConnectionArgs;
 }
 
 function healthCheckFor(

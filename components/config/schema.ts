@@ -10,7 +10,7 @@ import { parseHostKeyPin } from "../transport";
 export const CONFIG_NAMESPACE = "trusted-roots";
 
 /** Keys read as Pulumi secrets (`pulumi config set --secret`), never through the fleet schema. */
-export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey"] as const;
+export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey", "bastionPrivateKey"] as const;
 
 const hostKey = z.string().superRefine((value, context) => {
   try {
@@ -55,6 +55,14 @@ const healthCheckConfigSchema = z.strictObject({
   timeoutSeconds: z.number().positive().optional(),
 });
 
+/** A jump host: always pinned. Its key is the secret `bastionPrivateKey`, else the servers' own credentials. */
+const bastionConfigSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).optional(),
+  user: z.string().min(1).optional(),
+  hostKey,
+});
+
 const serverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names Pulumi resources)");
 
 const serverSchema = z.strictObject({
@@ -75,6 +83,7 @@ const serverSchema = z.strictObject({
   afterChange: afterChangeSchema.optional(),
   testCommand: z.string().min(1).optional(),
   healthCheck: healthCheckConfigSchema.optional(),
+  bastion: bastionConfigSchema.optional(),
 });
 
 const rootSetSchema = z
@@ -125,6 +134,7 @@ export const fleetConfigSchema = z.strictObject({
       afterChange: afterChangeSchema.optional(),
       healthCheck: healthCheckConfigSchema.optional(),
       testCommand: z.string().optional(),
+      bastion: bastionConfigSchema.optional(),
     })
     .default({}),
   retainOnDelete: z.boolean().default(false),

@@ -32,6 +32,8 @@ export class SshSession implements ScriptRunner {
     readonly target: SshTarget,
     readonly label: string,
     private readonly maxStdoutBytes: number,
+    /** The bastion's connection the session is tunnelled through, closed with it. */
+    private readonly via?: Client,
   ) {}
 
   /** Connect with the host key pinned, retrying dial errors only. */
@@ -50,10 +52,13 @@ export class SshSession implements ScriptRunner {
     }
     if (!pin) warn(`${label}: insecureSkipHostKeyCheck is set: the server's identity is NOT verified`);
     for (let attempt = 1; ; attempt++) {
+      let via: Client | undefined;
       try {
-        const client = await connectOnce(target, label, pin);
-        return new SshSession(client, target, label, options.maxStdoutBytes ?? 64 * 1024 * 1024);
+        via = target.bastion ? await connectBastion(target.bastion) : undefined;
+        const client = await connectOnce(target, label, pin, via);
+        return new SshSession(client, target, label, options.maxStdoutBytes ?? 64 * 1024 * 1024, via);
       } catch (error) {
+        via?.end();
         if (!(error instanceof TransportError) || error.failure !== "unreachable" || attempt > target.retries) throw error;
         const delay = backoffDelay(attempt, 500);
         warn(`${error.message}; retrying in ${delay} ms (attempt ${attempt + 1} of ${target.retries + 1})`);
@@ -136,6 +141,7 @@ export class SshSession implements ScriptRunner {
 
   close(): void {
     this.client.end();
+    this.via?.end();
   }
 }
 
@@ -153,7 +159,13 @@ export async function withSession<T>(
   }
 }
 
-function connectOnce(target: SshTarget, label: string, pin: HostKeyPin | undefined): Promise<Client> {
+/** The jump host's connection, pinned and authenticated like any server's; its errors name it as the bastion. */
+function connectBastion(bastion: NonNullable<SshTarget["bastion"]>): Promise<Client> {
+  const target = parseSshTarget({ ...bastion, retries: 0 }, "connection.bastion");
+  return connectOnce(target, `${targetLabel(target)} (bastion)`, parseHostKeyPin(bastion.hostKey));
+}
+
+function connectOnce(target: SshTarget, label: string, pin: HostKeyPin | undefined, via?: Client): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let presented: Buffer | undefined;
@@ -189,11 +201,23 @@ function connectOnce(target: SshTarget, label: string, pin: HostKeyPin | undefin
     client.on("close", () =>
       settle(() => reject(new TransportError(label, "unreachable", "the server closed the connection during the handshake"))),
     );
-    try {
-      client.connect(config);
-    } catch (error) {
-      settle(() => reject(new TransportError(label, "auth failed", `the private key cannot be used: ${(error as Error).message}`)));
-    }
+    const connect = () => {
+      try {
+        client.connect(config);
+      } catch (error) {
+        settle(() => reject(new TransportError(label, "auth failed", `the private key cannot be used: ${(error as Error).message}`)));
+      }
+    };
+    if (!via) return connect();
+    // Through the bastion: a direct-tcpip channel to the server becomes this connection's socket.
+    via.forwardOut("127.0.0.1", 0, target.host, target.port, (error, stream) => {
+      if (error) {
+        settle(() => reject(new TransportError(label, "unreachable", `the bastion could not open a channel to ${target.host}:${target.port}: ${error.message}`)));
+        return;
+      }
+      config.sock = stream;
+      connect();
+    });
   });
 }
 

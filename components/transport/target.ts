@@ -1,23 +1,41 @@
 import { z } from "zod";
 import { parseHostKeyPin } from "./hostKey";
 
+const pinnedKey = z.string().superRefine((value, context) => {
+  try {
+    parseHostKeyPin(value);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: (error as Error).message });
+  }
+});
+
+const credentials = <T extends { privateKey?: string; password?: string; agent?: string | boolean }>(target: T) => Boolean(target.privateKey || target.password || target.agent);
+
+/**
+ * A jump host the connection goes through (ssh2 forwardOut, like `ssh -J`): its own pinned key and
+ * credentials. A bastion is never unpinned.
+ */
+export const bastionSchema = z
+  .object({
+    host: z.string().min(1, "the bastion's host is empty"),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().min(1).default("root"),
+    hostKey: pinnedKey,
+    privateKey: z.string().optional(),
+    passphrase: z.string().optional(),
+    password: z.string().optional(),
+    agent: z.union([z.string(), z.boolean()]).optional(),
+    connectTimeoutSeconds: z.number().positive().default(15),
+  })
+  .refine(credentials, { message: "the bastion has no credentials: set its privateKey, password or agent", path: ["privateKey"] });
+
 /** How to reach one server over SSH. Secrets (privateKey, passphrase, password) are plain strings here. */
 export const sshTargetSchema = z
   .object({
     host: z.string().min(1, "host is empty: give the server's DNS name or IP address"),
     port: z.number().int().min(1).max(65535).default(22),
     user: z.string().min(1).default("root"),
-    hostKey: z
-      .string()
-      .optional()
-      .superRefine((value, context) => {
-        if (value === undefined) return;
-        try {
-          parseHostKeyPin(value);
-        } catch (error) {
-          context.addIssue({ code: "custom", message: (error as Error).message });
-        }
-      }),
+    hostKey: pinnedKey.optional(),
     insecureSkipHostKeyCheck: z.boolean().default(false),
     privateKey: z.string().optional(),
     passphrase: z.string().optional(),
@@ -30,8 +48,10 @@ export const sshTargetSchema = z
     commandTimeoutSeconds: z.number().positive().default(600),
     /** Extra attempts after a dial error (refused, unreachable, handshake timeout); never after auth or key errors. */
     retries: z.number().int().min(0).max(10).default(2),
+    /** Reach the server through this jump host. */
+    bastion: bastionSchema.optional(),
   })
-  .refine((target) => target.privateKey || target.password || target.agent, {
+  .refine(credentials, {
     message: "no credentials: set privateKey (optionally with passphrase), password or agent",
     path: ["privateKey"],
   });

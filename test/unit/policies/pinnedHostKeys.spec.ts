@@ -14,6 +14,11 @@ describe("policy pinned-host-keys", function () {
       assert.match(((await validate(pinnedHostKeys, resourceArgs(REMOTE_COMMAND, "c", connection({ hostKey, insecureSkipHostKeyCheck: true })))) as string[])[0], /insecureSkipHostKeyCheck/);
       assert.match(((await validate(pinnedHostKeys, resourceArgs(TRUST_STORE, "d", connection({ hostKey: "garbage" })))) as string[])[0], /connection\.hostKey for 10\.0\.0\.5 is unusable/);
       assert.deepEqual(await validate(pinnedHostKeys, resourceArgs("aws:s3/bucket:Bucket", "e", {})), []);
+      assert.match(
+        ((await validate(pinnedHostKeys, resourceArgs(TRUST_STORE, "f", connection({ hostKey, bastion: { host: "jump.contoso.test" } })))) as string[])[0],
+        /f reaches 10\.0\.0\.5 through the bastion jump\.contoso\.test without a pinned bastion host key/,
+      );
+      assert.deepEqual(await validate(pinnedHostKeys, resourceArgs(TRUST_STORE, "g", connection({ hostKey, bastion: { host: "jump", hostKey } }))), []);
     });
 
     it("a @pulumi/command remote command needs the full public key, the only form that provider accepts", async () => {
