@@ -1,7 +1,7 @@
 // HostReboot, ServiceRestart and HealthCheck methods the provider plugin routes to, on plain values.
 import type * as provider from "@pulumi/pulumi/provider";
 import { platformFor } from "../platforms";
-import { targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
+import { bastionTunnel, targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
 import { restartScript, serviceRestartScript, userCommand } from "./afterChangeScripts";
 import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeSpec";
 import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
@@ -43,6 +43,18 @@ export async function rebootAndWait(inputs: ValidAfterChangeInputs, label: strin
   throw new Error(`${label}: did not come back with a new boot id within ${inputs.timeoutSeconds} s of the reboot; last seen: ${last}`);
 }
 
+/** The health check, from the bastion when the server sits behind one (it may have no route from here). */
+async function healthCheckFrom(inputs: ValidAfterChangeInputs) {
+  const target = parseSshTarget(inputs.connection);
+  if (!target.bastion) return runHealthCheck(inputs.healthCheck!, targetLabel(target));
+  const { tunnel, close } = await bastionTunnel(target.bastion);
+  try {
+    return await runHealthCheck(inputs.healthCheck!, targetLabel(target), tunnel);
+  } finally {
+    close();
+  }
+}
+
 async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutputs, keyof ValidAfterChangeInputs | "acted">> {
   const started = Date.now();
   const label = targetLabel(parseSshTarget(inputs.connection));
@@ -65,7 +77,7 @@ async function act(inputs: ValidAfterChangeInputs): Promise<Omit<AfterChangeOutp
       },
     );
   }
-  const health = inputs.healthCheck ? await runHealthCheck(inputs.healthCheck, label) : undefined;
+  const health = inputs.healthCheck ? await healthCheckFrom(inputs) : undefined;
   return {
     bootIdBefore: boot?.before,
     bootIdAfter: boot?.after,

@@ -1,5 +1,8 @@
-import { request } from "node:https";
-import { request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request } from "node:https";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { isIP } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { Duplex } from "node:stream";
 import { z } from "zod";
 
 /** An HTTP(S) request that proves the fix: typically the web server, presenting a client certificate. */
@@ -50,8 +53,48 @@ export interface ProbeResult {
   substatus?: string;
 }
 
+/** Opens a TCP stream to host:port from somewhere else (a bastion's forwardOut). */
+export type Tunnel = (host: string, port: number) => Promise<Duplex>;
+
+/** An agent whose every connection goes through the tunnel, TLS on top for https (fresh each time). */
+function tunnelAgent(check: HealthCheck, url: URL, tunnel: Tunnel): HttpAgent {
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const open = (callback: (error: Error | null, socket: Duplex) => void) => {
+    tunnel(host, port).then(
+      (stream) =>
+        callback(
+          null,
+          url.protocol === "https:"
+            ? tlsConnect({
+                socket: stream,
+                // The name the server's certificate is checked against (SNI only for DNS names).
+                host,
+                ...(isIP(host) ? {} : { servername: host }),
+                cert: check.clientCertificate?.cert,
+                key: check.clientCertificate?.key,
+                ca: check.caCertificate,
+                rejectUnauthorized: !check.insecureSkipTlsVerify,
+                minVersion: "TLSv1.2",
+                maxVersion: check.tlsVersion === "1.2" ? "TLSv1.2" : "TLSv1.3",
+              })
+            : stream,
+        ),
+      (error: Error) => callback(error, undefined as unknown as Duplex),
+    );
+  };
+  const Base = url.protocol === "https:" ? HttpsAgent : HttpAgent;
+  return new (class extends Base {
+    // The callback form: the socket arrives once the tunnel's channel is open.
+    createConnection(_options: unknown, callback?: (error: Error | null, stream: Duplex) => void): undefined {
+      if (callback) open(callback);
+      return undefined;
+    }
+  })({ keepAlive: false }) as HttpAgent;
+}
+
 /** One request; resolves with the status code, rejects on connection or TLS errors. */
-export function probe(check: HealthCheck): Promise<ProbeResult> {
+export function probe(check: HealthCheck, tunnel?: Tunnel): Promise<ProbeResult> {
   const url = new URL(check.url);
   const send = url.protocol === "https:" ? request : httpRequest;
   return new Promise((resolve, reject) => {
@@ -61,7 +104,7 @@ export function probe(check: HealthCheck): Promise<ProbeResult> {
         method: "GET",
         timeout: 10_000,
         // A fresh connection each time: a kept-alive one may belong to a worker from before the change.
-        agent: false,
+        agent: tunnel ? tunnelAgent(check, url, tunnel) : false,
         ...(url.protocol === "https:"
           ? {
               cert: check.clientCertificate?.cert,
@@ -90,14 +133,14 @@ export function probe(check: HealthCheck): Promise<ProbeResult> {
 }
 
 /** Poll until the expected status or the timeout; the error says what was expected and what came back. */
-export async function runHealthCheck(check: HealthCheck, label: string): Promise<HealthResult> {
+export async function runHealthCheck(check: HealthCheck, label: string, tunnel?: Tunnel): Promise<HealthResult> {
   const started = Date.now();
   let attempts = 0;
   let last = "no attempt";
   while (true) {
     attempts++;
     try {
-      const { status, substatus } = await probe(check);
+      const { status, substatus } = await probe(check, tunnel);
       if (status === check.expectStatus) return { status, attempts, elapsedSeconds: (Date.now() - started) / 1000 };
       last = substatus ? `HTTP ${substatus} (${IIS_SUBSTATUS[substatus]})` : `HTTP ${status}`;
     } catch (error) {

@@ -1,4 +1,4 @@
-export { SshSession, withSession } from "./session";
+export { SshSession, withSession, bastionTunnel } from "./session";
 export type { ExecResult, ScriptRunner, SessionOptions } from "./session";
 export { TransportError } from "./errors";
 export type { TransportFailure } from "./errors";

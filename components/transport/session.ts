@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import { Client, type ConnectConfig } from "ssh2";
 import { describeStderr } from "../platforms/clixml";
 import type { CommandOutput, RemoteScript } from "../platforms/types";
@@ -157,6 +158,16 @@ export async function withSession<T>(
   } finally {
     session.close();
   }
+}
+
+/** TCP streams opened from a bastion (the health check's HTTPS request); the caller closes it. */
+export async function bastionTunnel(bastion: NonNullable<SshTarget["bastion"]>): Promise<{ tunnel: (host: string, port: number) => Promise<Duplex>; close(): void }> {
+  const client = await connectBastion(bastion);
+  return {
+    tunnel: (host, port) =>
+      new Promise((resolve, reject) => client.forwardOut("127.0.0.1", 0, host, port, (error, stream) => (error ? reject(error) : resolve(stream)))),
+    close: () => client.end(),
+  };
 }
 
 /** The jump host's connection, pinned and authenticated like any server's; its errors name it as the bastion. */

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
@@ -23,6 +23,7 @@ describeLab("hosts behind a bastion (ssh2 forwardOut, like ssh -J)", function ()
   let bastion: LabHost;
   let hidden: LabHost;
   let contoso: Certificate;
+  let client: { cert: string; key: string };
 
   const throughBastion = (bastionKey = bastion.hostKey): SshTargetInput => ({
     ...lab.connection(hidden),
@@ -33,7 +34,11 @@ describeLab("hosts behind a bastion (ssh2 forwardOut, like ssh -J)", function ()
   before(async () => {
     lab = await Lab.start(2);
     [bastion, hidden] = lab.hosts;
-    contoso = parseCertificates(new TestPki().root("bastion", "/O=Contoso/CN=Contoso Bastion Root").pem)[0];
+    const pki = new TestPki();
+    const root = pki.root("bastion", "/O=Contoso/CN=Contoso Bastion Root");
+    contoso = parseCertificates(root.pem)[0];
+    const issued = pki.issue("alice", "/CN=alice", root);
+    client = { cert: readFileSync(issued.certPath, "utf8"), key: readFileSync(issued.keyPath, "utf8") };
     await lab.sh(hidden, `printf '${DENY_MACHINE.replace(/\n/g, "\\n")}' >> /etc/ssh/trl_sshd_config && kill -HUP "$(cat /run/sshd.pid)"`);
     await waitUntil(refusedDirectly, "the hidden host refuses logins from this machine");
   });
@@ -49,6 +54,16 @@ describeLab("hosts behind a bastion (ssh2 forwardOut, like ssh -J)", function ()
     assert.match(await lab.sh(hidden, "ls /usr/local/share/ca-certificates"), new RegExp(`trusted-roots-${contoso.sha256.toLowerCase()}\\.crt`));
     const logins = await lab.sh(hidden, "grep 'Accepted publickey' /var/log/trl-sshd.log | tail -1");
     assert.match(logins, new RegExp(`from ${bastion.address.replace(/\./g, "\\.")} `), "the login came from the bastion");
+  });
+
+  it("the HTTPS health check goes through the bastion too, where this machine has no route to the site", async () => {
+    // The hidden site refuses this machine's address, as a site behind a jump host is out of reach.
+    // In the server's rewrite phase, before the location's own `return` (a `deny` would come after it).
+    await lab.sh(hidden, `sed -i 's|^    listen \\(.*\\):443 ssl;|&\\n    if ($remote_addr = ${MACHINE_ADDRESS}) { return 403; }|' /etc/nginx/nginx.conf && nginx -t 2>/dev/null && nginx -s reload`);
+    await waitUntil(async () => (await lab.httpsStatus(hidden, client).catch(() => 0)) === 403, "the hidden site refuses this machine");
+    const healthCheck = { url: `https://${hidden.address}/`, clientCertificate: client, caCertificate: lab.serverCa, timeoutSeconds: 30, intervalSeconds: 0.5 };
+    const outs = (await afterChange.create({ connection: throughBastion(), platform: "debian", revision: "r2", changed: true, kind: "verify", healthCheck })).outs as AfterChangeOutputs;
+    assert.equal(outs.healthStatus, 200);
   });
 
   it("a reboot through the bastion waits for the new boot id", async () => {
