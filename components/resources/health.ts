@@ -1,7 +1,7 @@
 import { Agent as HttpsAgent, request } from "node:https";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { isIP } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import type { Duplex } from "node:stream";
 import { z } from "zod";
 
@@ -53,6 +53,18 @@ export interface ProbeResult {
   substatus?: string;
 }
 
+/** The TLS side of the check: the client certificate, the CA, and the highest version offered. */
+function tlsOptions(check: HealthCheck): ConnectionOptions {
+  return {
+    cert: check.clientCertificate?.cert,
+    key: check.clientCertificate?.key,
+    ca: check.caCertificate,
+    rejectUnauthorized: !check.insecureSkipTlsVerify,
+    minVersion: "TLSv1.2",
+    maxVersion: check.tlsVersion === "1.2" ? "TLSv1.2" : "TLSv1.3",
+  };
+}
+
 /** Opens a TCP stream to host:port from somewhere else (a bastion's forwardOut). */
 export type Tunnel = (host: string, port: number) => Promise<Duplex>;
 
@@ -71,12 +83,7 @@ function tunnelAgent(check: HealthCheck, url: URL, tunnel: Tunnel): HttpAgent {
                 // The name the server's certificate is checked against (SNI only for DNS names).
                 host,
                 ...(isIP(host) ? {} : { servername: host }),
-                cert: check.clientCertificate?.cert,
-                key: check.clientCertificate?.key,
-                ca: check.caCertificate,
-                rejectUnauthorized: !check.insecureSkipTlsVerify,
-                minVersion: "TLSv1.2",
-                maxVersion: check.tlsVersion === "1.2" ? "TLSv1.2" : "TLSv1.3",
+                ...tlsOptions(check),
               })
             : stream,
         ),
@@ -105,16 +112,7 @@ export function probe(check: HealthCheck, tunnel?: Tunnel): Promise<ProbeResult>
         timeout: 10_000,
         // A fresh connection each time: a kept-alive one may belong to a worker from before the change.
         agent: tunnel ? tunnelAgent(check, url, tunnel) : false,
-        ...(url.protocol === "https:"
-          ? {
-              cert: check.clientCertificate?.cert,
-              key: check.clientCertificate?.key,
-              ca: check.caCertificate,
-              rejectUnauthorized: !check.insecureSkipTlsVerify,
-              minVersion: "TLSv1.2",
-              maxVersion: check.tlsVersion === "1.2" ? "TLSv1.2" : "TLSv1.3",
-            }
-          : {}),
+        ...(url.protocol === "https:" ? tlsOptions(check) : {}),
       },
       (response) => {
         // IIS puts the substatus (403.16...) only in its error page; read a little of the body to find it.
