@@ -22,4 +22,3 @@ export function secretsFromEnvironment(env: NodeJS.ProcessEnv): FleetSecrets {
     agent: env.SSH_AUTH_SOCK,
   };
 }
-

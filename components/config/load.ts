@@ -219,12 +219,8 @@ function connectionFor(server: ServerConfig, config: FleetConfig, secrets: Fleet
     ...credentials,
     ...(bastion
       ? {
-          bastion: {
-            ...bastion,
-            port: bastion.port ?? 22,
-            user: bastion.user ?? "root",
-            ...(secrets.bastionPrivateKey ? { privateKey: secrets.bastionPrivateKey } : credentials),
-          },
+          // Port and user default where the connection is parsed (transport/target.ts), as for the server's own.
+          bastion: { ...bastion, ...(secrets.bastionPrivateKey ? { privateKey: secrets.bastionPrivateKey } : credentials) },
         }
       : {}),
   } as ConnectionArgs;

@@ -3,6 +3,7 @@ import { normalizeThumbprint } from "../certificates";
 import { STORE_MODES } from "../plan";
 import { PLATFORM_NAMES } from "../platforms";
 import { RESTART_PRESETS } from "../resources/afterChangeScripts";
+import { TLS_VERSIONS } from "../resources/health";
 import { rolloutSchema } from "../rollout";
 import { parseHostKeyPin } from "../transport";
 
@@ -20,7 +21,8 @@ const hostKey = z.string().superRefine((value, context) => {
   }
 });
 
-const afterChangeSchema = z.discriminatedUnion("action", [
+/** What runs after a store change, as the stack config and multi-language programs (construct) declare it. */
+export const afterChangeSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("none") }),
   z.strictObject({
     action: z.literal("reboot"),
@@ -51,7 +53,7 @@ const healthCheckConfigSchema = z.strictObject({
   caCertificateFile: z.string().optional(),
   insecureSkipTlsVerify: z.boolean().optional(),
   /** "1.2" for IIS sites that request the client certificate by renegotiation (impossible under TLS 1.3). */
-  tlsVersion: z.enum(["1.2", "1.3"]).optional(),
+  tlsVersion: z.enum(TLS_VERSIONS).optional(),
   timeoutSeconds: z.number().positive().optional(),
 });
 

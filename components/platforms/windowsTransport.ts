@@ -35,7 +35,7 @@ export function encodePowerShell(script: string): string {
 // It holds no data and never changes: only these lines are ever on the command line. Records it prints:
 // `@@refused language-mode <mode>`, `@@failed bootstrap|script <base64 detail>`. Every exit is 0 on purpose:
 // under DefaultShell powershell every non-zero code arrives as 1, so results travel only in records.
-const BOOTSTRAP = [
+export const BOOTSTRAP_SCRIPT = [
   "$ErrorActionPreference='Stop';$ProgressPreference='SilentlyContinue'",
   "if($ExecutionContext.SessionState.LanguageMode-ne'FullLanguage'){'@@refused language-mode '+$ExecutionContext.SessionState.LanguageMode;exit 0}",
   "function F($k,$m){[Console]::Out.WriteLine('@@failed '+$k+' '+[Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$m)))}",
@@ -46,10 +46,7 @@ const BOOTSTRAP = [
   "exit 0",
 ].join("\n");
 
-export const BOOTSTRAP_COMMAND = `powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ${encodePowerShell(BOOTSTRAP)}`;
-
-/** The bootstrap as PowerShell reads it (for grammar checks and docs). */
-export const BOOTSTRAP_SCRIPT = BOOTSTRAP;
+export const BOOTSTRAP_COMMAND = `powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ${encodePowerShell(BOOTSTRAP_SCRIPT)}`;
 
 /**
  * PowerShell every script starts with: its data as the only parameter, and the record writers. A record is
@@ -95,7 +92,7 @@ export function reportedFailure(records: ProtocolRecord[]): { step: string; deta
 
 /**
  * Whether a Windows command worked, from its records alone: `@@done` is success; anything else names what
- * went wrong. The exit code is never read (see BOOTSTRAP).
+ * went wrong. The exit code is never read (see BOOTSTRAP_SCRIPT).
  */
 export function windowsCommandFailure(output: CommandOutput): string | undefined {
   const refusal = windowsRefusal(output);

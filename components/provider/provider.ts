@@ -8,7 +8,7 @@ import { rolloutSchema } from "../rollout";
 import * as afterChange from "../resources/afterChangeProvider";
 import * as trustStore from "../resources/trustStoreProvider";
 import { describeIssues } from "../resources/shared";
-import { RESTART_PRESETS } from "../resources/afterChangeScripts";
+import { afterChangeSchema } from "../config/schema";
 import { TrustFleet, type FleetServer } from "../TrustFleet";
 import { WebServerTrust, type AfterChange } from "../WebServerTrust";
 import {
@@ -154,17 +154,6 @@ async function known(value: unknown): Promise<unknown> {
 }
 
 const pemList = z.array(z.string()).default([]);
-const afterChangeSchema = z.discriminatedUnion("action", [
-  z.strictObject({ action: z.literal("none") }),
-  z.strictObject({
-    action: z.literal("reboot"),
-    timeoutSeconds: z.number().optional(),
-    delaySeconds: z.number().optional(),
-    rebootCommand: z.string().optional(),
-    onlyIfPending: z.boolean().optional(),
-  }),
-  z.strictObject({ action: z.literal("restart"), preset: z.enum(RESTART_PRESETS).optional(), service: z.string().optional(), command: z.string().optional() }),
-]);
 
 /** One server as a multi-language program declares it: certificates as PEM text, everything else as in TypeScript. */
 export const serverInputSchema = z.strictObject({

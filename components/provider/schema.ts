@@ -1,3 +1,7 @@
+import { STORE_MODES } from "../plan";
+import { PLATFORM_NAMES, STORE_NAMES } from "../platforms";
+import { RESTART_PRESETS } from "../resources/afterChangeScripts";
+import { TLS_VERSIONS } from "../resources/health";
 import { PACKAGE_NAME, PACKAGE_VERSION, RESOURCE_NAMES, TRUST_FLEET_TYPE, WEB_SERVER_TRUST_TYPE } from "../typeTokens";
 
 // The package schema the plugin serves (GetSchema) and `schema.json` holds: what YAML checks programs against
@@ -15,7 +19,8 @@ const mapOf = (items: Property, description: string): Property => ({ type: "obje
 const enumOf = (values: readonly string[], description: string): Property => ({ type: "string", description: `${description} One of: ${values.join(", ")}.` });
 
 const connection = ref("Connection", "How to reach the server over SSH; a secret in the state.", { secret: true });
-const platform = enumOf(["debian", "rhel", "suse", "alpine", "arch", "windows"], "The trust-store family.");
+const platform = enumOf(PLATFORM_NAMES, "The trust-store family.");
+const mode = enumOf(STORE_MODES, "What else may be removed.");
 
 const afterChangeInputs: Record<string, Property> = {
   connection,
@@ -39,10 +44,10 @@ const afterChangeOutputs: Record<string, Property> = {
 const trustStoreInputs: Record<string, Property> = {
   connection,
   platform,
-  store: enumOf(["Root", "CA", "Disallowed", "ClientAuthIssuer"], "The Windows logical store (Linux: Root)."),
+  store: enumOf(STORE_NAMES, "The Windows logical store (Linux: Root)."),
   roots: mapOf(ref("RootInput", ""), "Desired roots by display name."),
   distrusted: mapOf(ref("RootInput", ""), "Roots the server must not trust, by display name."),
-  mode: enumOf(["additive", "exact", "purgeUnmanaged"], "What else may be removed."),
+  mode,
   retainOnDelete: boolean("Leave the roots on the server when the resource is deleted."),
   owner: string("This declaration's id in the host-side manifest; default <project>/<stack>/<name>."),
   providerVersion: string("Written by the TypeScript SDK; leave unset."),
@@ -55,7 +60,7 @@ const serverProperties: Record<string, Property> = {
   intermediates: arrayOf(string(""), "PEM text of intermediate CAs for the Windows CA store."),
   clientAuthIssuers: arrayOf(string(""), "PEM text of CAs for the Windows ClientAuthIssuer store."),
   distrusted: arrayOf(string(""), "PEM text of roots the server must not trust."),
-  mode: enumOf(["additive", "exact", "purgeUnmanaged"], "What else may be removed."),
+  mode,
   afterChange: ref("AfterChange", "What runs after a change; Windows default: a reboot."),
   testCommand: string("Runs on the server after the change."),
   healthCheck: ref("HealthCheck", "An HTTPS request proving the fix.", { secret: true }),
@@ -134,7 +139,7 @@ export const PACKAGE_SCHEMA = {
         clientCertificate: ref("ClientCertificate", "Presented as the TLS client."),
         caCertificate: string("PEM of the CA that issued the server's certificate."),
         insecureSkipTlsVerify: boolean("Do not verify the server's certificate."),
-        tlsVersion: enumOf(["1.2", "1.3"], "Highest TLS version offered; 1.2 for IIS sites that renegotiate for the client certificate."),
+        tlsVersion: enumOf(TLS_VERSIONS, "Highest TLS version offered; 1.2 for IIS sites that renegotiate for the client certificate."),
         timeoutSeconds: number("Give up after (120)."),
         intervalSeconds: number("Between attempts (2)."),
       },
@@ -148,7 +153,8 @@ export const PACKAGE_SCHEMA = {
         timeoutSeconds: number("reboot: how long the host may take to come back."),
         delaySeconds: number("reboot: delay before it starts."),
         rebootCommand: string("reboot: replaces the platform's command."),
-        preset: enumOf(["iis", "nginx", "apache"], "restart: a preset."),
+        onlyIfPending: boolean("reboot: only on hosts that already owe a reboot."),
+        preset: enumOf(RESTART_PRESETS, "restart: a preset."),
         service: string("restart: a service name."),
         command: string("restart: your own command."),
       },
@@ -219,7 +225,7 @@ export const PACKAGE_SCHEMA = {
       description: "Restarts or reloads the web service after the store changed.",
       inputProperties: {
         ...afterChangeInputs,
-        preset: enumOf(["iis", "nginx", "apache"], "A preset."),
+        preset: enumOf(RESTART_PRESETS, "A preset."),
         service: string("A service name."),
         command: string("Your own command."),
       },

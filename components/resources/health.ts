@@ -5,6 +5,9 @@ import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import type { Duplex } from "node:stream";
 import { z } from "zod";
 
+/** The TLS versions a health check can be capped at. */
+export const TLS_VERSIONS = ["1.2", "1.3"] as const;
+
 /** An HTTP(S) request that proves the fix: typically the web server, presenting a client certificate. */
 export const healthCheckSchema = z.object({
   url: z.string().url("must be an http:// or https:// URL"),
@@ -18,7 +21,7 @@ export const healthCheckSchema = z.object({
    * The highest TLS version to offer. IIS sites that ask for the client certificate after the handshake
    * (renegotiation, the SslNegotiateCert default) cannot do so under TLS 1.3: use "1.2" for them.
    */
-  tlsVersion: z.enum(["1.2", "1.3"]).default("1.3"),
+  tlsVersion: z.enum(TLS_VERSIONS).default("1.3"),
   timeoutSeconds: z.number().positive().default(120),
   intervalSeconds: z.number().positive().default(2),
 });

@@ -71,8 +71,7 @@ export const DEFAULT_EXPIRING_DAYS = 30;
  * before owners). A root only other declarations hold (another stack, another server on the same host) is not
  * this server's drift.
  */
-function heldByThisServer(observed: ObservedStore, sha256: string, desired: DesiredHost): boolean {
-  const owners = observed.manifest.roots.find((entry) => entry.sha256 === sha256)?.owners ?? [];
+function heldByThisServer(owners: readonly string[], desired: DesiredHost): boolean {
   const mine = (owner: string) =>
     owner === DEFAULT_OWNER || (desired.ownerPrefix ? owner === `${desired.ownerPrefix}${desired.name}-root` : owner.endsWith(`/${desired.name}-root`));
   return owners.length === 0 || owners.some(mine);
@@ -90,7 +89,8 @@ export function evaluateHost(
   const undeclaredManaged = observed.roots.filter(
     (root) => root.origin === "managed" && !desired.roots.some((wanted) => wanted.sha256 === root.sha256) && !distrusted.has(root.sha256),
   );
-  const ownersOf = (sha256: string) => observed.manifest.roots.find((entry) => entry.sha256 === sha256)?.owners?.join(", ") ?? "";
+  const owners = new Map(observed.manifest.roots.map((entry) => [entry.sha256, entry.owners ?? []]));
+  const ownersOf = (sha256: string) => owners.get(sha256) ?? [];
   const finding: HostFinding = {
     name: desired.name,
     host: desired.host,
@@ -101,13 +101,13 @@ export function evaluateHost(
     missing: storePlan.imports.map(ref),
     // A managed root this server's declaration holds but no longer declares is unexpected in any mode; only
     // exact/purge modes would remove it.
-    unexpected: undeclaredManaged.filter((root) => heldByThisServer(observed, root.sha256, desired)).map(ref),
+    unexpected: undeclaredManaged.filter((root) => heldByThisServer(ownersOf(root.sha256), desired)).map(ref),
     distrustedPresent: observed.roots.filter((root) => root.trusted && distrusted.has(root.sha256)).map(ref),
     foreign: [
       ...storePlan.foreign.map((root) => ({ ...ref(root), origin: root.origin })),
       ...undeclaredManaged
-        .filter((root) => !heldByThisServer(observed, root.sha256, desired))
-        .map((root) => ({ ...ref(root), origin: `managed by ${ownersOf(root.sha256)}` })),
+        .filter((root) => !heldByThisServer(ownersOf(root.sha256), desired))
+        .map((root) => ({ ...ref(root), origin: `managed by ${ownersOf(root.sha256).join(", ")}` })),
     ],
     hazards: observed.hazards ?? [],
     ...expiryOf(observed, window),

@@ -9,6 +9,8 @@ import { afterChangeInputsSchema } from "../../components/resources/afterChangeS
 import { healthCheckSchema } from "../../components/resources/health";
 import { trustStoreInputsSchema } from "../../components/resources/trustStoreSpec";
 import { sshTargetSchema } from "../../components/transport";
+import { bastionSchema } from "../../components/transport/target";
+import { afterChangeSchema } from "../../components/config/schema";
 import { PACKAGE_VERSION, TRUST_STORE_TYPE } from "../../components/typeTokens";
 import { renderSchema } from "../../scripts/writeSchema";
 
@@ -32,6 +34,9 @@ describe("the provider plugin's pure parts", () => {
     assert.deepEqual(keys(types["trusted-roots:index:HealthCheck"].properties), keys(healthCheckSchema.shape));
     assert.deepEqual(keys(types["trusted-roots:index:Server"].properties), keys(serverInputSchema.shape));
     assert.deepEqual(keys(resources["trusted-roots:index:WebServerTrust"].inputProperties), keys(serverInputSchema.shape).filter((key) => key !== "name"));
+    const afterChangeKeys = new Set(afterChangeSchema.options.flatMap((option) => Object.keys(option.shape)));
+    assert.deepEqual(keys(types["trusted-roots:index:AfterChange"].properties), [...afterChangeKeys].sort());
+    assert.deepEqual(keys(types["trusted-roots:index:Bastion"].properties), keys(bastionSchema.shape));
   });
 
   it("schema.json is what the plugin serves, and its version is the package's", () => {
