@@ -37,7 +37,7 @@ async function measure(lab: Lab, count: number, rootPem: string) {
   });
   writeFileSync(join(project.dir, "servers.yaml"), stringify({ servers }));
   const skipCheckpoints = count >= SKIP_CHECKPOINTS_FROM;
-  const stack = await project.stack("scale", async () => ({ servers: fleetFromStackConfig(project.dir).servers.length }), skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {});
+  const stack = await project.stack("scale", async () => ({ servers: (await fleetFromStackConfig(project.dir)).servers.length }), skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {});
   await stack.setAllConfig({
     "trusted-roots:inventory": { value: "servers.yaml" },
     "trusted-roots:rootSets": { value: JSON.stringify({ bench: { files: ["roots/bench.pem"] } }) },

@@ -68,6 +68,15 @@ export interface ServerReport {
   revision: string;
 }
 
+/** What the component records of each declared certificate: what policies check, without the PEM. */
+export function declaredIdentities(certificates: readonly Certificate[] = []) {
+  return certificates.map(({ sha1, sha256, subject, notAfter, kind, isCA, selfSigned, keyAlgorithm, keySize, signatureAlgorithm, fetchedFrom }) => ({
+    sha1, sha256, subject, notAfter, kind, isCA, selfSigned, keyAlgorithm, keySize, signatureAlgorithm,
+    // Only fetched roots carry it: the pinned-sources policy reads it.
+    ...(fetchedFrom ? { fetchedFrom } : {}),
+  }));
+}
+
 /**
  * One web server's trust: its store(s), then the after-change action with the health check inside it.
  * The declared roots are passed to the component itself so policies can see them.
@@ -82,19 +91,15 @@ export class WebServerTrust extends pulumi.ComponentResource {
   readonly completion: pulumi.Resource[];
 
   constructor(name: string, args: WebServerTrustArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    const identities = (certificates: readonly Certificate[] = []) =>
-      certificates.map(({ sha1, sha256, subject, notAfter, kind, isCA, selfSigned, keyAlgorithm, keySize, signatureAlgorithm }) => ({
-        sha1, sha256, subject, notAfter, kind, isCA, selfSigned, keyAlgorithm, keySize, signatureAlgorithm,
-      }));
     super(
       WEB_SERVER_TRUST_TYPE,
       name,
       {
         platform: args.platform,
-        roots: identities(args.roots),
-        intermediates: identities(args.intermediates),
-        clientAuthIssuers: identities(args.clientAuthIssuers),
-        distrusted: identities(args.distrusted),
+        roots: declaredIdentities(args.roots),
+        intermediates: declaredIdentities(args.intermediates),
+        clientAuthIssuers: declaredIdentities(args.clientAuthIssuers),
+        distrusted: declaredIdentities(args.distrusted),
         mode: args.mode ?? "exact",
         afterChange: args.afterChange ?? defaultAfterChange(args.platform),
         healthCheck: args.healthCheck ? pulumi.secret(args.healthCheck) : undefined,

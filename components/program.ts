@@ -1,15 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { fleetArgsFromConfig, FleetConfigError, parseFleetConfig } from "./config/load";
+import { describeCertificate } from "./certificates";
+import { FleetConfigError, loadFleetArgs, parseFleetConfig } from "./config/load";
 import { CONFIG_NAMESPACE } from "./config/schema";
 import { TrustFleet } from "./TrustFleet";
 
 /**
  * The Pulumi program behind `index.ts`: read and validate the stack config, read the root files, declare
- * the fleet. Files are relative to `projectDir` (the directory of Pulumi.yaml).
+ * the fleet. Files are relative to `projectDir` (the directory of Pulumi.yaml). Root sets with a url or certsrv
+ * are fetched first, so a source that fails stops the preview before any resource is declared.
  */
-export function fleetFromStackConfig(projectDir: string): TrustFleet {
+export async function fleetFromStackConfig(projectDir: string): Promise<TrustFleet> {
   try {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const fleetConfig = parseFleetConfig(namespaceValues(pulumi.runtime.allConfig()));
@@ -22,7 +24,12 @@ export function fleetFromStackConfig(projectDir: string): TrustFleet {
       bastionPrivateKey: config.getSecret("bastionPrivateKey"),
     };
     const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(projectDir, path));
-    return new TrustFleet(pulumi.getStack(), fleetArgsFromConfig(fleetConfig, secrets, readFile));
+    const { args, leftOut } = await loadFleetArgs(fleetConfig, secrets, readFile);
+    for (const [setName, certificates] of leftOut) {
+      const names = certificates.map(describeCertificate).join(", ");
+      void pulumi.log.warn(`${CONFIG_NAMESPACE}:rootSets.${setName}: the source also answered ${names}, not pinned and so left out; pin its thumbprint once verified`);
+    }
+    return new TrustFleet(pulumi.getStack(), args);
   } catch (error) {
     // The engine prints a RunError as one message, without the program's stack trace.
     if (error instanceof FleetConfigError || error instanceof ConfigValueError) throw new pulumi.RunError(error.message);

@@ -4,10 +4,11 @@ import { afterChangeAction } from "./afterChangeAction";
 import { fleetCoverage } from "./fleetCoverage";
 import { forbiddenRoots } from "./forbiddenRoots";
 import { pinnedHostKeys } from "./pinnedHostKeys";
+import { pinnedSources } from "./pinnedSources";
 import { requiredRoots } from "./requiredRoots";
 import { rootHygiene, rootHygieneWarnings } from "./rootHygiene";
 import { rolloutSafety } from "./rolloutSafety";
 
-export const policies = [requiredRoots, forbiddenRoots, rootHygiene, rootHygieneWarnings, pinnedHostKeys, afterChangeAction, rolloutSafety, fleetCoverage];
+export const policies = [requiredRoots, forbiddenRoots, rootHygiene, rootHygieneWarnings, pinnedHostKeys, pinnedSources, afterChangeAction, rolloutSafety, fleetCoverage];
 
 new PolicyPack("trusted-roots", { policies });

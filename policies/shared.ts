@@ -29,6 +29,8 @@ export interface DeclaredRoot {
   keySize?: number;
   signatureAlgorithm?: string;
   pem?: string;
+  /** Where a fetched root came from (WebServerTrust only). */
+  fetchedFrom?: { url?: unknown; pinned?: unknown };
 }
 
 /** The minimum of a resource a policy reads (satisfied by ResourceValidationArgs and PolicyResource). */

@@ -61,7 +61,9 @@ async function main(): Promise<void> {
     const program = async () => {
       delete require.cache[require.resolve(INDEX)];
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program module, loaded per run
-      return require(INDEX) as Record<string, unknown>;
+      const exported = require(INDEX) as () => Promise<Record<string, unknown>>;
+      // What the Node language host does with a program that exports a function: call it and await it.
+      return exported();
     };
     const stack = await project.stack("demo", program);
     await stack.setAllConfig(config);

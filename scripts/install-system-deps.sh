@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the lab and the tests need: sshd and nginx for the lab hosts, sudo for the non-root
-# tests, openssl for test certificates, iproute2/util-linux for namespaces. Skips apt when all are present.
+# Debian packages the lab and the tests need: sshd and nginx for the lab hosts, tinyproxy for root sets fetched
+# through a proxy, sudo for the non-root tests, openssl for test certificates, iproute2/util-linux for
+# namespaces. Skips apt when all are present.
 set -euo pipefail
-packages=(openssh-server openssh-client nginx-light sudo openssl ca-certificates curl iproute2 util-linux procps)
+packages=(openssh-server openssh-client nginx-light sudo openssl ca-certificates curl iproute2 util-linux procps tinyproxy)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,4 +1,4 @@
-export type { Certificate, CertificateIdentity, CertificateKind } from "./types";
+export type { Certificate, CertificateIdentity, CertificateKind, FetchedFrom } from "./types";
 export { CertificateInputError } from "./errors";
 export { parseCertificates, parseCertificateIdentities, toPem } from "./parse";
 export { normalizeThumbprint, matchesThumbprint } from "./thumbprint";

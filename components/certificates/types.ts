@@ -30,6 +30,15 @@ export interface Certificate {
   /** Canonical PEM, re-encoded from the DER (never the caller's text). */
   pem: string;
   der: Buffer;
+  /** Set when the certificate was fetched from a URL or certsrv rather than read from a file. */
+  fetchedFrom?: FetchedFrom;
+}
+
+/** Where a fetched certificate came from; the pinned-sources policy refuses an unpinned one. */
+export interface FetchedFrom {
+  url: string;
+  /** True when a pinned thumbprint selected it; false only where a program allowed unpinned roots. */
+  pinned: boolean;
 }
 
 /** What identifies a certificate in a store: enough to compare, report and name it. */

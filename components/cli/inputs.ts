@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { secretsFromEnvironment as readSecrets } from "../config/environment";
-import { fleetArgsFromConfig, parseFleetConfig, type FleetSecrets } from "../config/load";
+import { loadFleetArgs, parseFleetConfig, type FleetSecrets } from "../config/load";
 import { readStackConfig } from "../config/stackFile";
 import type { FleetServer } from "../TrustFleet";
 
@@ -19,7 +19,7 @@ export function secretsFromEnvironment(env: NodeJS.ProcessEnv): FleetSecrets {
 }
 
 /** The servers to scan, from `--stack NAME` (Pulumi.NAME.yaml in the project directory) or `--inventory FILE`. */
-export function loadServers(options: { stack?: string; inventory?: string; projectDir?: string }, env: NodeJS.ProcessEnv): readonly FleetServer[] {
+export async function loadServers(options: { stack?: string; inventory?: string; projectDir?: string }, env: NodeJS.ProcessEnv): Promise<readonly FleetServer[]> {
   if (Boolean(options.stack) === Boolean(options.inventory)) throw new UsageError("give exactly one of --stack NAME or --inventory FILE");
   let file: string;
   if (options.stack) {
@@ -44,5 +44,6 @@ export function loadServers(options: { stack?: string; inventory?: string; proje
   }
   const baseDir = options.stack ? resolve(options.projectDir ?? ".") : dirname(file);
   const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(baseDir, path));
-  return fleetArgsFromConfig(parseFleetConfig(values), secretsFromEnvironment(env), readFile, { healthChecks: false }).servers;
+  const { args } = await loadFleetArgs(parseFleetConfig(values), secretsFromEnvironment(env), readFile, { healthChecks: false });
+  return args.servers;
 }

@@ -60,7 +60,7 @@ async function scan(argv: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const servers = loadServers({ stack: values.stack, inventory: values.inventory, projectDir: values["project-dir"] }, process.env);
+  const servers = await loadServers({ stack: values.stack, inventory: values.inventory, projectDir: values["project-dir"] }, process.env);
   const started = Date.now();
   const progress = process.stderr.isTTY && servers.length > 1;
   const findings = await scanFleet(servers, {

@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots, splitByKind, uniqueCertificates, type Certificate } from "../certificates";
 import type { HealthCheckInput } from "../resources/health";
+import { fetchRoots } from "../sources";
 import type { ConnectionArgs, ConnectionInput } from "../resources/shared";
 import type { FleetServer, TrustFleetArgs } from "../TrustFleet";
 import { parse as parseYaml } from "yaml";
@@ -25,7 +26,12 @@ export interface FleetSecrets {
 export interface FleetArgsOptions {
   /** Resolve health checks (files, client key); a scan does not run them. Default true. */
   healthChecks?: boolean;
+  /** The url and certsrv root sets, fetched and pinned (fetchRootSets), by set name. */
+  fetched?: ReadonlyMap<string, FetchedRootSet>;
 }
+
+/** A fetched root set: its pinned certificates, or why there are none. */
+export type FetchedRootSet = { certificates: Certificate[]; leftOut: Certificate[] } | { problem: string };
 
 /** A stack config that cannot be used; the message has one line per problem, each naming its config key. */
 export class FleetConfigError extends Error {
@@ -91,6 +97,11 @@ export function fleetArgsFromConfig(
         problems.push((error as Error).message.replace(/^.*?ENOENT.*$/, `${key}.files[${index}]: no such file: ${file}`));
       }
     });
+    if (set.url !== undefined || set.certsrv !== undefined) {
+      const fetched = options.fetched?.get(setName) ?? { problem: `${key}: not fetched (load the config with loadFleetArgs, which fetches url and certsrv sets)` };
+      if ("problem" in fetched) problems.push(fetched.problem);
+      else certificates.push(...fetched.certificates);
+    }
     if (set.pem) {
       try {
         certificates.push(...parseCertificates(set.pem, { name: `${key}.pem` }));
@@ -170,6 +181,52 @@ export function fleetArgsFromConfig(
   }
   if (problems.length > 0) throw new FleetConfigError(problems);
   return { servers, rollout: config.rollout };
+}
+
+/**
+ * Fetch every url and certsrv root set (all at once; each request has its own timeout) and keep the pinned
+ * certificates. A source that fails becomes a problem naming the set's key, so the config error lists them all.
+ */
+export async function fetchRootSets(config: FleetConfig, readFile: (path: string) => Buffer): Promise<Map<string, FetchedRootSet>> {
+  const remote = Object.entries(config.rootSets).filter(([, set]) => set.url !== undefined || set.certsrv !== undefined);
+  const results = await Promise.all(
+    remote.map(async ([setName, set]): Promise<[string, FetchedRootSet]> => {
+      const key = `${CONFIG_NAMESPACE}:rootSets.${setName}`;
+      let ca: string | undefined;
+      if (set.fetch?.caBundleFile) {
+        try {
+          ca = readFile(set.fetch.caBundleFile).toString("utf8");
+        } catch {
+          return [setName, { problem: `${key}.fetch.caBundleFile: cannot read ${set.fetch.caBundleFile}` }];
+        }
+      }
+      const source = set.url !== undefined ? { kind: "url" as const, url: set.url } : { kind: "certsrv" as const, url: set.certsrv! };
+      try {
+        const { certificates, leftOut } = await fetchRoots({
+          source,
+          thumbprints: set.thumbprints.map(normalizeThumbprint),
+          fetch: { ...(set.fetch?.timeoutSeconds ? { timeoutSeconds: set.fetch.timeoutSeconds } : {}), ...(set.fetch?.proxy ? { proxy: set.fetch.proxy } : {}), ...(ca ? { ca } : {}) },
+          name: `${key}.${source.kind}`,
+        });
+        return [setName, { certificates, leftOut }];
+      } catch (error) {
+        return [setName, { problem: `${(error as Error).message}; nothing was applied` }];
+      }
+    }),
+  );
+  return new Map(results);
+}
+
+/** fetchRootSets, then fleetArgsFromConfig: what a program and the scan use. */
+export async function loadFleetArgs(
+  config: FleetConfig,
+  secrets: FleetSecrets,
+  readFile: (path: string) => Buffer,
+  options: Omit<FleetArgsOptions, "fetched"> = {},
+): Promise<{ args: TrustFleetArgs; leftOut: Map<string, Certificate[]> }> {
+  const fetched = await fetchRootSets(config, readFile);
+  const leftOut = new Map([...fetched].flatMap(([setName, result]) => ("leftOut" in result && result.leftOut.length > 0 ? [[setName, result.leftOut] as const] : [])));
+  return { args: fleetArgsFromConfig(config, secrets, readFile, { ...options, fetched }), leftOut };
 }
 
 /** The servers of an inventory file; every problem (unreadable, not YAML, an unknown key) names the file and the key. */

@@ -88,27 +88,64 @@ const serverSchema = z.strictObject({
   bastion: bastionConfigSchema.optional(),
 });
 
+const httpUrl = (example: string) => z.string().regex(/^https?:\/\/[^\s/?#]+/i, `must be an http:// or https:// URL, e.g. ${example}`);
+
+/** How a root set's URL or certsrv is fetched (at every preview and up). */
+const sourceFetchSchema = z.strictObject({
+  /** An HTTP proxy, http://proxy:3128; environment variables such as HTTPS_PROXY are not read. */
+  proxy: httpUrl("http://proxy.corp:3128").optional(),
+  /** PEM file of the CAs that issue the source's own TLS certificate (an internal HTTPS server). */
+  caBundleFile: z.string().min(1).optional(),
+  /** Per request, from connecting to the last byte. Default 30. */
+  timeoutSeconds: z.number().positive().max(600).optional(),
+});
+
+const thumbprintList = z
+  .array(z.string())
+  .default([])
+  .superRefine((values, context) => {
+    values.forEach((value, index) => {
+      try {
+        normalizeThumbprint(value);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message, path: [index] });
+      }
+    });
+  });
+
 const rootSetSchema = z
   .strictObject({
     /** PEM, DER or PKCS#7 files, relative to the project directory. */
     files: z.array(z.string()).default([]),
     /** Inline PEM. */
     pem: z.string().optional(),
-    /** Expected thumbprints (SHA-1 or SHA-256, any common spelling): a typo'd or swapped file is caught. */
-    thumbprints: z
-      .array(z.string())
-      .default([])
-      .superRefine((values, context) => {
-        values.forEach((value, index) => {
-          try {
-            normalizeThumbprint(value);
-          } catch (error) {
-            context.addIssue({ code: "custom", message: (error as Error).message, path: [index] });
-          }
-        });
-      }),
+    /** A URL serving the roots (DER, PEM or PKCS#7), fetched at every preview; needs thumbprints. */
+    url: httpUrl("http://pki.contoso.com/contoso-root.crt").optional(),
+    /** An AD CS web enrollment site (http://ca01/certsrv): the CA certificate chain of every renewal; needs thumbprints. */
+    certsrv: httpUrl("http://ca01/certsrv").optional(),
+    fetch: sourceFetchSchema.optional(),
+    /**
+     * Expected thumbprints (SHA-1 or SHA-256, any common spelling): a typo'd or swapped file is caught. For url
+     * and certsrv they are the pins: only fetched certificates they name are used, and each must be found.
+     */
+    thumbprints: thumbprintList,
   })
-  .refine((set) => set.files.length > 0 || set.pem, { message: "a root set needs files or pem" });
+  .superRefine((set, context) => {
+    const local = set.files.length > 0 || set.pem !== undefined;
+    const remote = [set.url, set.certsrv].filter((value) => value !== undefined).length;
+    if (!local && remote === 0) context.addIssue({ code: "custom", message: "a root set needs files, pem, url or certsrv" });
+    if (remote > 1 || (remote === 1 && local)) {
+      context.addIssue({ code: "custom", message: "a root set takes its certificates from one place: files and pem, or url, or certsrv; declare another set for the rest" });
+    }
+    if (remote === 1 && set.thumbprints.length === 0) {
+      context.addIssue({
+        code: "custom",
+        path: ["thumbprints"],
+        message: "a fetched root set needs thumbprints: pin each root you verified out of band (certutil -dump, or openssl x509 -noout -fingerprint -sha256); only certificates they name are used",
+      });
+    }
+    if (set.fetch && remote === 0) context.addIssue({ code: "custom", path: ["fetch"], message: "fetch settings apply to url and certsrv sources only" });
+  });
 
 const groupSchema = z.strictObject({
   roots: z.array(z.string()).default([]),

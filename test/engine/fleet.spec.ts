@@ -24,7 +24,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
   let client: { cert: string; key: string };
 
   const program = async () => {
-    const fleet = fleetFromStackConfig(project.dir);
+    const fleet = await fleetFromStackConfig(project.dir);
     return { report: fleet.report, waves: fleet.waves };
   };
   const server = (host: LabHost, extra: object = {}) => ({

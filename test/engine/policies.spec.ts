@@ -2,8 +2,12 @@ import { strict as assert } from "node:assert";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { parseCertificates } from "../../components/certificates";
 import { fleetFromStackConfig } from "../../components/program";
+import { fetchRoots } from "../../components/sources";
+import { WebServerTrust } from "../../components/WebServerTrust";
 import { EngineProject } from "../support/engine";
 import { describeLab, Lab } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
@@ -51,7 +55,7 @@ describeLab("the policy pack under the real engine", function () {
     writeFileSync(join(project.dir, "roots/contoso.pem"), contoso.pem);
     writeFileSync(join(project.dir, "roots/fabrikam.pem"), fabrikam.pem);
     stack = await project.stack("policies", async () => {
-      const declared = fleetFromStackConfig(project.dir);
+      const declared = await fleetFromStackConfig(project.dir);
       return { report: declared.report };
     });
   });
@@ -84,5 +88,46 @@ describeLab("the policy pack under the real engine", function () {
     const advisory = { "required-roots": { ...requiredContoso()["required-roots"], enforcementLevel: "advisory" } };
     const preview = await stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [configFile("advisory.json", advisory)] });
     assert.match(preview.stdout, /advisory[\s\S]*web01 does not declare the required root "Contoso Root CA G2"/);
+  });
+
+  describe("roots fetched from a URL", () => {
+    let site: Server;
+    let url: string;
+    before(async () => {
+      site = createServer((_request, response) => response.end(contoso.pem));
+      await new Promise<void>((resolvePromise) => site.listen(0, "127.0.0.1", resolvePromise));
+      url = `http://127.0.0.1:${(site.address() as AddressInfo).port}/contoso.crt`;
+    });
+    after(() => site.close());
+
+    it("a program that takes them unpinned (allowUnpinned) is blocked by pinned-sources; nothing reaches the host", async () => {
+      const host = lab.hosts[0];
+      const unpinned = await project.stack("unpinned", async () => {
+        const { certificates } = await fetchRoots({ source: { kind: "url", url }, thumbprints: [], allowUnpinned: true });
+        const server = new WebServerTrust("web01", { connection: { host: host.address, hostKey: host.hostKey, privateKey: lab.clientKey }, platform: "debian", roots: certificates });
+        return { report: server.report };
+      });
+      const before = await anchors();
+      await assert.rejects(unpinned.up({ policyPacks: [POLICY_PACK] }), (error: Error) => {
+        assert.match(error.message, /pinned-sources/);
+        assert.match(error.message, new RegExp(`web01.*roots entry CN=Contoso Root CA G2, O=Contoso .*was fetched from ${url.replace(/[.]/g, "\\.")} without a pinned thumbprint`));
+        return true;
+      });
+      assert.equal(await anchors(), before, "nothing was imported");
+    });
+
+    it("a stack config whose source answers another root stops `up` before any resource, naming the key", async () => {
+      const config = fleet("contoso");
+      config["trusted-roots:rootSets"] = { value: JSON.stringify({ contoso: { url, thumbprints: [parseCertificates(fabrikam.pem)[0].sha256] } }) };
+      const fetching = await project.stack("fetching", async () => ({ report: (await fleetFromStackConfig(project.dir)).report }));
+      await fetching.setAllConfig(config);
+      await assert.rejects(fetching.up(), (error: Error) => {
+        assert.match(error.message, /trusted-roots:rootSets\.contoso\.url \(http:\/\/127\.0\.0\.1:\d+\/contoso\.crt\): no certificate it answered has the pinned thumbprint/);
+        assert.match(error.message, /nothing was applied/);
+        return true;
+      });
+      const declared = ((await fetching.exportStack()).deployment.resources ?? []) as { type: string }[];
+      assert.deepEqual(declared.map((resource) => resource.type), ["pulumi:pulumi:Stack"], "no resource but the stack itself was declared");
+    });
   });
 });

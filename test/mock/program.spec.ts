@@ -11,18 +11,18 @@ describe("the program's stack config", () => {
     return () => fleetFromStackConfig(__dirname);
   };
 
-  it("a typo'd key ends the program with Pulumi's one-line error, naming the key and the fix", () => {
+  it("a typo'd key ends the program with Pulumi's one-line error, naming the key and the fix", async () => {
     const run = runWith({ "trusted-roots:servers": JSON.stringify([server]), "trusted-roots:mdoe": "additive" });
-    assert.throws(run, (error: unknown) => {
+    await assert.rejects(run, (error: unknown) => {
       assert.ok(error instanceof pulumi.RunError, `a RunError (printed without a stack trace), got ${String(error)}`);
       assert.match(error.message, /trusted-roots:mdoe: unknown key; did you mean mode\?/);
       return true;
     });
   });
 
-  it("an empty config and broken JSON end the same way", () => {
-    assert.throws(runWith({}), (error: unknown) => error instanceof pulumi.RunError && /trusted-roots:servers: /.test(error.message));
-    assert.throws(
+  it("an empty config and broken JSON end the same way", async () => {
+    await assert.rejects(runWith({}), (error: unknown) => error instanceof pulumi.RunError && /trusted-roots:servers: /.test(error.message));
+    await assert.rejects(
       runWith({ "trusted-roots:servers": "[{\"name\": " }),
       (error: unknown) => error instanceof pulumi.RunError && /^trusted-roots:servers: not valid JSON/.test(error.message),
     );

@@ -89,7 +89,7 @@ export class Lab {
   }
 
   /** Write a file inside a host; path and content travel as arguments, never as shell text. */
-  async writeFile(host: LabHost, path: string, content: string, mode = "644"): Promise<void> {
+  async writeFile(host: LabHost, path: string, content: string | Buffer, mode = "644"): Promise<void> {
     await this.exec(host, "sh", "-c", 'printf %s "$2" | base64 -d > "$1" && chmod "$3" "$1"', "sh", path, Buffer.from(content).toString("base64"), mode);
   }
 

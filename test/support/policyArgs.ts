@@ -1,5 +1,6 @@
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { parseCertificates, type Certificate } from "../../components/certificates";
+import { declaredIdentities } from "../../components/WebServerTrust";
 import { TestPki } from "./pki";
 
 /** Thrown by the fake args' notApplicable, as the policy runtime does. */
@@ -64,17 +65,12 @@ export function policyFixtures(): PolicyFixtures {
   return fixtures;
 }
 
-/** The fields a WebServerTrust passes to its component for policies. */
-export function identity(certificate: Certificate) {
-  const { sha1, sha256, subject, notAfter, kind, isCA, selfSigned, keyAlgorithm, keySize, signatureAlgorithm } = certificate;
-  return { sha1, sha256, subject, notAfter, kind, isCA, selfSigned, keyAlgorithm, keySize, signatureAlgorithm };
-}
 
 /** A WebServerTrust's props. */
 export function serverProps(roots: Certificate[], extra: Record<string, unknown> = {}) {
   return {
     platform: "debian",
-    roots: roots.map(identity),
+    roots: declaredIdentities(roots),
     intermediates: [],
     distrusted: [],
     groups: ["web"],

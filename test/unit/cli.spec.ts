@@ -75,11 +75,11 @@ describe("trusted-roots command (pure parts and inspect)", function () {
     assert.match(renderTable(report, false), /^web02\s+web02\.test\s+DRIFT\s+missing: CN=Contoso/m);
   });
 
-  it("--stack reads Pulumi.<stack>.yaml from the project directory, credentials from the environment", () => {
-    const servers = loadServers({ stack: "linux", projectDir: EXAMPLES }, { TRUSTED_ROOTS_PRIVATE_KEY: "key" });
+  it("--stack reads Pulumi.<stack>.yaml from the project directory, credentials from the environment", async () => {
+    const servers = await loadServers({ stack: "linux", projectDir: EXAMPLES }, { TRUSTED_ROOTS_PRIVATE_KEY: "key" });
     assert.deepEqual(servers.map((server) => server.name), ["web-deb-01", "web-rhel-01", "web-alpine-01"]);
     assert.equal((servers[0].connection as { privateKey?: string }).privateKey, "key");
-    assert.throws(() => loadServers({ stack: "nope", projectDir: EXAMPLES }, {}), (error: Error) => error instanceof UsageError && /Pulumi\.nope\.yaml does not exist/.test(error.message));
-    assert.throws(() => loadServers({}, {}), /exactly one of --stack NAME or --inventory FILE/);
+    await assert.rejects(loadServers({ stack: "nope", projectDir: EXAMPLES }, {}), (error: Error) => error instanceof UsageError && /Pulumi\.nope\.yaml does not exist/.test(error.message));
+    await assert.rejects(loadServers({}, {}), /exactly one of --stack NAME or --inventory FILE/);
   });
 });

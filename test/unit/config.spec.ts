@@ -142,6 +142,29 @@ describe("stack config", () => {
     assert.ok(problems.length >= 6);
   });
 
+  it("url and certsrv root sets: pinned, from one place, with fetch settings only for them; unfetched sets are named", () => {
+    const server = { name: "web01", host: "10.0.0.5", platform: "debian", hostKey: "SHA256:" + "A".repeat(43) };
+    const pin = "A".repeat(64);
+    const problems = (rootSets: Record<string, unknown>) => problemsOf(() => parseFleetConfig({ servers: [server], rootSets }));
+    assert.deepEqual(problems({ a: { url: "http://pki/root.crt" } }), [
+      "trusted-roots:rootSets.a.thumbprints: a fetched root set needs thumbprints: pin each root you verified out of band (certutil -dump, or openssl x509 -noout -fingerprint -sha256); only certificates they name are used",
+    ]);
+    assert.deepEqual(problems({ a: { url: "ftp://pki/root.crt", thumbprints: [pin] } }), ["trusted-roots:rootSets.a.url: must be an http:// or https:// URL, e.g. http://pki.contoso.com/contoso-root.crt"]);
+    assert.deepEqual(problems({ a: { url: "http://pki/r.crt", files: ["r.pem"], thumbprints: [pin] } }), [
+      "trusted-roots:rootSets.a: a root set takes its certificates from one place: files and pem, or url, or certsrv; declare another set for the rest",
+    ]);
+    assert.deepEqual(problems({ a: { files: ["r.pem"], fetch: { timeoutSeconds: 5 } } }), ["trusted-roots:rootSets.a.fetch: fetch settings apply to url and certsrv sources only"]);
+    assert.deepEqual(problems({ a: { certsrv: "http://ca01/certsrv", thumbprints: [pin], fetch: { proxy: "http://proxy:3128", timeoutSecond: 5 } } }), [
+      "trusted-roots:rootSets.a.fetch.timeoutSecond: unknown key; did you mean timeoutSeconds?",
+    ]);
+    assert.deepEqual(problems({ a: {} }), ["trusted-roots:rootSets.a: a root set needs files, pem, url or certsrv"]);
+    const config = parseFleetConfig({ servers: [{ ...server, roots: ["a"] }], rootSets: { a: { certsrv: "http://ca01/certsrv", thumbprints: [pin] } } });
+    assert.equal(
+      problemsOf(() => fleetArgsFromConfig(config, secrets, readExample))[0],
+      "trusted-roots:rootSets.a: not fetched (load the config with loadFleetArgs, which fetches url and certsrv sets)",
+    );
+  });
+
   it("collects reference problems: unknown sets and groups, missing files, wrong thumbprints, unpinned hosts, no credentials", () => {
     const config = parseFleetConfig({
       servers: [

@@ -1,0 +1,81 @@
+import { Agent, fetch, ProxyAgent, type Dispatcher } from "undici";
+
+/** How one source is fetched: each request gets the whole timeout, from connecting to its last byte. */
+export interface FetchSettings {
+  timeoutSeconds: number;
+  /** http://host:port of an HTTP proxy; https sources go through it with CONNECT, http ones as plain requests. */
+  proxy?: string;
+  /** PEM of the CAs that may issue the source's TLS certificate, instead of Node's public list. */
+  ca?: string;
+}
+
+/** A source's answer: its bytes and where they came from after redirects. */
+export interface FetchedBody {
+  url: string;
+  finalUrl: string;
+  contentType: string;
+  body: Buffer;
+}
+
+/** A source that gave no usable answer; the message says which URL and what happened. */
+export class SourceFetchError extends Error {}
+
+/** A CA's answer is a few certificates; anything far larger is not what was asked for. */
+export const MAX_SOURCE_BYTES = 4 * 1024 * 1024;
+
+const TLS_CODES: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its TLS certificate is not issued by a CA this machine trusts",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "its TLS certificate is not issued by a CA this machine trusts",
+  SELF_SIGNED_CERT_IN_CHAIN: "its TLS certificate chains to a root this machine does not trust",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "its TLS certificate is self-signed",
+  CERT_HAS_EXPIRED: "its TLS certificate has expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "its TLS certificate is for another name",
+};
+
+function dispatcherFor(settings: FetchSettings): Dispatcher {
+  const tls = settings.ca ? { ca: settings.ca } : {};
+  // proxyTunnel false: a plain http source is asked through the proxy as usual; corporate proxies often allow CONNECT only to 443.
+  return settings.proxy ? new ProxyAgent({ uri: settings.proxy, requestTls: tls, proxyTunnel: false }) : new Agent({ connect: tls });
+}
+
+/** Why a request failed, as a sentence an operator can act on. */
+function describeFailure(error: unknown, url: string, settings: FetchSettings): string {
+  const failure = error as Error & { cause?: Error & { code?: string } };
+  if (failure.name === "TimeoutError" || failure.cause?.name === "TimeoutError") {
+    return `${url}: no complete answer within ${settings.timeoutSeconds} s (fetch.timeoutSeconds)`;
+  }
+  const code = failure.cause?.code ?? (failure as { code?: string }).code;
+  if (code && TLS_CODES[code]) return `${url}: ${TLS_CODES[code]} (${code}); give the CA that issued it in fetch.caBundleFile`;
+  const via = settings.proxy ? ` through the proxy ${settings.proxy}` : "";
+  const reason = failure.cause?.message ?? failure.message;
+  return `${url}: cannot be reached${via}: ${code && !reason.includes(code) ? `${code} ` : ""}${reason}`;
+}
+
+/** GET `url` following redirects; the body must be complete, non-empty and 2xx, within the timeout. */
+export async function fetchBody(url: string, settings: FetchSettings): Promise<FetchedBody> {
+  const dispatcher = dispatcherFor(settings);
+  const signal = AbortSignal.timeout(settings.timeoutSeconds * 1000);
+  try {
+    const response = await fetch(url, { dispatcher, signal, redirect: "follow", headers: { accept: "application/pkix-cert, application/pkcs7-mime, application/x-pem-file, */*" } });
+    const finalUrl = response.url || url;
+    const where = finalUrl === url ? url : `${url} (redirected to ${finalUrl})`;
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new SourceFetchError(`${where}: answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body ?? []) {
+      size += chunk.length;
+      if (size > MAX_SOURCE_BYTES) throw new SourceFetchError(`${where}: the answer is larger than ${MAX_SOURCE_BYTES} bytes; that is no certificate`);
+      chunks.push(Buffer.from(chunk));
+    }
+    if (size === 0) throw new SourceFetchError(`${where}: answered HTTP ${response.status} with an empty body`);
+    return { url, finalUrl, contentType: response.headers.get("content-type") ?? "", body: Buffer.concat(chunks) };
+  } catch (error) {
+    if (error instanceof SourceFetchError) throw error;
+    throw new SourceFetchError(describeFailure(error, url, settings));
+  } finally {
+    await dispatcher.destroy().catch(() => undefined);
+  }
+}

@@ -1,0 +1,68 @@
+import { uniqueCertificates, type Certificate, type FetchedFrom } from "../certificates";
+import { fetchBody, type FetchSettings } from "./fetch";
+import { certificatesInAnswer, certsrvChainUrl, certsrvRenewalsPage, parseRenewalCount, selectPinned, type RemoteSource } from "./remote";
+
+export { SourceFetchError, MAX_SOURCE_BYTES, type FetchSettings } from "./fetch";
+export type { RemoteSource } from "./remote";
+
+export const DEFAULT_SOURCE_TIMEOUT_SECONDS = 30;
+
+export interface FetchRootsOptions {
+  source: RemoteSource;
+  /** Normalized thumbprints (normalizeThumbprint): only the fetched certificates they name are used, and each must be found. */
+  thumbprints: readonly string[];
+  fetch?: Partial<FetchSettings>;
+  /**
+   * Use everything the source answers when no thumbprint is pinned. The roots then carry `fetchedFrom.pinned:
+   * false`, which the policy pack's pinned-sources policy refuses: the source's operator, or anyone on the
+   * path, would decide what the fleet trusts.
+   */
+  allowUnpinned?: boolean;
+  /** How messages name the source, e.g. the config key; the URL is added. */
+  name?: string;
+}
+
+export interface FetchedRoots {
+  certificates: (Certificate & { fetchedFrom: FetchedFrom })[];
+  /** Answered but not pinned: left out. */
+  leftOut: Certificate[];
+  /** Every URL asked, in order. */
+  asked: string[];
+}
+
+/**
+ * A root set from where the CA publishes it: a URL (DER, PEM or PKCS#7), or an AD CS web enrollment site,
+ * whose CA certificate chain of every renewal is asked (certcarc.asp says how many there are). Throws, saying
+ * which URL and what came back, when a source cannot be reached, answers nothing usable or lacks a pinned root.
+ */
+export async function fetchRoots(options: FetchRootsOptions): Promise<FetchedRoots> {
+  const settings: FetchSettings = { timeoutSeconds: DEFAULT_SOURCE_TIMEOUT_SECONDS, ...options.fetch };
+  const label = (url: string) => (options.name ? `${options.name} (${url})` : url);
+  if (options.thumbprints.length === 0 && !options.allowUnpinned) {
+    throw new Error(`${label(options.source.url)}: pin the thumbprint of each root you verified out of band; a fetched certificate is used only when it matches one`);
+  }
+  const asked: string[] = [];
+  const get = async (url: string) => {
+    asked.push(url);
+    return fetchBody(url, settings).catch((error: Error) => {
+      throw new Error(options.name ? `${options.name}: ${error.message}` : error.message);
+    });
+  };
+  let answered: Certificate[];
+  if (options.source.kind === "url") {
+    const answer = await get(options.source.url);
+    answered = certificatesInAnswer(answer.body, label(answer.finalUrl), answer.contentType);
+  } else {
+    const page = await get(certsrvRenewalsPage(options.source.url));
+    const renewals = parseRenewalCount(page.body.toString("latin1"), label(page.finalUrl));
+    answered = [];
+    for (let renewal = 0; renewal <= renewals; renewal += 1) {
+      const chain = await get(certsrvChainUrl(options.source.url, renewal));
+      answered.push(...certificatesInAnswer(chain.body, label(chain.finalUrl), chain.contentType));
+    }
+    answered = uniqueCertificates(answered);
+  }
+  const pinned = options.thumbprints.length > 0;
+  const { used, leftOut } = pinned ? selectPinned(answered, options.thumbprints, label(options.source.url)) : { used: answered, leftOut: [] };
+  return { certificates: used.map((certificate) => ({ ...certificate, fetchedFrom: { url: options.source.url, pinned } })), leftOut, asked };
+}
