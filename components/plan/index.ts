@@ -32,6 +32,12 @@ export interface DesiredStore {
   owner?: string;
   /** Earlier ids of the same declaration (a renamed resource): their holds become this owner's. */
   previousOwners?: readonly string[];
+  /**
+   * The declaration is being deleted: its distrusts stay on the host, without an owner (a declaration that
+   * distrusts the root later adopts them). Deleting a declaration never trusts a root again; only removing it
+   * from a living declaration's `distrusted` does.
+   */
+  keepDistrusts?: boolean;
 }
 
 export class PlanError extends Error {
@@ -54,7 +60,8 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   }
   const desiredSet = new Set(desired.roots.map((root) => root.sha256));
   const observedBySha = new Map(observed.roots.map((root) => [root.sha256, root]));
-  const owners = ownership(observed.manifest, desired);
+  const owners = ownership(observed.manifest.roots, desired);
+  const distrustOwners = ownership(observed.manifest.distrusted, desired);
 
   const imports: PlannedRoot[] = [];
   const unchanged: CertificateIdentity[] = [];
@@ -97,8 +104,13 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     .filter((root) => !alreadyDistrusted.has(root.sha256))
     .map((root) => ({ ...identityOf(root), der: root.der }));
 
+  const { entries: distrustEntries, undistrusts } = nextDistrusts(observed.manifest.distrusted, distrusts, distrustedSet, distrustOwners, desired.keepDistrusts === true);
+
   const removed = new Set(removals.map((removal) => removal.sha256));
-  const manifest = nextManifest(observed, imports, removed, new Set(released.map((root) => root.sha256)), distrusts, desiredSet, owners);
+  const manifest = {
+    ...nextManifest(observed, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners),
+    distrusted: distrustEntries,
+  };
   const foreign = observed.roots.filter(
     (root) => (root.origin === "local" || root.origin === "policy") && !desiredSet.has(root.sha256) && !removed.has(root.sha256),
   );
@@ -108,6 +120,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     imports,
     removals,
     distrusts,
+    undistrusts,
     unchanged,
     foreign,
     manifest,
@@ -126,10 +139,10 @@ interface Ownership {
   others(sha256: string): string[];
 }
 
-function ownership(manifest: Manifest, desired: DesiredStore): Ownership {
+function ownership(manifestEntries: readonly ManifestEntry[], desired: DesiredStore): Ownership {
   const owner = desired.owner ?? DEFAULT_OWNER;
   const mine = new Set([owner, ...(desired.previousOwners ?? [])]);
-  const entries = new Map(manifest.roots.map((entry) => [entry.sha256, entry]));
+  const entries = new Map(manifestEntries.map((entry) => [entry.sha256, entry]));
   return {
     owner,
     holds: (sha256) => {
@@ -155,16 +168,48 @@ function removalReason(
   return undefined;
 }
 
+const entry = (root: CertificateIdentity | ManifestEntry): ManifestEntry => ({ sha256: root.sha256, sha1: root.sha1, subject: root.subject });
+
+/**
+ * The manifest's distrust entries after the plan, with their holders, and the distrusts to lift. An entry is
+ * this tool's own distrust: one the host already had (an administrator's) never gets an entry, so it is never
+ * lifted. Entries from before owners, or left by a deleted declaration, have no owner: they stay until a
+ * declaration that distrusts the root adopts them.
+ */
+function nextDistrusts(
+  previous: readonly ManifestEntry[],
+  distrusts: readonly PlannedRoot[],
+  wanted: Set<string>,
+  owners: Ownership,
+  keep: boolean,
+): { entries: ManifestEntry[]; undistrusts: ManifestEntry[] } {
+  const entries = new Map<string, ManifestEntry>();
+  const undistrusts: ManifestEntry[] = [];
+  for (const held of previous) {
+    const holdsNow = wanted.has(held.sha256);
+    if (held.owners === undefined && !holdsNow) {
+      entries.set(held.sha256, entry(held));
+      continue;
+    }
+    const holders = [...new Set([...owners.others(held.sha256), ...(holdsNow ? [owners.owner] : [])])].sort();
+    if (holders.length > 0) entries.set(held.sha256, { ...entry(held), owners: holders });
+    else if (keep) entries.set(held.sha256, entry(held));
+    else undistrusts.push(entry(held));
+  }
+  for (const root of distrusts) {
+    entries.set(root.sha256, { ...entry(root), owners: [...new Set([...(entries.get(root.sha256)?.owners ?? []), owners.owner])].sort() });
+  }
+  return { entries: [...entries.values()], undistrusts };
+}
+
 function nextManifest(
   observed: ObservedStore,
   imports: readonly PlannedRoot[],
   removed: Set<string>,
   released: Set<string>,
-  distrusts: readonly PlannedRoot[],
   desired: Set<string>,
   owners: Ownership,
-): Manifest {
-  const entry = (root: CertificateIdentity | ManifestEntry): ManifestEntry => ({ sha256: root.sha256, sha1: root.sha1, subject: root.subject });
+): Omit<Manifest, "distrusted"> {
   // After the plan this declaration holds what it declares, and what it held and neither removed nor released
   // (additive mode keeps undeclared roots, and their holder with them); under its current id only.
   const holdsAfter = (sha256: string) => desired.has(sha256) || (owners.holds(sha256) && !released.has(sha256));
@@ -183,12 +228,10 @@ function nextManifest(
   for (const root of imports) {
     roots.set(root.sha256, { ...entry(root), owners: [...new Set([...(roots.get(root.sha256)?.owners ?? []), owners.owner])].sort() });
   }
-  const distrusted = new Map(observed.manifest.distrusted.map((root) => [root.sha256, root]));
-  for (const root of distrusts) if (!distrusted.has(root.sha256)) distrusted.set(root.sha256, entry(root));
-  return { version: 2, roots: [...roots.values()], distrusted: [...distrusted.values()] };
+  return { version: 2, roots: [...roots.values()] };
 }
 
-/** True when applying the plan changes the host's trust: imports, removals or distrusts. */
+/** True when applying the plan changes the host's trust: imports, removals, distrusts or lifted distrusts. */
 export function planChangesStore(storePlan: StorePlan): boolean {
-  return storePlan.imports.length + storePlan.removals.length + storePlan.distrusts.length > 0;
+  return storePlan.imports.length + storePlan.removals.length + storePlan.distrusts.length + storePlan.undistrusts.length > 0;
 }

@@ -92,7 +92,7 @@ interface FileChange {
   path: string;
   /** New content, or undefined to delete the file. */
   content?: Buffer;
-  step: "import" | "remove" | "distrust" | "manifest";
+  step: "import" | "remove" | "distrust" | "undistrust" | "manifest";
 }
 
 function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
@@ -107,6 +107,8 @@ function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
     for (const root of plan.distrusts) {
       changes.push({ path: ownAnchorPath(layout, root.sha256, layout.distrust.dir), content: Buffer.from(toPem(root.der)), step: "distrust" });
     }
+    // Only the file this tool wrote: an administrator's own blocklist file for the same root stays.
+    for (const root of plan.undistrusts) changes.push({ path: ownAnchorPath(layout, root.sha256, layout.distrust.dir), step: "undistrust" });
   }
   changes.push({ path: manifestPathOf(layout), content: Buffer.from(renderManifest(plan.manifest)), step: "manifest" });
   return changes;
@@ -115,7 +117,8 @@ function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
 function applyScript(layout: PosixLayout, plan: StorePlan): RemoteScript {
   const changes = fileChanges(layout, plan);
   const confDistrusts = layout.distrust.kind === "ca-certificates.conf" ? plan.distrusts : [];
-  const touchesConf = confDistrusts.length > 0;
+  const confUndistrusts = layout.distrust.kind === "ca-certificates.conf" ? plan.undistrusts : [];
+  const touchesConf = confDistrusts.length + confUndistrusts.length > 0;
   const afterRemoval = plan.removals.length > 0 || plan.distrusts.length > 0;
   const saved = [...changes.map((change) => change.path), ...(touchesConf ? ["/etc/ca-certificates.conf"] : [])];
   const refresh = layout.refreshCommand(afterRemoval);
@@ -180,7 +183,10 @@ fi`);
   for (const root of confDistrusts) {
     lines.push(`trusted_roots_deselect ${shQuote(root.sha256)} || trusted_roots_fail distrust`);
   }
-  if (touchesConf) lines.unshift(DESELECT_FUNCTION);
+  for (const root of confUndistrusts) {
+    lines.push(`trusted_roots_reselect ${shQuote(root.sha256)} || trusted_roots_fail undistrust`);
+  }
+  if (touchesConf) lines.unshift(SELECTION_FUNCTIONS);
   // A manifest-only apply (owners claimed or released) changes no trust: nothing to refresh.
   if (planChangesStore(plan)) lines.push(`${refresh} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh`);
   lines.push(`echo '@@applied'
@@ -189,18 +195,24 @@ trusted_roots_observe`);
   return { command: SHELL, stdin: wrap(lines.join("\n")), elevation: "sudo" };
 }
 
-// Debian and Alpine distrust an OS-shipped root by prefixing its line in /etc/ca-certificates.conf with "!".
-// The file is found by fingerprint; awk gets the path as data (-v), never as program text.
-const DESELECT_FUNCTION = `trusted_roots_deselect() {
-  want=$1
-  match=$(cd /usr/share/ca-certificates 2>/dev/null && find . -type f -name '*.crt' | while IFS= read -r f; do
+// Debian and Alpine distrust an OS-shipped root by prefixing its line in /etc/ca-certificates.conf with "!",
+// and trust it again by taking that "!" away. The file is found by fingerprint; awk gets the path as data
+// (-v), never as program text.
+const SELECTION_FUNCTIONS = `trusted_roots_shipped() {
+  cd /usr/share/ca-certificates 2>/dev/null && find . -type f -name '*.crt' | while IFS= read -r f; do
     got=$(openssl x509 -in "$f" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g')
-    if [ "$got" = "$want" ]; then printf '%s\\n' "\${f#./}"; break; fi
-  done)
+    if [ "$got" = "$1" ]; then printf '%s\\n' "\${f#./}"; break; fi
+  done
+}
+trusted_roots_select() {
+  match=$(trusted_roots_shipped "$1")
   [ -n "$match" ] || return 0
-  awk -v rel="$match" '$0 == rel { print "!" rel; next } { print }' /etc/ca-certificates.conf > /etc/ca-certificates.conf.trusted-roots-new &&
+  awk -v rel="$match" -v mode="$2" 'mode == "deselect" && $0 == rel { print "!" rel; next } mode == "reselect" && $0 == "!" rel { print rel; next } { print }' \\
+    /etc/ca-certificates.conf > /etc/ca-certificates.conf.trusted-roots-new &&
     mv -f /etc/ca-certificates.conf.trusted-roots-new /etc/ca-certificates.conf
-}`;
+}
+trusted_roots_deselect() { trusted_roots_select "$1" deselect; }
+trusted_roots_reselect() { trusted_roots_select "$1" reselect; }`;
 
 function parseObservation(layout: PosixLayout, stdout: string, store: StoreName): ObservedStore {
   const records = parseRecords(stdout);

@@ -103,6 +103,11 @@ export interface StorePlan {
   imports: PlannedRoot[];
   removals: PlannedRemoval[];
   distrusts: PlannedRoot[];
+  /**
+   * Distrusts this tool made (in the manifest) that no declaration holds any more: the blocklist file, the
+   * ca-certificates.conf "!" or the Disallowed entry it added goes, and only that.
+   */
+  undistrusts: ManifestEntry[];
   unchanged: CertificateIdentity[];
   /** Roots nobody declared that stay (informational). */
   foreign: ObservedRoot[];

@@ -120,9 +120,10 @@ export async function deleteStore(_id: string, props: Inputs): Promise<void> {
   const inputs = validated(props);
   if (inputs.retainOnDelete) return;
   // Only what this resource declared and the host's manifest says this tool installed; only this declaration's
-  // hold goes: a root another owner (a renamed resource, another stack) still holds stays.
+  // hold goes: a root another owner (a renamed resource, another stack) still holds stays. Its distrusts stay
+  // (owner-less): a delete never trusts a root again.
   const declared = new Set(Object.values(inputs.roots).map((root) => root.sha256));
   const planRemoval = (observed: ObservedStore) =>
-    planStore({ roots: [], owner: ownerOf(inputs) }, { ...observed, roots: observed.roots.filter((root) => root.origin !== "managed" || declared.has(root.sha256)) }, "exact");
+    planStore({ roots: [], owner: ownerOf(inputs), keepDistrusts: true }, { ...observed, roots: observed.roots.filter((root) => root.origin !== "managed" || declared.has(root.sha256)) }, "exact");
   await planAndApplyOn(targetOf(inputs), planRemoval, { warn });
 }

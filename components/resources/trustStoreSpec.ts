@@ -163,13 +163,20 @@ export function summarize(observed: ObservedStore): ObservedSummary {
 }
 
 /** The next revision: unchanged when nothing was applied, otherwise chained from the previous one. */
-export function nextRevision(previous: string | undefined, storePlan: Pick<StorePlan, "imports" | "removals" | "distrusts">, changed: boolean): string {
+export function nextRevision(
+  previous: string | undefined,
+  storePlan: Pick<StorePlan, "imports" | "removals" | "distrusts"> & Partial<Pick<StorePlan, "undistrusts">>,
+  changed: boolean,
+): string {
   if (!changed && previous) return previous;
+  const undistrusts = (storePlan.undistrusts ?? []).map((root) => root.sha256).sort();
   const change = {
     previous: previous ?? "",
     imports: storePlan.imports.map((root) => root.sha256).sort(),
     removals: storePlan.removals.map((root) => root.sha256).sort(),
     distrusts: storePlan.distrusts.map((root) => root.sha256).sort(),
+    // Only when there are any: revisions of changes without them stay what they were.
+    ...(undistrusts.length > 0 ? { undistrusts } : {}),
   };
   return createHash("sha256").update(JSON.stringify(change)).digest("hex").slice(0, 16);
 }

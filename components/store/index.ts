@@ -157,5 +157,6 @@ export function verificationProblems(storePlan: StorePlan, after: ObservedStore)
       .filter((removal) => present.has(removal.sha256) && after.roots.find((root) => root.sha256 === removal.sha256)?.origin !== "system")
       .map((removal) => `${describeCertificate(removal)} is still present`),
     ...storePlan.distrusts.filter((root) => !distrusted.has(root.sha256)).map((root) => `${describeCertificate(root)} is not distrusted`),
+    ...storePlan.undistrusts.filter((root) => distrusted.has(root.sha256)).map((root) => `${describeCertificate(root)} is still distrusted`),
   ];
 }

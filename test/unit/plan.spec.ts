@@ -105,6 +105,52 @@ describe("plan", function () {
     assert.deepEqual(already.distrusts, []);
   });
 
+  describe("trusting again: only this tool's distrusts, and only when no declaration holds them", () => {
+    const entryOf = (certificate: Certificate, owners?: string[]) => ({ sha256: certificate.sha256, sha1: certificate.sha1, subject: certificate.subject, ...(owners ? { owners } : {}) });
+    /** The host after this tool distrusted `bad` for the given holders (or, with undefined, before owners existed). */
+    const distrustedBy = (owners: string[] | undefined, extra: Partial<ObservedStore> = {}) =>
+      store([], { distrusted: [observedRoot(bad, "system", false)], manifest: { version: 2, roots: [], distrusted: [entryOf(bad, owners)] }, ...extra });
+
+    it("a new distrust is recorded with its owner; the same root taken off the list is trusted again", () => {
+      const first = plan({ roots: [], distrusted: [bad], owner: "web01" }, store([]), "exact");
+      assert.deepEqual(first.manifest.distrusted, [entryOf(bad, ["web01"])]);
+      const lifted = plan({ roots: [], distrusted: [], owner: "web01" }, distrustedBy(["web01"]), "exact");
+      assert.deepEqual(lifted.undistrusts, [entryOf(bad)]);
+      assert.deepEqual(lifted.manifest.distrusted, []);
+      assert.equal(planChangesStore(lifted), true);
+    });
+
+    it("a root another declaration still distrusts stays distrusted; only this declaration's hold goes", () => {
+      const released = plan({ roots: [], distrusted: [], owner: "web01" }, distrustedBy(["other-stack", "web01"]), "exact");
+      assert.deepEqual(released.undistrusts, []);
+      assert.deepEqual(released.manifest.distrusted, [entryOf(bad, ["other-stack"])]);
+      assert.equal(planChangesStore(released), false);
+      assert.equal(released.manifestChanged, true);
+    });
+
+    it("an administrator's distrust (not in the manifest) gets no entry and is never lifted", () => {
+      const admin = store([], { distrusted: [observedRoot(bad, "system", false)] });
+      const declared = plan({ roots: [], distrusted: [bad], owner: "web01" }, admin, "exact");
+      assert.deepEqual([declared.distrusts, declared.manifest.distrusted], [[], []]);
+      assert.deepEqual(plan({ roots: [], distrusted: [], owner: "web01" }, admin, "exact").undistrusts, []);
+    });
+
+    it("a delete leaves the distrust, without an owner; a later declaration adopts it and can lift it", () => {
+      const deleted = plan({ roots: [], owner: "web01", keepDistrusts: true }, distrustedBy(["web01"]), "exact");
+      assert.deepEqual([deleted.undistrusts, deleted.manifest.distrusted], [[], [entryOf(bad)]]);
+      assert.deepEqual(plan({ roots: [], distrusted: [], owner: "web02" }, distrustedBy(undefined), "exact").undistrusts, [], "an owner-less entry nobody declares stays");
+      const adopted = plan({ roots: [], distrusted: [bad], owner: "web02" }, distrustedBy(undefined), "exact");
+      assert.deepEqual([adopted.distrusts, adopted.manifest.distrusted], [[], [entryOf(bad, ["web02"])]]);
+      assert.deepEqual(plan({ roots: [], distrusted: [], owner: "web02" }, distrustedBy(["web02"]), "exact").undistrusts, [entryOf(bad)]);
+    });
+
+    it("a renamed declaration's distrust is its own: keeping it moves the hold, dropping it lifts it", () => {
+      const renamed = plan({ roots: [], distrusted: [bad], owner: "web01b", previousOwners: ["web01"] }, distrustedBy(["web01"]), "exact");
+      assert.deepEqual(renamed.manifest.distrusted, [entryOf(bad, ["web01b"])]);
+      assert.deepEqual(plan({ roots: [], distrusted: [], owner: "web01b", previousOwners: ["web01"] }, distrustedBy(["web01"]), "exact").undistrusts, [entryOf(bad)]);
+    });
+  });
+
   for (const mode of ["additive", "exact", "purgeUnmanaged"] as const) {
     it(`${mode}: never removes an OS-shipped or Group Policy root, even one it is told to distrust`, () => {
       const observed = store([

@@ -78,6 +78,22 @@ describe("POSIX platforms", function () {
         assert.ok(script.includes(`${refresh} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh`));
       });
 
+      it("trusts again only what this tool distrusted: its own blocklist file, or its own \"!\" in ca-certificates.conf", () => {
+        const observed = emptyStore(platform);
+        observed.manifest = { version: 2, roots: [], distrusted: [{ sha256: system.sha256, sha1: system.sha1, subject: system.subject, owners: ["web01"] }] };
+        const lifted = plan({ roots: [plain], distrusted: [], owner: "web01" }, observed, "exact");
+        assert.deepEqual(lifted.undistrusts.map((root) => root.sha256), [system.sha256]);
+        const script = platform.applyScript(lifted).stdin;
+        for (const shell of ["sh", "bash"]) execFileSync(shell, ["-n"], { input: script });
+        const blocklist = { rhel: "/etc/pki/ca-trust/source/blocklist", suse: "/etc/pki/trust/blacklist", arch: "/etc/ca-certificates/trust-source/blocklist" }[platform.name as "rhel"];
+        if (blocklist) {
+          assert.match(script, new RegExp(`rm -f '${blocklist}/trusted-roots-${system.sha256.toLowerCase()}\\.[a-z]+' >>"\\$TXN/log" 2>&1 \\|\\| trusted_roots_fail undistrust`));
+          assert.doesNotMatch(script, /trusted_roots_reselect/);
+        } else {
+          assert.ok(script.includes(`trusted_roots_reselect '${system.sha256}' || trusted_roots_fail undistrust`), script);
+        }
+      });
+
       it("runs the program only from its last line, so a script cut in transit runs nothing", () => {
         const script = platform.applyScript(fullPlan()).stdin;
         assert.match(script, /\ntrusted_roots_main <\/dev\/null\n$/);

@@ -101,6 +101,16 @@ describe("Windows platform", function () {
       assert.equal(manifestBytes.toString("utf8"), renderManifest(storePlan.manifest), "the manifest's exact bytes travel");
     });
 
+    it("trusting again removes from Disallowed only the thumbprints this tool added there, and the rollback puts them back", () => {
+      const observed = store();
+      observed.manifest = { version: 2, roots: [], distrusted: [{ sha256: second.sha256, sha1: second.sha1, subject: second.subject, owners: ["iis01"] }] };
+      const lifted = plan({ roots: [root], distrusted: [], owner: "iis01" }, observed, "exact");
+      const { script, data } = readWire(windows.applyScript(lifted));
+      assert.deepEqual((JSON.parse(data) as { undistrusts: string[] }).undistrusts, [second.sha1]);
+      assert.match(script, /foreach \(\$thumbprint in @\(\$payload\.undistrusts\)\)[\s\S]*\$disallowed\.Remove\(\$certificate\)[\s\S]*\[void\] \$distrustRemoved\.Add/);
+      assert.match(script, /foreach \(\$certificate in \$distrustRemoved\) \{ \$disallowed\.Add\(\$certificate\) \}/, "the rollback re-adds them");
+    });
+
     it("the apply replaces the manifest atomically and never deletes it first", () => {
       const { script } = readWire(windows.applyScript(plan({ roots: [root] }, store(), "exact")));
       assert.match(script, /\[IO\.File\]::Replace\(\$staging, \$manifestPath, \[NullString\]::Value\)/);

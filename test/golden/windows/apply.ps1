@@ -92,6 +92,7 @@ try {
   $added = New-Object System.Collections.ArrayList
   $removed = New-Object System.Collections.ArrayList
   $distrustAdded = New-Object System.Collections.ArrayList
+  $distrustRemoved = New-Object System.Collections.ArrayList
   $manifestBefore = $null
   if (Test-Path -LiteralPath $manifestPath) { $manifestBefore = [IO.File]::ReadAllBytes($manifestPath) }
   $staging = $manifestPath + '.trusted-roots-new'
@@ -116,14 +117,24 @@ try {
       }
     }
     $step = 'distrust'
+    if ((@($payload.distrusts).Count + @($payload.undistrusts).Count) -gt 0) { $disallowed.Open('ReadWrite') }
     if (@($payload.distrusts).Count -gt 0) {
-      $disallowed.Open('ReadWrite')
       foreach ($item in @($payload.distrusts)) {
         if ($null -eq $item) { continue }
         $certificate = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2(,[Convert]::FromBase64String($item.der))
         if ($disallowed.Certificates.Find('FindByThumbprint', $certificate.Thumbprint, $false).Count -eq 0) {
           $disallowed.Add($certificate)
           [void] $distrustAdded.Add($certificate)
+        }
+      }
+    }
+    $step = 'undistrust'
+    if (@($payload.undistrusts).Count -gt 0) {
+      foreach ($thumbprint in @($payload.undistrusts)) {
+        if ($null -eq $thumbprint) { continue }
+        foreach ($certificate in @($disallowed.Certificates.Find('FindByThumbprint', $thumbprint, $false))) {
+          $disallowed.Remove($certificate)
+          [void] $distrustRemoved.Add($certificate)
         }
       }
     }
@@ -138,6 +149,7 @@ try {
       foreach ($certificate in $added) { $store.Remove($certificate) }
       foreach ($certificate in $removed) { $store.Add($certificate) }
       foreach ($certificate in $distrustAdded) { $disallowed.Remove($certificate) }
+      foreach ($certificate in $distrustRemoved) { $disallowed.Add($certificate) }
       if ($null -ne $manifestBefore) {
         [IO.File]::WriteAllBytes($staging, $manifestBefore)
         [IO.File]::Replace($staging, $manifestPath, [NullString]::Value)
