@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Certificate } from "./certificates";
+import { chainCertificateProblems, type Certificate } from "./certificates";
 import type { StoreMode } from "./plan";
 import type { PlatformName } from "./platforms";
 import { HealthCheck, HostReboot, ServiceRestart } from "./resources/afterChange";
@@ -34,8 +34,13 @@ export interface WebServerTrustArgs {
   platform: PlatformName;
   /** Self-signed root CAs the server must trust (Windows: LocalMachine\Root). */
   roots: readonly Certificate[];
-  /** Intermediate CAs for the Windows `CA` store. */
+  /**
+   * Intermediate CAs: the Windows `CA` store; on Linux the family's place for them (update-ca-certificates
+   * families: the anchors and so the bundle; p11-kit families: the source directory, with neutral trust).
+   */
   intermediates?: readonly Certificate[];
+  /** Cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates. */
+  crossSigned?: readonly Certificate[];
   /**
    * CAs for the Windows `ClientAuthIssuer` store ("Client Authentication Issuers"): where SChannel checks client
    * chains when ClientAuthTrustMode is 1 or 2, and the trusted-issuer list IIS bindings usually name.
@@ -98,6 +103,7 @@ export class WebServerTrust extends pulumi.ComponentResource {
         platform: args.platform,
         roots: declaredIdentities(args.roots),
         intermediates: declaredIdentities(args.intermediates),
+        crossSigned: declaredIdentities(args.crossSigned),
         clientAuthIssuers: declaredIdentities(args.clientAuthIssuers),
         distrusted: declaredIdentities(args.distrusted),
         mode: args.mode ?? "exact",
@@ -123,11 +129,12 @@ export class WebServerTrust extends pulumi.ComponentResource {
       child("root"),
     );
     this.stores = [root];
-    if (args.intermediates && args.intermediates.length > 0) {
-      if (args.platform !== "windows") {
-        throw new Error(`${name}: intermediates go to the Windows "CA" store; ${args.platform} servers take roots only`);
-      }
-      this.stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(args.intermediates) }, child("ca")));
+    const chainProblems = chainCertificateProblems(args.roots, args.intermediates ?? [], args.crossSigned ?? []);
+    if (chainProblems.length > 0) throw new Error(`${name}: ${chainProblems.join("; ")}`);
+    const chain = [...(args.intermediates ?? []), ...(args.crossSigned ?? [])];
+    if (chain.length > 0) {
+      // After the root store: both write the host's one manifest, and one at a time needs no conflict retry.
+      this.stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(chain) }, { ...child("ca"), dependsOn: [...(args.waitFor ?? []), root] }));
     }
     if (args.clientAuthIssuers && args.clientAuthIssuers.length > 0) {
       if (args.platform !== "windows") {

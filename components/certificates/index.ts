@@ -2,5 +2,5 @@ export type { Certificate, CertificateIdentity, CertificateKind, FetchedFrom } f
 export { CertificateInputError } from "./errors";
 export { parseCertificates, parseCertificateIdentities, toPem } from "./parse";
 export { normalizeThumbprint, matchesThumbprint } from "./thumbprint";
-export { splitByKind, requireRoots, describeCertificate, uniqueCertificates } from "./classify";
+export { splitByKind, requireRoots, describeCertificate, uniqueCertificates, sameSubjectAndKey, chainCertificateProblems } from "./classify";
 export type { CertificatesByKind } from "./classify";

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots, splitByKind, uniqueCertificates, type Certificate } from "../certificates";
+import { chainCertificateProblems, matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots, uniqueCertificates, type Certificate } from "../certificates";
 import type { HealthCheckInput } from "../resources/health";
 import { fetchRoots } from "../sources";
 import type { ConnectionArgs, ConnectionInput } from "../resources/shared";
@@ -134,7 +134,7 @@ export function fleetArgsFromConfig(
     const groups = server.groups.map((groupName) => {
       const group = config.groups[groupName];
       if (!group) problems.push(`${where}.groups: unknown group "${groupName}"; define it under ${CONFIG_NAMESPACE}:groups`);
-      return { groupName, group: group ?? { roots: [], intermediates: [], clientAuthIssuers: [], distrusted: [] } };
+      return { groupName, group: group ?? { roots: [], intermediates: [], crossSigned: [], clientAuthIssuers: [], distrusted: [] } };
     });
     const declaredRoots = [...groups.flatMap(({ groupName, group }) => resolve(group.roots, `${CONFIG_NAMESPACE}:groups.${groupName}.roots`)), ...resolve(server.roots, `${where}.roots`)];
     let roots: Certificate[] = [];
@@ -144,10 +144,8 @@ export function fleetArgsFromConfig(
       problems.push((error as Error).message);
     }
     const intermediates = uniqueCertificates(groups.flatMap(({ groupName, group }) => resolve(group.intermediates, `${CONFIG_NAMESPACE}:groups.${groupName}.intermediates`)));
-    if (intermediates.length > 0 && server.platform !== "windows") {
-      problems.push(`${where}: intermediates are for the Windows "CA" store; ${server.name} is ${server.platform}`);
-    }
-    if (splitByKind(intermediates).roots.length > 0) problems.push(`${where}: a root set given as intermediates holds a self-signed root`);
+    const crossSigned = uniqueCertificates(groups.flatMap(({ groupName, group }) => resolve(group.crossSigned, `${CONFIG_NAMESPACE}:groups.${groupName}.crossSigned`)));
+    problems.push(...chainCertificateProblems(roots, intermediates, crossSigned).map((problem) => `${where} (${server.name}) ${problem}`));
     const clientAuthIssuers = uniqueCertificates(
       groups.flatMap(({ groupName, group }) => resolve(group.clientAuthIssuers, `${CONFIG_NAMESPACE}:groups.${groupName}.clientAuthIssuers`)),
     );
@@ -165,6 +163,7 @@ export function fleetArgsFromConfig(
       platform: server.platform,
       roots,
       intermediates,
+      crossSigned,
       clientAuthIssuers,
       distrusted,
       mode: config.mode,

@@ -149,7 +149,10 @@ const rootSetSchema = z
 
 const groupSchema = z.strictObject({
   roots: z.array(z.string()).default([]),
+  /** Intermediate CAs: Windows' "CA" store; on Linux where the family keeps them (see README). */
   intermediates: z.array(z.string()).default([]),
+  /** Cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates. */
+  crossSigned: z.array(z.string()).default([]),
   /** Windows: CAs for LocalMachine\\ClientAuthIssuer, where SChannel looks when ClientAuthTrustMode is 1 or 2. */
   clientAuthIssuers: z.array(z.string()).default([]),
   distrusted: z.array(z.string()).default([]),

@@ -8,6 +8,7 @@ export const arch = createPosixPlatform({
   bundlePath: "/etc/ca-certificates/extracted/tls-ca-bundle.pem",
   refreshCommand: () => "trust extract-compat",
   distrust: { kind: "blocklist", dir: "/etc/ca-certificates/trust-source/blocklist" },
+  intermediatesDir: "/etc/ca-certificates/trust-source",
   // A kernel upgrade removes the running kernel's modules directory.
   pendingRebootTest: '[ ! -d "/usr/lib/modules/$(uname -r)" ]',
 });

@@ -32,6 +32,13 @@ export interface PosixLayout {
   /** Shell command that rebuilds the bundle; `afterRemoval` when something was taken away. */
   refreshCommand(afterRemoval: boolean): string;
   distrust: { kind: "blocklist"; dir: string } | { kind: "ca-certificates.conf" };
+  /**
+   * p11-kit families: the source directory whose top-level certificate files have neutral trust (known to the
+   * system for building chains, never anchors): where the "CA" store keeps intermediates and cross-signed
+   * certificates. Without it (update-ca-certificates families) they go to anchorsDir and into the bundle, where
+   * OpenSSL still needs each chain to end at a self-signed root it trusts.
+   */
+  intermediatesDir?: string;
   /** Shell condition that is true when the OS wants a reboot. */
   pendingRebootTest: string;
   /** Where the manifest, the lock and transactions live (default /var/lib/trusted-roots). */
@@ -64,7 +71,11 @@ function observeFunction(layout: PosixLayout): string {
   printf '@@boot-id %s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
   if ${layout.pendingRebootTest}; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi
   if [ -f ${shQuote(manifestPathOf(layout))} ]; then printf '@@manifest %s\\n' "$(base64 < ${shQuote(manifestPathOf(layout))} | tr -d '\\n')"; fi
-  if [ -d ${shQuote(layout.anchorsDir)} ]; then find ${shQuote(layout.anchorsDir)} -type f${anchorFilter} -exec sh -c ${EMIT_FILES} anchor {} +; fi
+  if [ -d ${shQuote(layout.anchorsDir)} ]; then find ${shQuote(layout.anchorsDir)} -type f${anchorFilter} -exec sh -c ${EMIT_FILES} anchor {} +; fi${
+    layout.intermediatesDir
+      ? `\n  if [ -d ${shQuote(layout.intermediatesDir)} ]; then find ${shQuote(layout.intermediatesDir)} -maxdepth 1 -type f -exec sh -c ${EMIT_FILES} intermediate {} +; fi`
+      : ""
+  }
   ${distrusted}
   if [ -f ${shQuote(layout.bundlePath)} ]; then printf '@@bundle %s\\n' "$(base64 < ${shQuote(layout.bundlePath)} | tr -d '\\n')"; else echo '@@bundle'; fi
   echo '@@end'
@@ -95,10 +106,15 @@ interface FileChange {
   step: "import" | "remove" | "distrust" | "undistrust" | "manifest";
 }
 
+/** Where a store's own files go: roots to the anchors, the "CA" store's certificates where the family keeps them. */
+function storeDir(layout: PosixLayout, store: StoreName): string {
+  return store === "CA" ? (layout.intermediatesDir ?? layout.anchorsDir) : layout.anchorsDir;
+}
+
 function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
   const changes: FileChange[] = [];
   for (const root of plan.imports) {
-    changes.push({ path: ownAnchorPath(layout, root.sha256), content: Buffer.from(toPem(root.der)), step: "import" });
+    changes.push({ path: ownAnchorPath(layout, root.sha256, storeDir(layout, plan.store)), content: Buffer.from(toPem(root.der)), step: "import" });
   }
   for (const removal of plan.removals) {
     for (const path of removal.files) changes.push({ path, step: "remove" });
@@ -167,7 +183,7 @@ fi`);
         `else : > "$TXN/absent.${index}" || trusted_roots_fail backup; fi`,
     );
   });
-  lines.push(`mkdir -p ${shQuote(layout.anchorsDir)} >>"$TXN/log" 2>&1 || trusted_roots_fail import`);
+  lines.push(`mkdir -p ${shQuote(storeDir(layout, plan.store))} >>"$TXN/log" 2>&1 || trusted_roots_fail import`);
   if (layout.distrust.kind === "blocklist" && plan.distrusts.length > 0) {
     lines.push(`mkdir -p ${shQuote(layout.distrust.dir)} >>"$TXN/log" 2>&1 || trusted_roots_fail distrust`);
   }
@@ -221,6 +237,7 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
   }
   const warnings: string[] = [];
   const held: HeldCertificates[] = [];
+  const intermediates: HeldCertificates[] = [];
   const distrusted: HeldCertificates[] = [];
   let manifestRaw: Buffer | undefined;
   let bootId = "unknown";
@@ -241,6 +258,14 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
         const path = decodeField(record.fields[0]);
         const certificates = readHeldCertificates(decodeFieldBytes(record.fields[1]), path, warnings);
         held.push({ location: path, certificates, source: ownFile.test(path) ? "managed" : "local" });
+        break;
+      }
+      case "intermediate": {
+        const path = decodeField(record.fields[0]);
+        const certificates = readHeldCertificates(decodeFieldBytes(record.fields[1]), path, warnings);
+        intermediates.push({ location: path, certificates, source: ownFile.test(path) ? "managed" : "local" });
+        // Present there is all there is to it: neutral trust, known to the system for chains.
+        intermediates.push({ location: path, certificates, source: "effective" });
         break;
       }
       case "distrusted": {
@@ -264,7 +289,7 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
     store,
     bootId,
     pendingReboot,
-    roots: mergeObservedRoots(held, manifest),
+    roots: mergeObservedRoots(store === "CA" && layout.intermediatesDir ? intermediates : held, manifest),
     distrusted: mergeObservedRoots(distrusted, manifest).map((root): ObservedRoot => ({ ...root, origin: "local" })),
     manifest,
     manifestDigest: manifestDigest(manifestRaw),
@@ -295,7 +320,7 @@ function parseApply(layout: PosixLayout, stdout: string, store: StoreName): Appl
 export function createPosixPlatform(layout: PosixLayout): Platform {
   return {
     name: layout.name,
-    stores: ["Root"],
+    stores: ["Root", "CA"],
     observeScript: () => observeScript(layout),
     parseObservation: (stdout, store) => parseObservation(layout, stdout, store),
     applyScript: (plan) => applyScript(layout, plan),

@@ -8,5 +8,6 @@ export const rhel = createPosixPlatform({
   bundlePath: "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
   refreshCommand: () => "update-ca-trust extract",
   distrust: { kind: "blocklist", dir: "/etc/pki/ca-trust/source/blocklist" },
+  intermediatesDir: "/etc/pki/ca-trust/source",
   pendingRebootTest: "command -v needs-restarting >/dev/null 2>&1 && ! needs-restarting -r >/dev/null 2>&1",
 });

@@ -8,5 +8,6 @@ export const suse = createPosixPlatform({
   bundlePath: "/var/lib/ca-certificates/ca-bundle.pem",
   refreshCommand: (afterRemoval) => (afterRemoval ? "update-ca-certificates --fresh" : "update-ca-certificates"),
   distrust: { kind: "blocklist", dir: "/etc/pki/trust/blacklist" },
+  intermediatesDir: "/etc/pki/trust",
   pendingRebootTest: "[ -e /run/reboot-needed ]",
 });

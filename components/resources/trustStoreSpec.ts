@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
 import { DEFAULT_OWNER, STORE_MODES, type DesiredStore, type StoreMode } from "../plan";
-import { PLATFORM_NAMES, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
+import { PLATFORM_NAMES, PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
 import { connectionInputSchema, type ConnectionInput } from "./shared";
 import { parseHostKeyPin } from "../transport/hostKey";
 
@@ -105,6 +105,9 @@ export function checkRoots(inputs: ValidTrustStoreInputs, now = new Date()): { p
         property,
         reason: `${describeCertificate(certificate)} is an intermediate CA (issued by "${certificate.issuer}"); put it in the "CA" store, not "Root"`,
       });
+    } else if (inputs.store === "CA" && inputs.platform !== "windows" && certificate.selfSigned) {
+      // Linux keeps the "CA" store's certificates beside (or in) the trusted bundle: a root there would be trusted.
+      failures.push({ property, reason: `${describeCertificate(certificate)} is a self-signed root; on ${inputs.platform} declare it under roots, not in the "CA" store` });
     }
     if (Date.parse(certificate.notBefore) > now.getTime()) {
       failures.push({ property, reason: `${describeCertificate(certificate)} is not valid until ${certificate.notBefore}; check the issuing machine's clock or wait` });
@@ -130,8 +133,9 @@ export function checkRoots(inputs: ValidTrustStoreInputs, now = new Date()): { p
     const desired = Object.entries(inputs.roots).find(([, candidate]) => candidate.sha256 === root.sha256);
     if (desired) failures.push({ property: `distrusted["${key}"]`, reason: `is also desired as roots["${desired[0]}"]; a root cannot be both` });
   }
-  if (inputs.platform !== "windows" && inputs.store !== "Root") {
-    failures.push({ property: "store", reason: `${inputs.platform} has a single trust store; use "Root" (Windows alone has "CA" and "Disallowed")` });
+  const stores = PLATFORMS[inputs.platform].stores;
+  if (!stores.includes(inputs.store)) {
+    failures.push({ property: "store", reason: `${inputs.platform} has the stores ${stores.map((store) => `"${store}"`).join(" and ")}; ${inputs.store} is Windows' alone` });
   }
   return failures;
 }

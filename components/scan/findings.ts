@@ -48,6 +48,11 @@ export interface DesiredHost {
   platform: string;
   roots: readonly Certificate[];
   distrusted: readonly Certificate[];
+  /**
+   * The server's intermediates and cross-signed certificates: on Linux they sit beside the roots, and are neither
+   * unexpected nor foreign there. The scan checks roots; `pulumi preview --refresh` checks these too.
+   */
+  chain?: readonly Certificate[];
   mode: StoreMode;
   /**
    * `<project>/<stack>/` when the scan knows the stack its servers belong to: owner ids then match exactly.
@@ -72,8 +77,11 @@ export const DEFAULT_EXPIRING_DAYS = 30;
  * this server's drift.
  */
 function heldByThisServer(owners: readonly string[], desired: DesiredHost): boolean {
+  // The server's root store or its "CA" store (on Linux both write the host's one manifest).
+  const stores = [`${desired.name}-root`, `${desired.name}-ca`];
   const mine = (owner: string) =>
-    owner === DEFAULT_OWNER || (desired.ownerPrefix ? owner === `${desired.ownerPrefix}${desired.name}-root` : owner.endsWith(`/${desired.name}-root`));
+    owner === DEFAULT_OWNER ||
+    stores.some((store) => (desired.ownerPrefix ? owner === `${desired.ownerPrefix}${store}` : owner.endsWith(`/${store}`)));
   return owners.length === 0 || owners.some(mine);
 }
 
@@ -86,8 +94,9 @@ export function evaluateHost(
 ): HostFinding {
   const storePlan = plan({ roots: desired.roots, distrusted: desired.distrusted }, observed, desired.mode);
   const distrusted = new Set(desired.distrusted.map((root) => root.sha256));
+  const chain = new Set((desired.chain ?? []).map((certificate) => certificate.sha256));
   const undeclaredManaged = observed.roots.filter(
-    (root) => root.origin === "managed" && !desired.roots.some((wanted) => wanted.sha256 === root.sha256) && !distrusted.has(root.sha256),
+    (root) => root.origin === "managed" && !desired.roots.some((wanted) => wanted.sha256 === root.sha256) && !distrusted.has(root.sha256) && !chain.has(root.sha256),
   );
   const owners = new Map(observed.manifest.roots.map((entry) => [entry.sha256, entry.owners ?? []]));
   const ownersOf = (sha256: string) => owners.get(sha256) ?? [];

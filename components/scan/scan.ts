@@ -25,7 +25,14 @@ export async function scanFleet(servers: readonly FleetServer[], options: ScanOp
     try {
       const observed = await observeStore({ connection, platform: server.platform }, { warn: options.warn });
       finding = evaluateHost(
-        { ...identity, roots: server.roots, distrusted: server.distrusted ?? [], mode: server.mode ?? "exact", ownerPrefix: options.ownerPrefix },
+        {
+          ...identity,
+          roots: server.roots,
+          distrusted: server.distrusted ?? [],
+          chain: [...(server.intermediates ?? []), ...(server.crossSigned ?? [])],
+          mode: server.mode ?? "exact",
+          ownerPrefix: options.ownerPrefix,
+        },
         observed,
         Date.now() - started,
         { now: new Date(), expiringDays: options.expiringDays ?? DEFAULT_EXPIRING_DAYS },

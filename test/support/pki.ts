@@ -73,6 +73,20 @@ export class TestPki {
     return { certPath, keyPath, pem: readFileSync(certPath, "utf8") };
   }
 
+  /** `root` cross-signed by `issuer`: the same subject and key as `root`, issued by another CA. */
+  crossSign(stem: string, root: TestCertificate, issuer: TestCertificate): TestCertificate {
+    const certPath = join(this.dir, `${stem}.crt`);
+    const csrPath = join(this.dir, `${stem}.csr`);
+    const extPath = join(this.dir, `${stem}.ext`);
+    openssl(["x509", "-x509toreq", "-in", root.certPath, "-signkey", root.keyPath, "-out", csrPath]);
+    writeFileSync(extPath, "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n");
+    openssl([
+      "x509", "-req", "-in", csrPath, "-CA", issuer.certPath, "-CAkey", issuer.keyPath, "-set_serial",
+      String(this.serial++), "-days", "3650", "-sha256", "-extfile", extPath, "-out", certPath,
+    ]);
+    return { certPath, keyPath: root.keyPath, pem: readFileSync(certPath, "utf8") };
+  }
+
   /** A PKCS#7 (.p7b) file of the given certificates, DER or PEM. */
   pkcs7(stem: string, certificates: TestCertificate[], form: "DER" | "PEM"): string {
     const path = join(this.dir, `${stem}.p7b`);

@@ -4,6 +4,8 @@ import { join, resolve } from "node:path";
 import { fleetArgsFromConfig, FleetConfigError, parseFleetConfig } from "../../components/config/load";
 import { readStackConfig } from "../../components/config/stackFile";
 import { waves } from "../../components/rollout";
+import { parseCertificates } from "../../components/certificates";
+import { TestPki } from "../support/pki";
 
 const EXAMPLES = resolve(__dirname, "../../../examples");
 const readExample = (file: string) => readFileSync(join(EXAMPLES, file));
@@ -163,6 +165,32 @@ describe("stack config", () => {
       problemsOf(() => fleetArgsFromConfig(config, secrets, readExample))[0],
       "trusted-roots:rootSets.a: not fetched (load the config with loadFleetArgs, which fetches url and certsrv sets)",
     );
+  });
+
+  it("Linux servers take intermediates and cross-signed roots; each list refuses what belongs in another", () => {
+    const pki = new TestPki();
+    const old = pki.root("old", "/O=Contoso/CN=Contoso Root CA");
+    const g3 = pki.root("g3", "/O=Contoso/CN=Contoso Root CA G3");
+    const cross = pki.crossSign("g3-by-old", g3, old);
+    const issuing = pki.issue("issuing", "/O=Contoso/CN=Contoso Issuing CA", g3, { ca: true });
+    const files: Record<string, string> = { "old.pem": old.pem, "g3.pem": g3.pem, "cross.pem": cross.pem, "issuing.pem": issuing.pem };
+    const readFile = (file: string) => Buffer.from(files[file]);
+    const server = { name: "web01", host: "10.0.0.5", platform: "debian", hostKey: "SHA256:" + "A".repeat(43), groups: ["web"] };
+    const load = (group: Record<string, string[]>) =>
+      fleetArgsFromConfig(
+        parseFleetConfig({ servers: [server], rootSets: Object.fromEntries(Object.keys(files).map((file) => [file.replace(".pem", ""), { files: [file] }])), groups: { web: group } }),
+        secrets,
+        readFile,
+      );
+    const [web01] = load({ roots: ["old", "g3"], intermediates: ["issuing"], crossSigned: ["cross"] }).servers;
+    assert.deepEqual([web01.intermediates?.map((c) => c.commonName), web01.crossSigned?.map((c) => c.issuer)], [["Contoso Issuing CA"], ["CN=Contoso Root CA, O=Contoso"]]);
+    const problems = problemsOf(() => load({ roots: ["old"], intermediates: ["cross", "g3"], crossSigned: ["issuing"] }));
+    assert.deepEqual(problems, [
+      `trusted-roots:servers[0] (web01) intermediates: "CN=Contoso Root CA G3, O=Contoso" (SHA-1 ${parseCertificates(g3.pem)[0].sha1}) is a self-signed root; declare it under roots`,
+      `trusted-roots:servers[0] (web01) crossSigned: "CN=Contoso Issuing CA, O=Contoso" (SHA-1 ${parseCertificates(issuing.pem)[0].sha1}) has the subject and key of no root this server declares; declare that root too, or list it under intermediates`,
+    ]);
+    const hidden = problemsOf(() => load({ roots: ["old", "g3"], intermediates: ["cross"] }));
+    assert.match(hidden.join("\n"), /intermediates: "CN=Contoso Root CA G3, O=Contoso" .* is a cross-signed form of the root .* \(issued by "CN=Contoso Root CA, O=Contoso"\); list it under crossSigned/);
   });
 
   it("collects reference problems: unknown sets and groups, missing files, wrong thumbprints, unpinned hosts, no credentials", () => {

@@ -94,6 +94,15 @@ describe("POSIX platforms", function () {
         }
       });
 
+      it("the CA store keeps intermediates where the family does: p11-kit's source directory (neutral trust), else the anchors", () => {
+        const caPlan = plan({ roots: [plain], owner: "web01-ca" }, { ...emptyStore(platform), store: "CA" }, "exact");
+        const script = platform.applyScript(caPlan).stdin;
+        const dir = { rhel: "/etc/pki/ca-trust/source", suse: "/etc/pki/trust", arch: "/etc/ca-certificates/trust-source" }[platform.name as "rhel"] ?? (platform.name === "alpine" || platform.name === "debian" ? "/usr/local/share/ca-certificates" : undefined);
+        assert.ok(dir);
+        assert.ok(script.includes(`'${dir}/trusted-roots-${plain.sha256.toLowerCase()}.`), script);
+        assert.ok(platform.stores.includes("CA"));
+      });
+
       it("runs the program only from its last line, so a script cut in transit runs nothing", () => {
         const script = platform.applyScript(fullPlan()).stdin;
         assert.match(script, /\ntrusted_roots_main <\/dev\/null\n$/);
@@ -107,6 +116,22 @@ describe("POSIX platforms", function () {
   describe("parsing observations", () => {
     const debian = PLATFORMS.debian;
     const observeOutput = (records: string[]) => ["@@begin observe", ...records, "@@end", ""].join("\n");
+
+    it("p11-kit's CA store is what lies in the source directory's top level, present meaning known; the Root store ignores it", () => {
+      const rhel = PLATFORMS.rhel;
+      const own = `/etc/pki/ca-trust/source/trusted-roots-${plain.sha256.toLowerCase()}.pem`;
+      const stdout = observeOutput([
+        `@@manifest ${b64(JSON.stringify({ version: 2, roots: [{ sha256: plain.sha256, sha1: plain.sha1, subject: plain.subject, owners: ["web01-ca"] }], distrusted: [] }))}`,
+        `@@intermediate ${b64(own)} ${b64(plain.pem)}`,
+        `@@intermediate ${b64("/etc/pki/ca-trust/source/admin.pem")} ${b64(system.pem)}`,
+        `@@bundle ${b64(hostile[0].pem)}`,
+      ]);
+      const ca = rhel.parseObservation(stdout, "CA");
+      assert.deepEqual(ca.roots.map((root) => [root.subject, root.origin, root.trusted]).sort(), [[plain.subject, "managed", true], [system.subject, "local", true]].sort());
+      const root = rhel.parseObservation(stdout, "Root");
+      assert.deepEqual(root.roots.map((held) => held.subject), [hostile[0].subject]);
+      assert.match(rhel.observeScript("Root").stdin, /find '\/etc\/pki\/ca-trust\/source' -maxdepth 1 -type f/);
+    });
 
     it("merges anchors, manifest and bundle into one entry per root", () => {
       const ownPath = `/usr/local/share/ca-certificates/trusted-roots-${plain.sha256.toLowerCase()}.crt`;

@@ -50,7 +50,7 @@ describe("TrustStore spec (pure)", function () {
     assert.deepEqual(keys, [`Contoso Root (${contoso.sha1.slice(0, 8)})`, `Contoso Root (${twin.sha1.slice(0, 8)})`, "Fabrikam Root"]);
   });
 
-  it("check: expired, duplicate, both desired and distrusted, and a second store on Linux", () => {
+  it("check: expired, duplicate, both desired and distrusted, Windows' own stores and a root in a Linux CA store", () => {
     const failures = checkRoots(
       inputs([contoso, contoso], { distrusted: toRootInputs([fabrikam]), roots: { ...toRootInputs([contoso]), Copy: toRootInputs([contoso])["Contoso Root"], F: toRootInputs([fabrikam])["Fabrikam Root"] }, store: "CA" }),
       new Date("2100-01-01T00:00:00Z"),
@@ -59,7 +59,9 @@ describe("TrustStore spec (pure)", function () {
     assert.match(text, /roots\["Contoso Root"\]: .*expired on/);
     assert.match(text, /roots\["Copy"\]: .*declared twice \(also as roots\["Contoso Root"\]\)/);
     assert.match(text, /distrusted\["Fabrikam Root"\]: is also desired as roots\["F"\]/);
-    assert.match(text, /store: debian has a single trust store/);
+    assert.match(text, /roots\["Contoso Root"\]: .*is a self-signed root; on debian declare it under roots, not in the "CA" store/);
+    const disallowed = checkRoots(inputs([contoso], { store: "ClientAuthIssuer" })).map((failure) => `${failure.property}: ${failure.reason}`);
+    assert.deepEqual(disallowed, ['store: debian has the stores "Root" and "CA"; ClientAuthIssuer is Windows\' alone']);
   });
 
   it("check: fingerprints that do not match the PEM", () => {
