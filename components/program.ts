@@ -22,6 +22,7 @@ export async function fleetFromStackConfig(projectDir: string): Promise<TrustFle
       privateKeys: config.getSecretObject<Record<string, string>>("privateKeys"),
       healthClientKey: config.getSecret("healthClientKey"),
       bastionPrivateKey: config.getSecret("bastionPrivateKey"),
+      ldapPassword: await plainValue(config.getSecret("ldapPassword")),
     };
     const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(projectDir, path));
     const { args, leftOut } = await loadFleetArgs(fleetConfig, secrets, readFile);
@@ -38,6 +39,11 @@ export async function fleetFromStackConfig(projectDir: string): Promise<TrustFle
 }
 
 class ConfigValueError extends Error {}
+
+/** A secret config value as plain text, for a fetch while the program runs; config values are known even in a preview. */
+function plainValue(secret: pulumi.Output<string> | undefined): Promise<string | undefined> {
+  return secret ? new Promise((resolve) => secret.apply((value) => resolve(value))) : Promise.resolve(undefined);
+}
 
 /**
  * Every `trusted-roots:*` key the stack sets, with structured values parsed from the JSON the engine passes:

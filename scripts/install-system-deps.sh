@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the lab and the tests need: sshd and nginx for the lab hosts, tinyproxy for root sets fetched
-# through a proxy, sudo for the non-root tests, openssl for test certificates, iproute2/util-linux for
-# namespaces. Skips apt when all are present.
+# Debian packages the lab and the tests need: sshd and nginx for the lab hosts, tinyproxy and slapd for root
+# sets fetched through a proxy and from a directory (started inside lab hosts by the tests, never as services
+# here), sudo for the non-root tests, openssl for test certificates, iproute2/util-linux for namespaces. Skips
+# apt when all are present.
 set -euo pipefail
-packages=(openssh-server openssh-client nginx-light sudo openssl ca-certificates curl iproute2 util-linux procps tinyproxy)
+packages=(openssh-server openssh-client nginx-light sudo openssl ca-certificates curl iproute2 util-linux procps tinyproxy slapd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

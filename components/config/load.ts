@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { chainCertificateProblems, matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots, uniqueCertificates, type Certificate } from "../certificates";
 import type { HealthCheckInput } from "../resources/health";
-import { fetchRoots } from "../sources";
+import { fetchRoots, type RemoteSource } from "../sources";
 import type { ConnectionArgs, ConnectionInput } from "../resources/shared";
 import type { FleetServer, TrustFleetArgs } from "../TrustFleet";
 import { parse as parseYaml } from "yaml";
@@ -19,6 +19,11 @@ export interface FleetSecrets {
   healthClientKey?: pulumi.Input<string>;
   /** The bastions' key; without it a bastion gets the servers' own credentials. */
   bastionPrivateKey?: pulumi.Input<string>;
+  /**
+   * The password of LDAP root sets' bindDn. Plain: it is used while the program runs, to fetch, and never
+   * reaches the state.
+   */
+  ldapPassword?: string;
   /** An ssh-agent socket, used when no key or password is given. */
   agent?: string;
 }
@@ -97,7 +102,7 @@ export function fleetArgsFromConfig(
         problems.push((error as Error).message.replace(/^.*?ENOENT.*$/, `${key}.files[${index}]: no such file: ${file}`));
       }
     });
-    if (set.url !== undefined || set.certsrv !== undefined) {
+    if (set.url !== undefined || set.certsrv !== undefined || set.ldap !== undefined) {
       const fetched = options.fetched?.get(setName) ?? { problem: `${key}: not fetched (load the config with loadFleetArgs, which fetches url and certsrv sets)` };
       if ("problem" in fetched) problems.push(fetched.problem);
       else certificates.push(...fetched.certificates);
@@ -186,8 +191,8 @@ export function fleetArgsFromConfig(
  * Fetch every url and certsrv root set (all at once; each request has its own timeout) and keep the pinned
  * certificates. A source that fails becomes a problem naming the set's key, so the config error lists them all.
  */
-export async function fetchRootSets(config: FleetConfig, readFile: (path: string) => Buffer): Promise<Map<string, FetchedRootSet>> {
-  const remote = Object.entries(config.rootSets).filter(([, set]) => set.url !== undefined || set.certsrv !== undefined);
+export async function fetchRootSets(config: FleetConfig, readFile: (path: string) => Buffer, ldapPassword?: string): Promise<Map<string, FetchedRootSet>> {
+  const remote = Object.entries(config.rootSets).filter(([, set]) => set.url !== undefined || set.certsrv !== undefined || set.ldap !== undefined);
   const results = await Promise.all(
     remote.map(async ([setName, set]): Promise<[string, FetchedRootSet]> => {
       const key = `${CONFIG_NAMESPACE}:rootSets.${setName}`;
@@ -199,13 +204,18 @@ export async function fetchRootSets(config: FleetConfig, readFile: (path: string
           return [setName, { problem: `${key}.fetch.caBundleFile: cannot read ${set.fetch.caBundleFile}` }];
         }
       }
-      const source = set.url !== undefined ? { kind: "url" as const, url: set.url } : { kind: "certsrv" as const, url: set.certsrv! };
+      const source: RemoteSource =
+        set.url !== undefined ? { kind: "url", url: set.url } : set.certsrv !== undefined ? { kind: "certsrv", url: set.certsrv } : { kind: "ldap", ...set.ldap! };
+      if (source.kind === "ldap" && source.bindDn && ldapPassword === undefined) {
+        return [setName, { problem: `${key}.ldap.bindDn: the bind needs a password: pulumi config set --secret ${CONFIG_NAMESPACE}:ldapPassword` }];
+      }
       try {
         const { certificates, leftOut } = await fetchRoots({
           source,
           thumbprints: set.thumbprints.map(normalizeThumbprint),
           fetch: { ...(set.fetch?.timeoutSeconds ? { timeoutSeconds: set.fetch.timeoutSeconds } : {}), ...(set.fetch?.proxy ? { proxy: set.fetch.proxy } : {}), ...(ca ? { ca } : {}) },
           name: `${key}.${source.kind}`,
+          ldapPassword,
         });
         return [setName, { certificates, leftOut }];
       } catch (error) {
@@ -223,7 +233,7 @@ export async function loadFleetArgs(
   readFile: (path: string) => Buffer,
   options: Omit<FleetArgsOptions, "fetched"> = {},
 ): Promise<{ args: TrustFleetArgs; leftOut: Map<string, Certificate[]> }> {
-  const fetched = await fetchRootSets(config, readFile);
+  const fetched = await fetchRootSets(config, readFile, secrets.ldapPassword);
   const leftOut = new Map([...fetched].flatMap(([setName, result]) => ("leftOut" in result && result.leftOut.length > 0 ? [[setName, result.leftOut] as const] : [])));
   return { args: fleetArgsFromConfig(config, secrets, readFile, { ...options, fetched }), leftOut };
 }

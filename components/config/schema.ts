@@ -11,7 +11,7 @@ import { parseHostKeyPin } from "../transport";
 export const CONFIG_NAMESPACE = "trusted-roots";
 
 /** Keys read as Pulumi secrets (`pulumi config set --secret`), never through the fleet schema. */
-export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey", "bastionPrivateKey"] as const;
+export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey", "bastionPrivateKey", "ldapPassword"] as const;
 
 const hostKey = z.string().superRefine((value, context) => {
   try {
@@ -123,6 +123,16 @@ const rootSetSchema = z
     url: httpUrl("http://pki.contoso.com/contoso-root.crt").optional(),
     /** An AD CS web enrollment site (http://ca01/certsrv): the CA certificate chain of every renewal; needs thumbprints. */
     certsrv: httpUrl("http://ca01/certsrv").optional(),
+    /** A directory's cACertificate values (AD: CN=Certification Authorities,CN=Public Key Services,...); needs thumbprints. */
+    ldap: z
+      .strictObject({
+        url: z.string().regex(/^ldaps?:\/\/[^\s/?#]+\/?$/i, "must be ldap://host[:port] or ldaps://host[:port], e.g. ldaps://dc01.contoso.com"),
+        base: z.string().min(1),
+        /** Without it the search is anonymous; its password is the secret ldapPassword. */
+        bindDn: z.string().min(1).optional(),
+        startTls: z.boolean().optional(),
+      })
+      .optional(),
     fetch: sourceFetchSchema.optional(),
     /**
      * Expected thumbprints (SHA-1 or SHA-256, any common spelling): a typo'd or swapped file is caught. For url
@@ -132,11 +142,12 @@ const rootSetSchema = z
   })
   .superRefine((set, context) => {
     const local = set.files.length > 0 || set.pem !== undefined;
-    const remote = [set.url, set.certsrv].filter((value) => value !== undefined).length;
-    if (!local && remote === 0) context.addIssue({ code: "custom", message: "a root set needs files, pem, url or certsrv" });
+    const remote = [set.url, set.certsrv, set.ldap].filter((value) => value !== undefined).length;
+    if (!local && remote === 0) context.addIssue({ code: "custom", message: "a root set needs files, pem, url, certsrv or ldap" });
     if (remote > 1 || (remote === 1 && local)) {
-      context.addIssue({ code: "custom", message: "a root set takes its certificates from one place: files and pem, or url, or certsrv; declare another set for the rest" });
+      context.addIssue({ code: "custom", message: "a root set takes its certificates from one place: files and pem, or url, or certsrv, or ldap; declare another set for the rest" });
     }
+    if (set.ldap && set.fetch?.proxy) context.addIssue({ code: "custom", path: ["fetch", "proxy"], message: "a proxy applies to url and certsrv sources (HTTP), not to ldap" });
     if (remote === 1 && set.thumbprints.length === 0) {
       context.addIssue({
         code: "custom",
@@ -144,7 +155,7 @@ const rootSetSchema = z
         message: "a fetched root set needs thumbprints: pin each root you verified out of band (certutil -dump, or openssl x509 -noout -fingerprint -sha256); only certificates they name are used",
       });
     }
-    if (set.fetch && remote === 0) context.addIssue({ code: "custom", path: ["fetch"], message: "fetch settings apply to url and certsrv sources only" });
+    if (set.fetch && remote === 0) context.addIssue({ code: "custom", path: ["fetch"], message: "fetch settings apply to url, certsrv and ldap sources only" });
   });
 
 const groupSchema = z.strictObject({

@@ -32,6 +32,11 @@ const TLS_CODES: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: "its TLS certificate is for another name",
 };
 
+/** What a TLS error code says about the source's certificate, and the fix; undefined for other errors. */
+export function tlsProblem(code: string | undefined): string | undefined {
+  return code && TLS_CODES[code] ? `${TLS_CODES[code]} (${code}); give the CA that issued it in fetch.caBundleFile` : undefined;
+}
+
 function dispatcherFor(settings: FetchSettings): Dispatcher {
   const tls = settings.ca ? { ca: settings.ca } : {};
   // proxyTunnel false: a plain http source is asked through the proxy as usual; corporate proxies often allow CONNECT only to 443.
@@ -45,7 +50,8 @@ function describeFailure(error: unknown, url: string, settings: FetchSettings): 
     return `${url}: no complete answer within ${settings.timeoutSeconds} s (fetch.timeoutSeconds)`;
   }
   const code = failure.cause?.code ?? (failure as { code?: string }).code;
-  if (code && TLS_CODES[code]) return `${url}: ${TLS_CODES[code]} (${code}); give the CA that issued it in fetch.caBundleFile`;
+  const tls = tlsProblem(code);
+  if (tls) return `${url}: ${tls}`;
   const via = settings.proxy ? ` through the proxy ${settings.proxy}` : "";
   const reason = failure.cause?.message ?? failure.message;
   return `${url}: cannot be reached${via}: ${code && !reason.includes(code) ? `${code} ` : ""}${reason}`;

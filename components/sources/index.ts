@@ -1,9 +1,11 @@
 import { uniqueCertificates, type Certificate, type FetchedFrom } from "../certificates";
 import { fetchBody, type FetchSettings } from "./fetch";
-import { certificatesInAnswer, certsrvChainUrl, certsrvRenewalsPage, parseRenewalCount, selectPinned, type RemoteSource } from "./remote";
+import { fetchLdapCertificates } from "./ldap";
+import { certificatesInAnswer, certsrvChainUrl, certsrvRenewalsPage, parseRenewalCount, selectPinned, sourceAddress, type RemoteSource } from "./remote";
 
 export { SourceFetchError, MAX_SOURCE_BYTES, type FetchSettings } from "./fetch";
 export type { RemoteSource } from "./remote";
+export type { LdapSource } from "./ldap";
 
 export const DEFAULT_SOURCE_TIMEOUT_SECONDS = 30;
 
@@ -20,6 +22,8 @@ export interface FetchRootsOptions {
   allowUnpinned?: boolean;
   /** How messages name the source, e.g. the config key; the URL is added. */
   name?: string;
+  /** The password of an LDAP source's bindDn. */
+  ldapPassword?: string;
 }
 
 export interface FetchedRoots {
@@ -31,25 +35,34 @@ export interface FetchedRoots {
 }
 
 /**
- * A root set from where the CA publishes it: a URL (DER, PEM or PKCS#7), or an AD CS web enrollment site,
- * whose CA certificate chain of every renewal is asked (certcarc.asp says how many there are). Throws, saying
+ * A root set from where the CA publishes it: a URL (DER, PEM or PKCS#7), an AD CS web enrollment site,
+ * whose CA certificate chain of every renewal is asked (certcarc.asp says how many there are), or a directory's
+ * cACertificate values (AD's Certification Authorities container). Throws, saying
  * which URL and what came back, when a source cannot be reached, answers nothing usable or lacks a pinned root.
  */
 export async function fetchRoots(options: FetchRootsOptions): Promise<FetchedRoots> {
   const settings: FetchSettings = { timeoutSeconds: DEFAULT_SOURCE_TIMEOUT_SECONDS, ...options.fetch };
   const label = (url: string) => (options.name ? `${options.name} (${url})` : url);
+  const address = sourceAddress(options.source);
   if (options.thumbprints.length === 0 && !options.allowUnpinned) {
-    throw new Error(`${label(options.source.url)}: pin the thumbprint of each root you verified out of band; a fetched certificate is used only when it matches one`);
+    throw new Error(`${label(address)}: pin the thumbprint of each root you verified out of band; a fetched certificate is used only when it matches one`);
   }
+  const named = (error: Error) => new Error(options.name ? `${options.name}: ${error.message}` : error.message);
   const asked: string[] = [];
   const get = async (url: string) => {
     asked.push(url);
     return fetchBody(url, settings).catch((error: Error) => {
-      throw new Error(options.name ? `${options.name}: ${error.message}` : error.message);
+      throw named(error);
     });
   };
   let answered: Certificate[];
-  if (options.source.kind === "url") {
+  if (options.source.kind === "ldap") {
+    asked.push(address);
+    const ders = await fetchLdapCertificates(options.source, { ...settings, password: options.ldapPassword }).catch((error: Error) => {
+      throw named(error);
+    });
+    answered = uniqueCertificates(ders.flatMap((der) => certificatesInAnswer(der, label(address), "cACertificate")));
+  } else if (options.source.kind === "url") {
     const answer = await get(options.source.url);
     answered = certificatesInAnswer(answer.body, label(answer.finalUrl), answer.contentType);
   } else {
@@ -63,6 +76,6 @@ export async function fetchRoots(options: FetchRootsOptions): Promise<FetchedRoo
     answered = uniqueCertificates(answered);
   }
   const pinned = options.thumbprints.length > 0;
-  const { used, leftOut } = pinned ? selectPinned(answered, options.thumbprints, label(options.source.url)) : { used: answered, leftOut: [] };
-  return { certificates: used.map((certificate) => ({ ...certificate, fetchedFrom: { url: options.source.url, pinned } })), leftOut, asked };
+  const { used, leftOut } = pinned ? selectPinned(answered, options.thumbprints, label(address)) : { used: answered, leftOut: [] };
+  return { certificates: used.map((certificate) => ({ ...certificate, fetchedFrom: { url: address, pinned } })), leftOut, asked };
 }

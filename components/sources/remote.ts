@@ -1,7 +1,14 @@
 import { CertificateInputError, describeCertificate, matchesThumbprint, parseCertificates, type Certificate } from "../certificates";
 
-/** Where a remote root set comes from: a URL serving certificates, or an AD CS web enrollment site (certsrv). */
-export type RemoteSource = { kind: "url"; url: string } | { kind: "certsrv"; url: string };
+import type { LdapSource } from "./ldap";
+
+/** Where a remote root set comes from: a URL serving certificates, an AD CS web enrollment site, or a directory. */
+export type RemoteSource = { kind: "url"; url: string } | { kind: "certsrv"; url: string } | ({ kind: "ldap" } & LdapSource);
+
+/** How a source is named in messages and in `fetchedFrom`: its URL (a directory's with its search base). */
+export function sourceAddress(source: RemoteSource): string {
+  return source.kind === "ldap" ? `${source.url.replace(/\/+$/, "")}/${source.base}` : source.url;
+}
 
 /** The base of a web enrollment site, without a trailing slash: `http://ca01/certsrv`. */
 function certsrvBase(url: string): string {

@@ -41,6 +41,42 @@ function pkiSiteConfig(address: string): string {
 `;
 }
 
+const LDAP_SUFFIX = "dc=contoso,dc=test";
+const LDAP_ADMIN = `cn=admin,${LDAP_SUFFIX}`;
+const LDAP_PASSWORD = "lab-directory-s3cret";
+// Where AD publishes its enterprise roots, under a test suffix.
+const CERTIFICATION_AUTHORITIES = `cn=Certification Authorities,cn=Public Key Services,cn=Services,cn=Configuration,${LDAP_SUFFIX}`;
+
+/** A real slapd: the lab's server certificate for ldaps and StartTLS, reads only after a bind. */
+const SLAPD_CONFIG = `include /etc/ldap/schema/core.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile /run/trl-slapd.pid
+TLSCertificateFile /etc/trl-lab/server.crt
+TLSCertificateKeyFile /etc/trl-lab/server.key
+database mdb
+maxsize 10485760
+suffix "${LDAP_SUFFIX}"
+rootdn "${LDAP_ADMIN}"
+rootpw ${LDAP_PASSWORD}
+directory /var/lib/trl-ldap
+access to * by anonymous auth by * read
+`;
+
+/** The directory: AD's container chain down to Certification Authorities, one entry per CA with its cACertificate. */
+function directoryLdif(cas: { name: string; der: Buffer }[]): string {
+  const containers = ["cn=Configuration", "cn=Services", "cn=Public Key Services", "cn=Certification Authorities"];
+  const entries = [`dn: ${LDAP_SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: Contoso\ndc: contoso\n`];
+  containers.forEach((_, index) => {
+    const dn = [...containers.slice(0, index + 1)].reverse().join(",");
+    entries.push(`dn: ${dn},${LDAP_SUFFIX}\nobjectClass: organizationalRole\ncn: ${containers[index].slice(3)}\n`);
+  });
+  for (const ca of cas) {
+    entries.push(`dn: cn=${ca.name},${CERTIFICATION_AUTHORITIES}\nobjectClass: organizationalRole\nobjectClass: pkiCA\ncn: ${ca.name}\ncACertificate;binary:: ${ca.der.toString("base64")}\n`);
+  }
+  return entries.join("\n");
+}
+
 const TINYPROXY_CONFIG = (address: string) => `User nobody
 Group nogroup
 Port 3128
@@ -193,6 +229,68 @@ describeLab("root sets fetched from where the CA publishes them (real nginx, rea
       assert.match(error.message, /trusted-roots:rootSets\.wrong\.url \(.*wrong\.crt\): no certificate it answered has the pinned thumbprint/);
       assert.match(error.message, /trusted-roots:rootSets\.slow\.url: .*slow\/root\.der: no complete answer within 1 s .*; nothing was applied/);
       return true;
+    });
+  });
+
+  describe("from a directory (real slapd holding AD's Certification Authorities container)", () => {
+    const ldap = (overrides: Partial<{ url: string; base: string; bindDn: string; startTls: boolean }> = {}) => ({
+      kind: "ldap" as const,
+      url: `ldap://${site.address}`,
+      base: CERTIFICATION_AUTHORITIES,
+      bindDn: LDAP_ADMIN,
+      ...overrides,
+    });
+
+    before(async () => {
+      const ldif = directoryLdif([
+        { name: "Contoso Root CA", der: pki.der(oldRoot) },
+        { name: "Contoso Root CA 2026", der: pki.der(newRoot) },
+      ]);
+      await lab.writeFile(site, "/etc/trl-slapd.conf", SLAPD_CONFIG);
+      await lab.writeFile(site, "/tmp/directory.ldif", ldif);
+      await lab.sh(site, "mkdir -p /var/lib/trl-ldap && slapadd -q -f /etc/trl-slapd.conf -l /tmp/directory.ldif");
+      await lab.exec(site, "slapd", "-f", "/etc/trl-slapd.conf", "-h", `ldap://${site.address}/ ldaps://${site.address}/`);
+      await waitUntil(
+        () => fetchRoots({ source: ldap(), thumbprints: [cert(oldRoot).sha256], ldapPassword: LDAP_PASSWORD }).then(() => true, () => false),
+        "slapd answers",
+      );
+    });
+
+    it("binds, reads every cACertificate under the base, and keeps the pinned root", async () => {
+      const fetched = await fetchRoots({ source: ldap(), thumbprints: [cert(oldRoot).sha256], ldapPassword: LDAP_PASSWORD });
+      assert.deepEqual(fetched.certificates.map((certificate) => certificate.sha256), [cert(oldRoot).sha256]);
+      assert.deepEqual(fetched.certificates[0].fetchedFrom, { url: `ldap://${site.address}/${CERTIFICATION_AUTHORITIES}`, pinned: true });
+      assert.deepEqual(fetched.leftOut.map((certificate) => certificate.sha256), [cert(newRoot).sha256]);
+    });
+
+    it("over ldaps and StartTLS with the directory's CA given; without it the TLS certificate is refused", async () => {
+      const pins = { thumbprints: [cert(newRoot).sha256], ldapPassword: LDAP_PASSWORD };
+      const ldaps = await fetchRoots({ source: ldap({ url: `ldaps://${site.address}` }), fetch: { ca: lab.serverCa }, ...pins });
+      assert.equal(ldaps.certificates[0].sha256, cert(newRoot).sha256);
+      const startTls = await fetchRoots({ source: ldap({ startTls: true }), fetch: { ca: lab.serverCa }, ...pins });
+      assert.equal(startTls.certificates[0].sha256, cert(newRoot).sha256);
+      await assert.rejects(fetchRoots({ source: ldap({ url: `ldaps://${site.address}` }), ...pins }), /its TLS certificate .*fetch\.caBundleFile/);
+    });
+
+    it("a wrong password, an anonymous search, a wrong base, a wrong pin and a closed port each say what happened", async () => {
+      const old = [cert(oldRoot).sha256];
+      await assert.rejects(fetchRoots({ source: ldap(), thumbprints: old, ldapPassword: "wrong" }), /refused the bind as cn=admin,dc=contoso,dc=test \(invalid credentials\); check the secret ldapPassword/);
+      await assert.rejects(fetchRoots({ source: ldap({ bindDn: undefined }), thumbprints: old }), /the directory refused the search \(insufficient access\); set bindDn/);
+      await assert.rejects(fetchRoots({ source: ldap({ base: `cn=Nowhere,${LDAP_SUFFIX}` }), thumbprints: old, ldapPassword: LDAP_PASSWORD }), /the directory has no entry cn=Nowhere,dc=contoso,dc=test; check base/);
+      await assert.rejects(fetchRoots({ source: ldap(), thumbprints: [cert(other).sha256], ldapPassword: LDAP_PASSWORD }), /no certificate it answered has the pinned thumbprint/);
+      await assert.rejects(fetchRoots({ source: ldap({ url: `ldap://${site.address}:1389` }), thumbprints: old, ldapPassword: LDAP_PASSWORD }), /cannot be reached: .*ECONNREFUSED/);
+    });
+
+    it("a stack config: the bind password is the secret ldapPassword; without it the set is refused before any fetch", async () => {
+      const config = parseFleetConfig({
+        servers: [{ name: "web01", host: "10.0.0.5", platform: "debian", hostKey: site.hostKey, roots: ["ad"] }],
+        rootSets: { ad: { ldap: { url: `ldaps://${site.address}`, base: CERTIFICATION_AUTHORITIES, bindDn: LDAP_ADMIN }, thumbprints: [cert(oldRoot).sha256], fetch: { caBundleFile: "lab-ca.pem" } } },
+      });
+      const readFile = (path: string) => readFileSync(join(pki.dir, path));
+      writeFileSync(join(pki.dir, "lab-ca.pem"), lab.serverCa);
+      const { args } = await loadFleetArgs(config, { privateKey: "k", ldapPassword: LDAP_PASSWORD }, readFile);
+      assert.deepEqual(args.servers[0].roots.map((root) => root.sha256), [cert(oldRoot).sha256]);
+      await assert.rejects(loadFleetArgs(config, { privateKey: "k" }, readFile), /trusted-roots:rootSets\.ad\.ldap\.bindDn: the bind needs a password: pulumi config set --secret trusted-roots:ldapPassword/);
     });
   });
 });

@@ -116,7 +116,7 @@ describe("fleet wiring under mocks", function () {
     assert.deepEqual(dependencyNames("iis01-root"), []);
     assert.deepEqual(dependencyNames("iis-wave-1-done"), ["iis01-reboot"]);
     assert.deepEqual(dependencyNames("iis02-root"), ["iis-wave-1-done"]);
-    assert.deepEqual(dependencyNames("iis02-ca"), ["iis-wave-1-done"]);
+    assert.deepEqual(dependencyNames("iis02-ca"), ["iis-wave-1-done", "iis02-root"], "the CA store also follows its root store: one manifest, one writer at a time");
     assert.deepEqual(dependencyNames("iis-wave-2-done"), ["iis02-reboot"]);
     assert.deepEqual(dependencyNames("iis03-root"), ["iis-wave-2-done"]);
     assert.deepEqual(dependencyNames("iis01-reboot"), ["iis01-ca", "iis01-root"]);

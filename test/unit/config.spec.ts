@@ -35,7 +35,7 @@ describe("stack config", () => {
       ["in a group", { servers: [server], groups: { web: { root: ["a"] } } }, "trusted-roots:groups.web.root: unknown key; did you mean roots?"],
       ["in the rollout", { servers: [server], rollout: { batchsize: 2 } }, "trusted-roots:rollout.batchsize: unknown key; did you mean batchSize?"],
       ["in a health check", { servers: [{ ...server, healthCheck: { url: "https://x/", expectedStatus: 200 } }] }, "trusted-roots:servers[0].healthCheck.expectedStatus: unknown key; did you mean expectStatus?"],
-      ["far from every key", { servers: [server], zzzzzzzzzz: 1 }, "trusted-roots:zzzzzzzzzz: unknown key; valid keys here: servers, inventory, rootSets, groups, mode, rollout, defaults, retainOnDelete, privateKey, passphrase, password, privateKeys, healthClientKey, bastionPrivateKey"],
+      ["far from every key", { servers: [server], zzzzzzzzzz: 1 }, "trusted-roots:zzzzzzzzzz: unknown key; valid keys here: servers, inventory, rootSets, groups, mode, rollout, defaults, retainOnDelete, privateKey, passphrase, password, privateKeys, healthClientKey, bastionPrivateKey, ldapPassword"],
     ];
     for (const [what, config, expected] of cases) {
       it(what, () => assert.deepEqual(problemsOf(() => parseFleetConfig(config)), [expected]));
@@ -153,13 +153,21 @@ describe("stack config", () => {
     ]);
     assert.deepEqual(problems({ a: { url: "ftp://pki/root.crt", thumbprints: [pin] } }), ["trusted-roots:rootSets.a.url: must be an http:// or https:// URL, e.g. http://pki.contoso.com/contoso-root.crt"]);
     assert.deepEqual(problems({ a: { url: "http://pki/r.crt", files: ["r.pem"], thumbprints: [pin] } }), [
-      "trusted-roots:rootSets.a: a root set takes its certificates from one place: files and pem, or url, or certsrv; declare another set for the rest",
+      "trusted-roots:rootSets.a: a root set takes its certificates from one place: files and pem, or url, or certsrv, or ldap; declare another set for the rest",
     ]);
-    assert.deepEqual(problems({ a: { files: ["r.pem"], fetch: { timeoutSeconds: 5 } } }), ["trusted-roots:rootSets.a.fetch: fetch settings apply to url and certsrv sources only"]);
+    assert.deepEqual(problems({ a: { files: ["r.pem"], fetch: { timeoutSeconds: 5 } } }), ["trusted-roots:rootSets.a.fetch: fetch settings apply to url, certsrv and ldap sources only"]);
     assert.deepEqual(problems({ a: { certsrv: "http://ca01/certsrv", thumbprints: [pin], fetch: { proxy: "http://proxy:3128", timeoutSecond: 5 } } }), [
       "trusted-roots:rootSets.a.fetch.timeoutSecond: unknown key; did you mean timeoutSeconds?",
     ]);
-    assert.deepEqual(problems({ a: {} }), ["trusted-roots:rootSets.a: a root set needs files, pem, url or certsrv"]);
+    assert.deepEqual(problems({ a: {} }), ["trusted-roots:rootSets.a: a root set needs files, pem, url, certsrv or ldap"]);
+    const base = "CN=Certification Authorities,CN=Public Key Services,CN=Services,CN=Configuration,DC=contoso,DC=com";
+    assert.deepEqual(problems({ a: { ldap: { url: "ldaps://dc01/extra", base }, thumbprints: [pin] } }), [
+      "trusted-roots:rootSets.a.ldap.url: must be ldap://host[:port] or ldaps://host[:port], e.g. ldaps://dc01.contoso.com",
+    ]);
+    assert.deepEqual(problems({ a: { ldap: { url: "ldaps://dc01", base }, thumbprints: [pin], fetch: { proxy: "http://proxy:3128" } } }), [
+      "trusted-roots:rootSets.a.fetch.proxy: a proxy applies to url and certsrv sources (HTTP), not to ldap",
+    ]);
+    assert.deepEqual(problems({ a: { ldap: { url: "ldaps://dc01", base, bindDN: "x" }, thumbprints: [pin] } }), ["trusted-roots:rootSets.a.ldap.bindDN: unknown key; did you mean bindDn?"]);
     const config = parseFleetConfig({ servers: [{ ...server, roots: ["a"] }], rootSets: { a: { certsrv: "http://ca01/certsrv", thumbprints: [pin] } } });
     assert.equal(
       problemsOf(() => fleetArgsFromConfig(config, secrets, readExample))[0],
