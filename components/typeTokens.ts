@@ -24,6 +24,8 @@ export const HEALTH_CHECK_TYPE = token(RESOURCE_NAMES.healthCheck);
 export const WAVE_GATE_TYPE = token(RESOURCE_NAMES.waveGate);
 export const WEB_SERVER_TRUST_TYPE = token("WebServerTrust");
 export const TRUST_FLEET_TYPE = token("TrustFleet");
+/** The function (invoke) that fetches pinned roots from a URL, certsrv or LDAP for programs in any language. */
+export const FETCH_ROOTS_FUNCTION = token("fetchRoots");
 
 /**
  * The tokens version 0.1 registered as dynamic resources (implementation loaded by path). Each resource aliases

@@ -88,7 +88,7 @@ const serverSchema = z.strictObject({
   bastion: bastionConfigSchema.optional(),
 });
 
-const httpUrl = (example: string) => z.string().regex(/^https?:\/\/[^\s/?#]+/i, `must be an http:// or https:// URL, e.g. ${example}`);
+export const httpUrl = (example: string) => z.string().regex(/^https?:\/\/[^\s/?#]+/i, `must be an http:// or https:// URL, e.g. ${example}`);
 
 /** How a root set's URL or certsrv is fetched (at every preview and up). */
 const sourceFetchSchema = z.strictObject({
@@ -100,7 +100,16 @@ const sourceFetchSchema = z.strictObject({
   timeoutSeconds: z.number().positive().max(600).optional(),
 });
 
-const thumbprintList = z
+/** A directory's cACertificate values (AD: CN=Certification Authorities,CN=Public Key Services,...). */
+export const ldapSourceSchema = z.strictObject({
+  url: z.string().regex(/^ldaps?:\/\/[^\s/?#]+\/?$/i, "must be ldap://host[:port] or ldaps://host[:port], e.g. ldaps://dc01.contoso.com"),
+  base: z.string().min(1),
+  /** Without it the search is anonymous; its password is the secret ldapPassword. */
+  bindDn: z.string().min(1).optional(),
+  startTls: z.boolean().optional(),
+});
+
+export const thumbprintList = z
   .array(z.string())
   .default([])
   .superRefine((values, context) => {
@@ -124,15 +133,7 @@ const rootSetSchema = z
     /** An AD CS web enrollment site (http://ca01/certsrv): the CA certificate chain of every renewal; needs thumbprints. */
     certsrv: httpUrl("http://ca01/certsrv").optional(),
     /** A directory's cACertificate values (AD: CN=Certification Authorities,CN=Public Key Services,...); needs thumbprints. */
-    ldap: z
-      .strictObject({
-        url: z.string().regex(/^ldaps?:\/\/[^\s/?#]+\/?$/i, "must be ldap://host[:port] or ldaps://host[:port], e.g. ldaps://dc01.contoso.com"),
-        base: z.string().min(1),
-        /** Without it the search is anonymous; its password is the secret ldapPassword. */
-        bindDn: z.string().min(1).optional(),
-        startTls: z.boolean().optional(),
-      })
-      .optional(),
+    ldap: ldapSourceSchema.optional(),
     fetch: sourceFetchSchema.optional(),
     /**
      * Expected thumbprints (SHA-1 or SHA-256, any common spelling): a typo'd or swapped file is caught. For url

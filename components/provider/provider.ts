@@ -1,17 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import { z } from "zod";
-import { parseCertificates, requireRoots, type Certificate } from "../certificates";
+import { normalizeThumbprint, parseCertificates, requireRoots, type Certificate } from "../certificates";
 import { STORE_MODES } from "../plan";
 import { PLATFORM_NAMES } from "../platforms";
 import { rolloutSchema } from "../rollout";
 import * as afterChange from "../resources/afterChangeProvider";
 import * as trustStore from "../resources/trustStoreProvider";
 import { describeIssues } from "../resources/shared";
-import { afterChangeSchema } from "../config/schema";
+import { afterChangeSchema, httpUrl, ldapSourceSchema, thumbprintList } from "../config/schema";
+import { fetchRoots, type RemoteSource } from "../sources";
 import { TrustFleet, type FleetServer } from "../TrustFleet";
 import { WebServerTrust, type AfterChange } from "../WebServerTrust";
 import {
+  FETCH_ROOTS_FUNCTION,
   HEALTH_CHECK_TYPE,
   HOST_REBOOT_TYPE,
   SERVICE_RESTART_TYPE,
@@ -129,6 +131,28 @@ export class TrustedRootsProvider implements provider.Provider {
     await implementationFor(urn).delete(id, asValues(props));
   }
 
+  async invoke(token: string, inputs: unknown): Promise<provider.InvokeResult> {
+    if (token !== FETCH_ROOTS_FUNCTION) throw new Error(`the trusted-roots provider has no function ${token}`);
+    const parsed = fetchRootsInputSchema.safeParse(plainValues(inputs));
+    if (!parsed.success) return { failures: describeIssues(parsed.error).map(({ property, reason }) => ({ property, reason })) };
+    const { url, certsrv, ldap, ldapPassword, thumbprints, proxy, caBundle, timeoutSeconds } = parsed.data;
+    const source: RemoteSource = url !== undefined ? { kind: "url", url } : certsrv !== undefined ? { kind: "certsrv", url: certsrv } : { kind: "ldap", ...ldap! };
+    const fetched = await fetchRoots({
+      source,
+      thumbprints: thumbprints.map(normalizeThumbprint),
+      fetch: { ...(proxy ? { proxy } : {}), ...(caBundle ? { ca: caBundle } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) },
+      name: FETCH_ROOTS_FUNCTION,
+      ldapPassword,
+    });
+    return {
+      outputs: {
+        pems: fetched.certificates.map((certificate) => certificate.pem),
+        subjects: fetched.certificates.map((certificate) => certificate.subject),
+        leftOut: fetched.leftOut.map((certificate) => certificate.subject),
+      },
+    };
+  }
+
   async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
     if (type === WEB_SERVER_TRUST_TYPE) {
       const server = await serverFromInputs({ ...inputs, name }, name);
@@ -174,6 +198,22 @@ export const serverInputSchema = z.strictObject({
   tags: z.record(z.string(), z.string()).optional(),
   previousNames: z.array(z.string()).optional(),
 });
+
+/** What fetchRoots takes: one source, its pins, and how to reach it (the stack config's root-set fields, with PEM text for the CA bundle). */
+export const fetchRootsInputSchema = z
+  .strictObject({
+    url: httpUrl("http://pki.contoso.com/contoso-root.crt").optional(),
+    certsrv: httpUrl("http://ca01/certsrv").optional(),
+    ldap: ldapSourceSchema.optional(),
+    ldapPassword: z.string().optional(),
+    thumbprints: thumbprintList.refine((pins) => pins.length > 0, "pin the thumbprint of each root you verified out of band; only certificates they name are used"),
+    proxy: httpUrl("http://proxy.corp:3128").optional(),
+    caBundle: z.string().optional(),
+    timeoutSeconds: z.number().positive().max(600).optional(),
+  })
+  .refine((inputs) => [inputs.url, inputs.certsrv, inputs.ldap].filter((source) => source !== undefined).length === 1, {
+    message: "give exactly one source: url, certsrv or ldap",
+  });
 
 const fleetInputsSchema = z.strictObject({ servers: z.undefined(), rollout: rolloutSchema.optional() });
 

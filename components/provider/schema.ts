@@ -2,7 +2,7 @@ import { STORE_MODES } from "../plan";
 import { PLATFORM_NAMES, STORE_NAMES } from "../platforms";
 import { RESTART_PRESETS } from "../resources/afterChangeScripts";
 import { TLS_VERSIONS } from "../resources/health";
-import { PACKAGE_NAME, PACKAGE_VERSION, RESOURCE_NAMES, TRUST_FLEET_TYPE, WEB_SERVER_TRUST_TYPE } from "../typeTokens";
+import { FETCH_ROOTS_FUNCTION, PACKAGE_NAME, PACKAGE_VERSION, RESOURCE_NAMES, TRUST_FLEET_TYPE, WEB_SERVER_TRUST_TYPE } from "../typeTokens";
 
 // The package schema the plugin serves (GetSchema) and `schema.json` holds: what YAML checks programs against
 // and what SDK generators read. Written by hand (Pulumi needs named object types); a test holds every
@@ -161,6 +161,17 @@ export const PACKAGE_SCHEMA = {
       },
       required: ["action"],
     },
+    [`${PACKAGE_NAME}:index:LdapSource`]: {
+      type: "object",
+      description: "Where a directory publishes CA certificates.",
+      properties: {
+        url: string("ldap://host[:port] or ldaps://host[:port]."),
+        base: string("Where to search (scope sub), e.g. AD's CN=Certification Authorities,CN=Public Key Services,CN=Services,CN=Configuration,DC=..."),
+        bindDn: string("Bind as this DN (its password is ldapPassword); anonymous without it."),
+        startTls: boolean("Upgrade an ldap:// connection with StartTLS."),
+      },
+      required: ["url", "base"],
+    },
     [`${PACKAGE_NAME}:index:Rollout`]: {
       type: "object",
       properties: { batchSize: integer("Servers per wave."), percent: number("Servers per wave, in percent of the fleet."), firstWave: integer("Size of a first, canary wave.") },
@@ -265,6 +276,33 @@ export const PACKAGE_SCHEMA = {
         waves: arrayOf(arrayOf(string(""), ""), "Server names per wave."),
       },
       required: ["report", "waves"],
+    },
+  },
+  functions: {
+    [FETCH_ROOTS_FUNCTION]: {
+      description:
+        "Roots from where the CA publishes them (a URL, an AD CS certsrv site, or an LDAP directory), fetched when the program runs; only certificates a pinned thumbprint names are returned, and each pin must be found.",
+      inputs: {
+        properties: {
+          url: string("A URL serving DER, PEM or PKCS#7."),
+          certsrv: string("An AD CS web enrollment site, e.g. http://ca01/certsrv: every renewal's CA chain."),
+          ldap: ref("LdapSource", "A directory's cACertificate values."),
+          ldapPassword: string("The password of ldap.bindDn.", { secret: true }),
+          thumbprints: arrayOf(string(""), "The pins: SHA-1 or SHA-256 thumbprints verified out of band."),
+          proxy: string("An HTTP proxy for url and certsrv."),
+          caBundle: string("PEM text of the CAs that issue the source's own TLS certificate."),
+          timeoutSeconds: number("Per request (30)."),
+        },
+        required: ["thumbprints"],
+      },
+      outputs: {
+        properties: {
+          pems: arrayOf(string(""), "The pinned certificates, as PEM: give them to roots."),
+          subjects: arrayOf(string(""), "Their subjects, in the same order."),
+          leftOut: arrayOf(string(""), "Subjects the source also answered, not pinned and so left out."),
+        },
+        required: ["pems", "subjects", "leftOut"],
+      },
     },
   },
 };

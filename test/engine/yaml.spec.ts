@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { parseCertificates } from "../../components/certificates";
@@ -170,6 +172,38 @@ describeLab("a YAML program through the provider plugin, with plain pulumi comma
     const preview = await run(["preview"], plain);
     ok(preview, "preview with the installed plugin");
     assert.match(preview.stdout, /\+ +trusted-roots:index:TrustStore +web01-root +create/);
+  });
+
+  it("fn::invoke fetchRoots (the README's snippet) brings the pinned root from a URL into the program; a wrong pin fails the preview", async () => {
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    const snippet = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]).find((block) => block.includes("fn::invoke"));
+    assert.ok(snippet, "the README has the fetchRoots snippet");
+    const site = createServer((_request, response) => response.end(contoso.pem));
+    await new Promise<void>((resolvePromise) => site.listen(0, "127.0.0.1", resolvePromise));
+    try {
+      const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}/contoso-root.crt`;
+      const program = (pin: string) =>
+        readFileSync(join(projectDir, "Pulumi.yaml"), "utf8")
+          .replace("name: fleet", "name: fetched-fleet")
+          .replace(/^variables: .*$/m, snippet.trimEnd().replace("http://pki.contoso.com/CertEnroll/contoso-root.crt", url).replace("2E8C709B...", pin))
+          .replaceAll('roots: ["${contoso}"]', 'roots: "${contoso}"');
+      const fetched = join(engine.dir, "fetched");
+      mkdirSync(fetched, { recursive: true });
+      writeFileSync(join(fetched, "Pulumi.yaml"), program(parseCertificates(contoso.pem)[0].sha256));
+      assert.match(readFileSync(join(fetched, "Pulumi.yaml"), "utf8"), /fn::invoke/);
+      ok(await pulumi(["stack", "init", "fetch"], fetched), "stack init");
+      ok(await pulumi(["config", "set", "--secret", "privateKey", "not-used-by-a-preview"], fetched), "config");
+      const preview = await pulumi(["preview", "--diff"], fetched);
+      ok(preview, "preview with a fetched root");
+      assert.match(preview.stdout, /\+ +trusted-roots:index:TrustStore: \(create\)[\s\S]*Contoso Root CA G2/);
+      writeFileSync(join(fetched, "Pulumi.yaml"), program("AB".repeat(32)));
+      const wrong = await pulumi(["preview"], fetched);
+      assert.notEqual(wrong.code, 0);
+      assert.match(wrong.stdout + wrong.stderr, /no certificate it answered has the pinned thumbprint ABAB/);
+      assert.doesNotMatch(wrong.stdout, /\+ +trusted-roots:index:TrustStore/, "nothing is declared");
+    } finally {
+      site.close();
+    }
   });
 
   it("destroy works after the project folder moved (nothing in the state names where the code was), and removes the roots", async () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { TrustedRootsProvider, serverInputSchema } from "../../components/provider/provider";
+import { fetchRootsInputSchema, TrustedRootsProvider, serverInputSchema } from "../../components/provider/provider";
 import { PACKAGE_SCHEMA } from "../../components/provider/schema";
 import { plainValues, typeOfUrn, withSecretProperties } from "../../components/provider/wire";
 import { afterChangeInputsSchema } from "../../components/resources/afterChangeSpec";
@@ -10,8 +10,12 @@ import { healthCheckSchema } from "../../components/resources/health";
 import { trustStoreInputsSchema } from "../../components/resources/trustStoreSpec";
 import { sshTargetSchema } from "../../components/transport";
 import { bastionSchema } from "../../components/transport/target";
-import { afterChangeSchema } from "../../components/config/schema";
-import { PACKAGE_VERSION, TRUST_STORE_TYPE } from "../../components/typeTokens";
+import { afterChangeSchema, ldapSourceSchema } from "../../components/config/schema";
+import { FETCH_ROOTS_FUNCTION, PACKAGE_VERSION, TRUST_STORE_TYPE } from "../../components/typeTokens";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseCertificates } from "../../components/certificates";
+import { TestPki } from "../support/pki";
 import { renderSchema } from "../../scripts/writeSchema";
 
 const REPO = resolve(__dirname, "../../..");
@@ -34,6 +38,9 @@ describe("the provider plugin's pure parts", () => {
     assert.deepEqual(keys(types["trusted-roots:index:HealthCheck"].properties), keys(healthCheckSchema.shape));
     assert.deepEqual(keys(types["trusted-roots:index:Server"].properties), keys(serverInputSchema.shape));
     assert.deepEqual(keys(resources["trusted-roots:index:WebServerTrust"].inputProperties), keys(serverInputSchema.shape).filter((key) => key !== "name"));
+    const fetchRootsSchema = (PACKAGE_SCHEMA.functions as Record<string, { inputs: { properties: Record<string, unknown> } }>)["trusted-roots:index:fetchRoots"];
+    assert.deepEqual(keys(fetchRootsSchema.inputs.properties), keys(fetchRootsInputSchema.shape));
+    assert.deepEqual(keys(types["trusted-roots:index:LdapSource"].properties), keys(ldapSourceSchema.shape));
     const afterChangeKeys = new Set(afterChangeSchema.options.flatMap((option) => Object.keys(option.shape)));
     assert.deepEqual(keys(types["trusted-roots:index:AfterChange"].properties), [...afterChangeKeys].sort());
     assert.deepEqual(keys(types["trusted-roots:index:Bastion"].properties), keys(bastionSchema.shape));
@@ -63,5 +70,24 @@ describe("the provider plugin's pure parts", () => {
     const bad = await provider.check(urn, {}, { ...news, platform: "solaris" });
     assert.match(JSON.stringify(bad.failures), /platform/);
     await assert.rejects(provider.check("urn:pulumi:s::p::trusted-roots:index:Nope::x", {}, {}), /has no resource type trusted-roots:index:Nope/);
+  });
+
+  it("fetchRoots (invoke): validates its inputs, then returns only the pinned certificates as PEM", async () => {
+    const provider = new TrustedRootsProvider(PACKAGE_VERSION, "{}");
+    const pki = new TestPki();
+    const [root, other] = [pki.root("a", "/CN=Invoke Root A"), pki.root("b", "/CN=Invoke Root B")].map((made) => parseCertificates(made.pem)[0]);
+    const reasons = async (inputs: object) => ((await provider.invoke(FETCH_ROOTS_FUNCTION, inputs)).failures ?? []).map((failure) => `${failure.property}: ${failure.reason}`);
+    assert.deepEqual(await reasons({ url: "http://pki/r.crt", thumbprints: [] }), ["thumbprints: pin the thumbprint of each root you verified out of band; only certificates they name are used"]);
+    assert.deepEqual(await reasons({ url: "http://pki/r.crt", certsrv: "http://ca01/certsrv", thumbprints: [root.sha256] }), [": give exactly one source: url, certsrv or ldap"]);
+    const server = createServer((_request, response) => response.end(root.pem + other.pem));
+    await new Promise<void>((resolvePromise) => server.listen(0, "127.0.0.1", resolvePromise));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/roots.pem`;
+      const result = await provider.invoke(FETCH_ROOTS_FUNCTION, { url, thumbprints: [secret(root.sha1)] });
+      assert.deepEqual(result.outputs, { pems: [root.pem], subjects: ["CN=Invoke Root A"], leftOut: ["CN=Invoke Root B"] });
+      await assert.rejects(provider.invoke(FETCH_ROOTS_FUNCTION, { url, thumbprints: ["AB".repeat(32)] }), /trusted-roots:index:fetchRoots \(http:\/\/127\.0\.0\.1:\d+\/roots\.pem\): no certificate it answered has the pinned thumbprint/);
+    } finally {
+      server.close();
+    }
   });
 });
