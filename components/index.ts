@@ -6,6 +6,7 @@ export {
   requireRoots,
   splitByKind,
   describeCertificate,
+  chainCertificateProblems,
   CertificateInputError,
 } from "./certificates";
 export type { Certificate, CertificateKind } from "./certificates";
@@ -26,6 +27,8 @@ export { TrustFleet, TRUST_FLEET_TYPE } from "./TrustFleet";
 export type { TrustFleetArgs, FleetServer } from "./TrustFleet";
 export { waves } from "./rollout";
 export { fleetFromStackConfig } from "./program";
-export { parseFleetConfig, fleetArgsFromConfig, FleetConfigError } from "./config/load";
+export { parseFleetConfig, fleetArgsFromConfig, loadFleetArgs, FleetConfigError } from "./config/load";
+export { fetchRoots } from "./sources";
+export type { FetchRootsOptions, FetchedRoots, RemoteSource, LdapSource } from "./sources";
 export { CONFIG_NAMESPACE } from "./config/schema";
 export { readStackConfig } from "./config/stackFile";

@@ -8,8 +8,8 @@ import { TrustFleet } from "./TrustFleet";
 
 /**
  * The Pulumi program behind `index.ts`: read and validate the stack config, read the root files, declare
- * the fleet. Files are relative to `projectDir` (the directory of Pulumi.yaml). Root sets with a url or certsrv
- * are fetched first, so a source that fails stops the preview before any resource is declared.
+ * the fleet. Files are relative to `projectDir` (the directory of Pulumi.yaml). Root sets with a url, certsrv or
+ * ldap source are fetched first, so a source that fails stops the preview before any resource is declared.
  */
 export async function fleetFromStackConfig(projectDir: string): Promise<TrustFleet> {
   try {

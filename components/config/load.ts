@@ -31,7 +31,7 @@ export interface FleetSecrets {
 export interface FleetArgsOptions {
   /** Resolve health checks (files, client key); a scan does not run them. Default true. */
   healthChecks?: boolean;
-  /** The url and certsrv root sets, fetched and pinned (fetchRootSets), by set name. */
+  /** The url, certsrv and ldap root sets, fetched and pinned (fetchRootSets), by set name. */
   fetched?: ReadonlyMap<string, FetchedRootSet>;
 }
 
@@ -103,7 +103,7 @@ export function fleetArgsFromConfig(
       }
     });
     if (set.url !== undefined || set.certsrv !== undefined || set.ldap !== undefined) {
-      const fetched = options.fetched?.get(setName) ?? { problem: `${key}: not fetched (load the config with loadFleetArgs, which fetches url and certsrv sets)` };
+      const fetched = options.fetched?.get(setName) ?? { problem: `${key}: not fetched (load the config with loadFleetArgs, which fetches url, certsrv and ldap sets)` };
       if ("problem" in fetched) problems.push(fetched.problem);
       else certificates.push(...fetched.certificates);
     }
@@ -188,7 +188,7 @@ export function fleetArgsFromConfig(
 }
 
 /**
- * Fetch every url and certsrv root set (all at once; each request has its own timeout) and keep the pinned
+ * Fetch every url, certsrv and ldap root set (all at once; each request has its own timeout) and keep the pinned
  * certificates. A source that fails becomes a problem naming the set's key, so the config error lists them all.
  */
 export async function fetchRootSets(config: FleetConfig, readFile: (path: string) => Buffer, ldapPassword?: string): Promise<Map<string, FetchedRootSet>> {

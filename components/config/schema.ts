@@ -90,7 +90,7 @@ const serverSchema = z.strictObject({
 
 export const httpUrl = (example: string) => z.string().regex(/^https?:\/\/[^\s/?#]+/i, `must be an http:// or https:// URL, e.g. ${example}`);
 
-/** How a root set's URL or certsrv is fetched (at every preview and up). */
+/** How a root set's url, certsrv or ldap source is fetched (at every preview and up); the proxy is for HTTP only. */
 const sourceFetchSchema = z.strictObject({
   /** An HTTP proxy, http://proxy:3128; environment variables such as HTTPS_PROXY are not read. */
   proxy: httpUrl("http://proxy.corp:3128").optional(),
@@ -136,8 +136,8 @@ const rootSetSchema = z
     ldap: ldapSourceSchema.optional(),
     fetch: sourceFetchSchema.optional(),
     /**
-     * Expected thumbprints (SHA-1 or SHA-256, any common spelling): a typo'd or swapped file is caught. For url
-     * and certsrv they are the pins: only fetched certificates they name are used, and each must be found.
+     * Expected thumbprints (SHA-1 or SHA-256, any common spelling): a typo'd or swapped file is caught. For url,
+     * certsrv and ldap they are the pins: only fetched certificates they name are used, and each must be found.
      */
     thumbprints: thumbprintList,
   })

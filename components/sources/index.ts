@@ -3,7 +3,7 @@ import { fetchBody, type FetchSettings } from "./fetch";
 import { fetchLdapCertificates } from "./ldap";
 import { certificatesInAnswer, certsrvChainUrl, certsrvRenewalsPage, parseRenewalCount, selectPinned, sourceAddress, type RemoteSource } from "./remote";
 
-export { SourceFetchError, MAX_SOURCE_BYTES, type FetchSettings } from "./fetch";
+export type { FetchSettings } from "./fetch";
 export type { RemoteSource } from "./remote";
 export type { LdapSource } from "./ldap";
 

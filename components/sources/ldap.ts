@@ -56,7 +56,8 @@ export async function fetchLdapCertificates(source: LdapSource, settings: LdapSe
       throw new SourceFetchError(`${where}: the directory refused the search (insufficient access)${source.bindDn ? ` for ${source.bindDn}` : "; set bindDn"}`);
     }
     const failure = error as Error & { code?: string };
-    if (/timeout/i.test(failure.message) || failure.name === "TimeoutError") {
+    // ldapts reports an expired operation as "<Request>: Operation timed out", a slow connect as "Connection timeout".
+    if (/timed out|timeout/i.test(failure.message)) {
       throw new SourceFetchError(`${where}: no complete answer within ${settings.timeoutSeconds} s (fetch.timeoutSeconds)`);
     }
     const tls = tlsProblem(failure.code);

@@ -1,5 +1,4 @@
 import { CertificateInputError, describeCertificate, matchesThumbprint, parseCertificates, type Certificate } from "../certificates";
-
 import type { LdapSource } from "./ldap";
 
 /** Where a remote root set comes from: a URL serving certificates, an AD CS web enrollment site, or a directory. */

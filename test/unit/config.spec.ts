@@ -171,7 +171,7 @@ describe("stack config", () => {
     const config = parseFleetConfig({ servers: [{ ...server, roots: ["a"] }], rootSets: { a: { certsrv: "http://ca01/certsrv", thumbprints: [pin] } } });
     assert.equal(
       problemsOf(() => fleetArgsFromConfig(config, secrets, readExample))[0],
-      "trusted-roots:rootSets.a: not fetched (load the config with loadFleetArgs, which fetches url and certsrv sets)",
+      "trusted-roots:rootSets.a: not fetched (load the config with loadFleetArgs, which fetches url, certsrv and ldap sets)",
     );
   });
 

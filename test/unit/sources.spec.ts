@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createServer } from "node:http";
+import { createServer as createTcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { parseCertificates } from "../../components/certificates";
 import { fetchRoots } from "../../components/sources";
@@ -38,6 +39,22 @@ describe("root sources (the pure part: certsrv addresses, answers, pins)", () =>
       assert.ok(error.message.includes(`SHA-256 ${old.sha256}`));
       return true;
     });
+  });
+
+  it("a directory that accepts the connection and never answers: the fetch ends at the timeout, saying so", async () => {
+    const held: Socket[] = [];
+    const silent = createTcpServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `ldap://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      await assert.rejects(
+        fetchRoots({ source: { kind: "ldap", url, base: "dc=test" }, thumbprints: [old.sha256], fetch: { timeoutSeconds: 1 } }),
+        new RegExp(`^Error: ${url} \\(dc=test\\): no complete answer within 1 s \\(fetch\\.timeoutSeconds\\)$`),
+      );
+    } finally {
+      held.forEach((socket) => socket.destroy());
+      silent.close();
+    }
   });
 
   it("a program must pin or say allowUnpinned; unpinned roots are marked so the policy refuses them", async () => {
