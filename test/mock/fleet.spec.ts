@@ -191,6 +191,23 @@ describe("fleet wiring under mocks", function () {
     );
   });
 
+  it("a Linux server's intermediates and cross-signed certificates get a CA store after its root store; a root hidden among them is refused", async () => {
+    const contoso = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/contoso-root-ca-g2.pem")));
+    const issuing = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/fabrikam-issuing-ca-01.pem")));
+    const connection = { host: "10.0.0.11", hostKey: "SHA256:" + "A".repeat(43), privateKey: pulumi.secret("k") };
+    const web = new library.WebServerTrust("linux-chain", { connection, platform: "debian", roots: contoso, intermediates: issuing, afterChange: { action: "restart", preset: "nginx" } });
+    await promiseOf(web.report);
+    await promiseOf(web.afterChange!.urn);
+    const ca = registrations.find((registration) => registration.name === "linux-chain-ca")!;
+    assert.deepEqual([ca.inputs.store, ca.inputs.platform, Object.keys(ca.inputs.roots as object)], ["CA", "debian", ["Fabrikam Issuing CA 01"]]);
+    assert.deepEqual(dependencyNames("linux-chain-ca"), ["linux-chain-root"]);
+    assert.deepEqual(dependencyNames("linux-chain-restart"), ["linux-chain-ca", "linux-chain-root"], "the restart follows both stores");
+    assert.throws(
+      () => new library.WebServerTrust("linux-smuggled", { connection, platform: "debian", roots: contoso, intermediates: contoso }),
+      /linux-smuggled: intermediates: "CN=Contoso Root CA G2, O=Contoso Ltd, C=US" .* is a self-signed root; declare it under roots/,
+    );
+  });
+
   it("the @pulumi/command example: a remote command per server, after its restart, triggered by its revision; the next wave waits for it", async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after setMocks, like the library
     const { fleetWithCommands } = require("../../examples/command/afterChange") as typeof import("../../examples/command/afterChange");
