@@ -95,6 +95,7 @@ describe("stack config", () => {
       for (const server of args.servers) {
         assert.ok(server.roots.length >= 1, server.name);
         assert.ok(server.roots.every((root) => root.kind === "root"));
+        assert.deepEqual(server.intermediates?.map((certificate) => certificate.commonName), ["Fabrikam Issuing CA 01"], `${server.name}: its issuing CA`);
       }
     });
   }
