@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { chainCertificateProblems, matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots, uniqueCertificates, type Certificate } from "../certificates";
 import type { HealthCheckInput } from "../resources/health";
-import { fetchRoots, type RemoteSource } from "../sources";
+import { fetchRoots, remoteSourceOf } from "../sources";
 import type { ConnectionArgs, ConnectionInput } from "../resources/shared";
 import type { FleetServer, TrustFleetArgs } from "../TrustFleet";
 import { parse as parseYaml } from "yaml";
@@ -102,7 +102,7 @@ export function fleetArgsFromConfig(
         problems.push((error as Error).message.replace(/^.*?ENOENT.*$/, `${key}.files[${index}]: no such file: ${file}`));
       }
     });
-    if (set.url !== undefined || set.certsrv !== undefined || set.ldap !== undefined) {
+    if (remoteSourceOf(set)) {
       const fetched = options.fetched?.get(setName) ?? { problem: `${key}: not fetched (load the config with loadFleetArgs, which fetches url, certsrv and ldap sets)` };
       if ("problem" in fetched) problems.push(fetched.problem);
       else certificates.push(...fetched.certificates);
@@ -192,9 +192,12 @@ export function fleetArgsFromConfig(
  * certificates. A source that fails becomes a problem naming the set's key, so the config error lists them all.
  */
 export async function fetchRootSets(config: FleetConfig, readFile: (path: string) => Buffer, ldapPassword?: string): Promise<Map<string, FetchedRootSet>> {
-  const remote = Object.entries(config.rootSets).filter(([, set]) => set.url !== undefined || set.certsrv !== undefined || set.ldap !== undefined);
+  const remote = Object.entries(config.rootSets).flatMap(([setName, set]) => {
+    const source = remoteSourceOf(set);
+    return source ? [{ setName, set, source }] : [];
+  });
   const results = await Promise.all(
-    remote.map(async ([setName, set]): Promise<[string, FetchedRootSet]> => {
+    remote.map(async ({ setName, set, source }): Promise<[string, FetchedRootSet]> => {
       const key = `${CONFIG_NAMESPACE}:rootSets.${setName}`;
       let ca: string | undefined;
       if (set.fetch?.caBundleFile) {
@@ -204,8 +207,6 @@ export async function fetchRootSets(config: FleetConfig, readFile: (path: string
           return [setName, { problem: `${key}.fetch.caBundleFile: cannot read ${set.fetch.caBundleFile}` }];
         }
       }
-      const source: RemoteSource =
-        set.url !== undefined ? { kind: "url", url: set.url } : set.certsrv !== undefined ? { kind: "certsrv", url: set.certsrv } : { kind: "ldap", ...set.ldap! };
       if (source.kind === "ldap" && source.bindDn && ldapPassword === undefined) {
         return [setName, { problem: `${key}.ldap.bindDn: the bind needs a password: pulumi config set --secret ${CONFIG_NAMESPACE}:ldapPassword` }];
       }
@@ -213,7 +214,7 @@ export async function fetchRootSets(config: FleetConfig, readFile: (path: string
         const { certificates, leftOut } = await fetchRoots({
           source,
           thumbprints: set.thumbprints.map(normalizeThumbprint),
-          fetch: { ...(set.fetch?.timeoutSeconds ? { timeoutSeconds: set.fetch.timeoutSeconds } : {}), ...(set.fetch?.proxy ? { proxy: set.fetch.proxy } : {}), ...(ca ? { ca } : {}) },
+          fetch: { timeoutSeconds: set.fetch?.timeoutSeconds, proxy: set.fetch?.proxy, ca },
           name: `${key}.${source.kind}`,
           ldapPassword,
         });

@@ -170,6 +170,9 @@ function removalReason(
 
 const entry = (root: CertificateIdentity | ManifestEntry): ManifestEntry => ({ sha256: root.sha256, sha1: root.sha1, subject: root.subject });
 
+/** A manifest entry's owners: each id once, sorted, so the same holders always write the same bytes. */
+const ownerList = (...ids: readonly string[]): string[] => [...new Set(ids)].sort();
+
 /**
  * The manifest's distrust entries after the plan, with their holders, and the distrusts to lift. An entry is
  * this tool's own distrust: one the host already had (an administrator's) never gets an entry, so it is never
@@ -191,13 +194,13 @@ function nextDistrusts(
       entries.set(held.sha256, entry(held));
       continue;
     }
-    const holders = [...new Set([...owners.others(held.sha256), ...(holdsNow ? [owners.owner] : [])])].sort();
+    const holders = ownerList(...owners.others(held.sha256), ...(holdsNow ? [owners.owner] : []));
     if (holders.length > 0) entries.set(held.sha256, { ...entry(held), owners: holders });
     else if (keep) entries.set(held.sha256, entry(held));
     else undistrusts.push(entry(held));
   }
   for (const root of distrusts) {
-    entries.set(root.sha256, { ...entry(root), owners: [...new Set([...(entries.get(root.sha256)?.owners ?? []), owners.owner])].sort() });
+    entries.set(root.sha256, { ...entry(root), owners: ownerList(...(entries.get(root.sha256)?.owners ?? []), owners.owner) });
   }
   return { entries: [...entries.values()], undistrusts };
 }
@@ -222,11 +225,11 @@ function nextManifest(
       roots.set(root.sha256, entry(root));
       continue;
     }
-    const holders = [...owners.others(root.sha256), ...(holdsAfter(root.sha256) ? [owners.owner] : [])];
-    if (holders.length > 0) roots.set(root.sha256, { ...entry(root), owners: [...new Set(holders)].sort() });
+    const holders = ownerList(...owners.others(root.sha256), ...(holdsAfter(root.sha256) ? [owners.owner] : []));
+    if (holders.length > 0) roots.set(root.sha256, { ...entry(root), owners: holders });
   }
   for (const root of imports) {
-    roots.set(root.sha256, { ...entry(root), owners: [...new Set([...(roots.get(root.sha256)?.owners ?? []), owners.owner])].sort() });
+    roots.set(root.sha256, { ...entry(root), owners: ownerList(...(roots.get(root.sha256)?.owners ?? []), owners.owner) });
   }
   return { version: 2, roots: [...roots.values()] };
 }

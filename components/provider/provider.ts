@@ -9,7 +9,7 @@ import * as afterChange from "../resources/afterChangeProvider";
 import * as trustStore from "../resources/trustStoreProvider";
 import { describeIssues } from "../resources/shared";
 import { afterChangeSchema, httpUrl, ldapSourceSchema, thumbprintList } from "../config/schema";
-import { fetchRoots, type RemoteSource } from "../sources";
+import { fetchRoots, remoteSourceOf } from "../sources";
 import { TrustFleet, type FleetServer } from "../TrustFleet";
 import { WebServerTrust, type AfterChange } from "../WebServerTrust";
 import {
@@ -135,12 +135,12 @@ export class TrustedRootsProvider implements provider.Provider {
     if (token !== FETCH_ROOTS_FUNCTION) throw new Error(`the trusted-roots provider has no function ${token}`);
     const parsed = fetchRootsInputSchema.safeParse(plainValues(inputs));
     if (!parsed.success) return { failures: describeIssues(parsed.error).map(({ property, reason }) => ({ property, reason })) };
-    const { url, certsrv, ldap, ldapPassword, thumbprints, proxy, caBundle, timeoutSeconds } = parsed.data;
-    const source: RemoteSource = url !== undefined ? { kind: "url", url } : certsrv !== undefined ? { kind: "certsrv", url: certsrv } : { kind: "ldap", ...ldap! };
+    const { ldapPassword, thumbprints, proxy, caBundle, timeoutSeconds } = parsed.data;
     const fetched = await fetchRoots({
-      source,
+      // The schema's refine made sure exactly one source is set.
+      source: remoteSourceOf(parsed.data)!,
       thumbprints: thumbprints.map(normalizeThumbprint),
-      fetch: { ...(proxy ? { proxy } : {}), ...(caBundle ? { ca: caBundle } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) },
+      fetch: { proxy, ca: caBundle, timeoutSeconds },
       name: FETCH_ROOTS_FUNCTION,
       ldapPassword,
     });

@@ -43,6 +43,11 @@ function dispatcherFor(settings: FetchSettings): Dispatcher {
   return settings.proxy ? new ProxyAgent({ uri: settings.proxy, requestTls: tls, proxyTunnel: false }) : new Agent({ connect: tls });
 }
 
+/** A source that could not be reached: the error's code (when its message lacks it) and message. */
+export function unreachable(where: string, code: string | undefined, reason: string, via = ""): string {
+  return `${where}: cannot be reached${via}: ${code && !reason.includes(code) ? `${code} ` : ""}${reason}`;
+}
+
 /** Why a request failed, as a sentence an operator can act on. */
 function describeFailure(error: unknown, url: string, settings: FetchSettings): string {
   const failure = error as Error & { cause?: Error & { code?: string } };
@@ -54,7 +59,7 @@ function describeFailure(error: unknown, url: string, settings: FetchSettings): 
   if (tls) return `${url}: ${tls}`;
   const via = settings.proxy ? ` through the proxy ${settings.proxy}` : "";
   const reason = failure.cause?.message ?? failure.message;
-  return `${url}: cannot be reached${via}: ${code && !reason.includes(code) ? `${code} ` : ""}${reason}`;
+  return unreachable(url, code, reason, via);
 }
 
 /** GET `url` following redirects; the body must be complete, non-empty and 2xx, within the timeout. */

@@ -4,6 +4,7 @@ import { fetchLdapCertificates } from "./ldap";
 import { certificatesInAnswer, certsrvChainUrl, certsrvRenewalsPage, parseRenewalCount, selectPinned, sourceAddress, type RemoteSource } from "./remote";
 
 export type { FetchSettings } from "./fetch";
+export { remoteSourceOf } from "./remote";
 export type { RemoteSource } from "./remote";
 export type { LdapSource } from "./ldap";
 
@@ -13,6 +14,7 @@ export interface FetchRootsOptions {
   source: RemoteSource;
   /** Normalized thumbprints (normalizeThumbprint): only the fetched certificates they name are used, and each must be found. */
   thumbprints: readonly string[];
+  /** Unset or undefined fields take their defaults (timeoutSeconds: 30). */
   fetch?: Partial<FetchSettings>;
   /**
    * Use everything the source answers when no thumbprint is pinned. The roots then carry `fetchedFrom.pinned:
@@ -41,7 +43,7 @@ export interface FetchedRoots {
  * which URL and what came back, when a source cannot be reached, answers nothing usable or lacks a pinned root.
  */
 export async function fetchRoots(options: FetchRootsOptions): Promise<FetchedRoots> {
-  const settings: FetchSettings = { timeoutSeconds: DEFAULT_SOURCE_TIMEOUT_SECONDS, ...options.fetch };
+  const settings: FetchSettings = { ...options.fetch, timeoutSeconds: options.fetch?.timeoutSeconds ?? DEFAULT_SOURCE_TIMEOUT_SECONDS };
   const label = (url: string) => (options.name ? `${options.name} (${url})` : url);
   const address = sourceAddress(options.source);
   if (options.thumbprints.length === 0 && !options.allowUnpinned) {

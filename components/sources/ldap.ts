@@ -1,5 +1,5 @@
 import { Client, InsufficientAccessError, InvalidCredentialsError, NoSuchObjectError } from "ldapts";
-import { SourceFetchError, tlsProblem } from "./fetch";
+import { SourceFetchError, tlsProblem, unreachable } from "./fetch";
 
 /** A directory that publishes CA certificates, e.g. AD's Certification Authorities container. */
 export interface LdapSource {
@@ -62,7 +62,7 @@ export async function fetchLdapCertificates(source: LdapSource, settings: LdapSe
     }
     const tls = tlsProblem(failure.code);
     if (tls) throw new SourceFetchError(`${where}: ${tls}`);
-    throw new SourceFetchError(`${where}: cannot be reached: ${failure.code && !failure.message.includes(failure.code) ? `${failure.code} ` : ""}${failure.message}`);
+    throw new SourceFetchError(unreachable(where, failure.code, failure.message));
   } finally {
     await client.unbind().catch(() => undefined);
   }

@@ -4,6 +4,20 @@ import type { LdapSource } from "./ldap";
 /** Where a remote root set comes from: a URL serving certificates, an AD CS web enrollment site, or a directory. */
 export type RemoteSource = { kind: "url"; url: string } | { kind: "certsrv"; url: string } | ({ kind: "ldap" } & LdapSource);
 
+/** A root set's or a function call's source fields: at most one is set (each boundary's schema checks that). */
+export interface SourceFields {
+  url?: string;
+  certsrv?: string;
+  ldap?: LdapSource;
+}
+
+/** The source the fields name, or undefined for a set read from files. */
+export function remoteSourceOf(fields: SourceFields): RemoteSource | undefined {
+  if (fields.url !== undefined) return { kind: "url", url: fields.url };
+  if (fields.certsrv !== undefined) return { kind: "certsrv", url: fields.certsrv };
+  return fields.ldap ? { kind: "ldap", ...fields.ldap } : undefined;
+}
+
 /** How a source is named in messages and in `fetchedFrom`: its URL (a directory's with its search base). */
 export function sourceAddress(source: RemoteSource): string {
   return source.kind === "ldap" ? `${source.url.replace(/\/+$/, "")}/${source.base}` : source.url;
