@@ -37,7 +37,7 @@ export function parseCertificates(input: Buffer | string, options: ParseOptions 
  * Only what identifies each certificate (fingerprints, names, expiry), for reading whole stores: it skips
  * the signature check and ASN.1 walk, which cost three quarters of a full parse of a 150-root bundle.
  */
-export function parseCertificateIdentities(input: Buffer | string, options: ParseOptions = {}): (CertificateIdentity & { der: Buffer })[] {
+export function parseCertificateIdentities(input: Buffer | string, options: ParseOptions = {}): (CertificateIdentity & { issuer: string; der: Buffer })[] {
   const { ders, fail } = extractDers(input, options);
   return ders.map((der, index) => {
     const key = der.toString("base64");
@@ -53,7 +53,7 @@ export function parseCertificateIdentities(input: Buffer | string, options: Pars
 
 // A fleet's hosts mostly hold the same OS bundle: each distinct certificate is read once per process.
 const IDENTITY_CACHE_LIMIT = 20_000;
-const identityCache = new Map<string, CertificateIdentity>();
+const identityCache = new Map<string, CertificateIdentity & { issuer: string }>();
 
 function extractDers(input: Buffer | string, options: ParseOptions): { ders: Buffer[]; fail: (reason: string) => never } {
   const name = options.name ?? "certificate input";
@@ -177,9 +177,11 @@ function readX509(der: Buffer, where: string, fail: (reason: string) => never): 
 
 const hex = (fingerprint: string) => fingerprint.replace(/:/g, "").toUpperCase();
 
-function identify(x509: X509Certificate): CertificateIdentity {
+// The issuer rides along for stores that tell roots (self-issued) from the intermediates beside them.
+function identify(x509: X509Certificate): CertificateIdentity & { issuer: string } {
   const subject = displayName(x509.subject);
   return {
+    issuer: displayName(x509.issuer),
     sha1: hex(x509.fingerprint),
     sha256: hex(x509.fingerprint256),
     subject,
@@ -206,6 +208,16 @@ function describe(der: Buffer, where: string, fail: (reason: string) => never): 
     pem: toPem(der),
     der: Buffer.from(der),
   };
+}
+
+/** True when `issuer` issued `child`: names and key identifiers match, and the signature verifies with its key. */
+export function issuedBy(child: { der: Buffer }, issuer: { der: Buffer }): boolean {
+  try {
+    const [childX509, issuerX509] = [new X509Certificate(child.der), new X509Certificate(issuer.der)];
+    return childX509.checkIssued(issuerX509) && childX509.verify(issuerX509.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 function verifiesWithOwnKey(x509: X509Certificate): boolean {

@@ -1,4 +1,5 @@
-import { describeCertificate, uniqueCertificates, type Certificate } from "../certificates";
+import { describeCertificate, issuedBy, sameSubjectAndKey, uniqueCertificates, type Certificate } from "../certificates";
+import { entriesFor, MANIFEST_VERSION, renderManifest } from "../platforms/manifest";
 import { identityOf } from "../platforms/observation";
 import type {
   CertificateIdentity,
@@ -49,6 +50,8 @@ export class PlanError extends Error {
 
 /** What must change so `observed` holds exactly what `desired` declares under `mode`. Pure. */
 export function plan(desired: DesiredStore, observed: ObservedStore, mode: StoreMode): StorePlan {
+  // Fail closed: without the manifest this tool's roots look like an administrator's (see parseManifest).
+  if (observed.manifestProblem) throw new PlanError(observed.manifestProblem);
   const distrustedWanted = desired.distrusted ?? [];
   const distrustedSet = new Set(distrustedWanted.map((root) => root.sha256));
   const conflicts = desired.roots.filter((root) => distrustedSet.has(root.sha256));
@@ -58,37 +61,53 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
         "distrusted; remove each from one of the two lists",
     );
   }
-  const desiredSet = new Set(desired.roots.map((root) => root.sha256));
-  const observedBySha = new Map(observed.roots.map((root) => [root.sha256, root]));
-  const owners = ownership(observed.manifest.roots, desired);
-  const distrustOwners = ownership(observed.manifest.distrusted, desired);
+  // A root entry from before owners is held by someone unknown (it may be another stack's); a distrust entry
+  // without owners is a deleted declaration's, kept until a declaration that distrusts the root adopts it.
+  const owners = ownership(entriesFor(observed.manifest.roots, observed.store), desired, [UNKNOWN_HOLDER]);
+  const distrustOwners = ownership(observed.manifest.distrusted, desired, []);
+  const chain = chainTrust(desired, observed);
 
   const imports: PlannedRoot[] = [];
   const unchanged: CertificateIdentity[] = [];
+  const withheld: CertificateIdentity[] = [];
+  const observedBySha = new Map(observed.roots.map((root) => [root.sha256, root]));
   for (const root of uniqueCertificates(desired.roots)) {
     const held = observedBySha.get(root.sha256);
+    if (!chain.keeps(root)) withheld.push(identityOf(root));
     // Trusted only where the OS may drop it on its own (Windows .AuthRoot): imported so that it stays.
-    if (held?.trusted && !held.osMayDrop) unchanged.push(identityOf(root));
+    else if (held?.trusted && !held.osMayDrop) unchanged.push(identityOf(root));
     else imports.push({ ...identityOf(root), der: root.der });
   }
+  const desiredSet = new Set(desired.roots.filter((root) => chain.keeps(root)).map((root) => root.sha256));
 
-  const removals: PlannedRemoval[] = [];
-  const filesHoldingWanted = new Set(
-    observed.roots.filter((root) => desiredSet.has(root.sha256)).flatMap((root) => root.locations),
+  // Files this store may never delete: they hold something declared, something another declaration or store
+  // holds, or a certificate of the host's other store (roots and intermediates sharing one directory).
+  // Windows' locations are physical stores, where each certificate is removed alone: only files are shared.
+  const protectedFiles = new Set(
+    [
+      ...observed.roots.filter((root) => desiredSet.has(root.sha256) || root.origin !== "local").flatMap((root) => root.locations),
+      ...observed.roots.flatMap((root) => root.ownLocations ?? []),
+      ...(observed.neighbours ?? []).flatMap((root) => root.locations),
+    ].filter(isFile),
   );
+  const onlyDistrusted = onlyDistrustedFiles(observed, distrustedSet);
+  const removals: PlannedRemoval[] = [];
   const released: CertificateIdentity[] = [];
   for (const root of observed.roots) {
-    const reason = removalReason(root, desiredSet, distrustedSet, mode, owners);
+    const reason = removalReason(root, desiredSet, distrustedSet, mode, owners, chain);
     if (!reason) continue;
     if (reason === "no longer desired" && owners.others(root.sha256).length > 0) {
       released.push(identityOf(root));
       continue;
     }
-    // A local file holding a wanted root too cannot be removed without losing that root.
-    const files = root.locations.filter((file) => !filesHoldingWanted.has(file));
-    if (files.length === 0 && !(root.origin === "managed" && root.trusted)) continue;
-    removals.push({ ...identityOf(root), reason, files: root.origin === "managed" ? root.locations : files });
+    const files = removableFiles(root, reason, protectedFiles, onlyDistrusted, observed.distrustBy);
+    if (files === undefined) continue;
+    // The root leaves the store unless something that is not this tool's (an administrator's file) keeps it.
+    removals.push({ ...identityOf(root), reason, files, leaves: files.length === root.locations.length });
   }
+  const removed = new Set(removals.map((removal) => removal.sha256));
+  const neighbourRemovals = chain.orphanedNeighbours(new Set([...removed, ...distrustedSet]));
+  removals.push(...neighbourRemovals);
 
   const purged = removals.filter((removal) => removal.reason === "not declared (purgeUnmanaged)");
   if (purged.length > 0 && observed.trustListPresent === false) {
@@ -100,19 +119,29 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   }
 
   const alreadyDistrusted = new Set(observed.distrusted.map((root) => root.sha256));
+  // Where a root the OS does not ship can only be kept off the host, a distrusted root that is nowhere on it is
+  // already as distrusted as it can be: held in the manifest, nothing to do (a copy that appears is removed).
+  const present = new Set(observed.roots.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
+  const satisfied = (sha256: string) => alreadyDistrusted.has(sha256) || (observed.distrustBy === "absence" && !present.has(sha256));
   const distrusts: PlannedRoot[] = uniqueCertificates(distrustedWanted)
-    .filter((root) => !alreadyDistrusted.has(root.sha256))
+    .filter((root) => !satisfied(root.sha256))
     .map((root) => ({ ...identityOf(root), der: root.der }));
+  const keptOff = uniqueCertificates(distrustedWanted).filter((root) => !alreadyDistrusted.has(root.sha256) && satisfied(root.sha256));
 
-  const { entries: distrustEntries, undistrusts } = nextDistrusts(observed.manifest.distrusted, distrusts, distrustedSet, distrustOwners, desired.keepDistrusts === true);
+  const { entries: distrustEntries, undistrusts } = nextDistrusts(
+    observed.manifest.distrusted,
+    [...distrusts, ...keptOff.map(identityOf)],
+    distrustedSet,
+    distrustOwners,
+    desired.keepDistrusts === true,
+  );
 
-  const removed = new Set(removals.map((removal) => removal.sha256));
   const manifest = {
-    ...nextManifest(observed, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners),
+    ...nextManifest(observed, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners, new Set(neighbourRemovals.map((removal) => removal.sha256))),
     distrusted: distrustEntries,
   };
   const foreign = observed.roots.filter(
-    (root) => (root.origin === "local" || root.origin === "policy") && !desiredSet.has(root.sha256) && !removed.has(root.sha256),
+    (root) => (root.origin === "local" || root.origin === "policy") && !desiredSet.has(root.sha256) && !removals.some((removal) => removal.sha256 === root.sha256 && removal.leaves),
   );
 
   return {
@@ -125,31 +154,35 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     foreign,
     manifest,
     basis: observed.manifestDigest,
-    manifestChanged: JSON.stringify(manifest) !== JSON.stringify(observed.manifest),
+    manifestChanged: renderManifest(manifest) !== renderManifest(observed.manifest),
     released,
+    withheld,
   };
 }
 
 /** Who holds each managed root, seen from one declaration (which adopts entries from before owners existed). */
 interface Ownership {
   owner: string;
-  /** This declaration holds the root (directly, through an earlier id of itself, or by adoption). */
+  mine: ReadonlySet<string>;
+  /** This declaration holds the root (directly, or through an earlier id of itself). */
   holds(sha256: string): boolean;
-  /** The other declarations that hold it. */
+  /** The other declarations that hold it; an entry from before owners counts as held by someone unknown. */
   others(sha256: string): string[];
 }
 
-function ownership(manifestEntries: readonly ManifestEntry[], desired: DesiredStore): Ownership {
+/** An entry written before owners were recorded: held by a declaration nobody can name. */
+const UNKNOWN_HOLDER = "(recorded before owners)";
+
+function ownership(manifestEntries: readonly ManifestEntry[], desired: DesiredStore, unrecorded: readonly string[]): Ownership {
   const owner = desired.owner ?? DEFAULT_OWNER;
   const mine = new Set([owner, ...(desired.previousOwners ?? [])]);
-  const entries = new Map(manifestEntries.map((entry) => [entry.sha256, entry]));
+  const holders = new Map<string, string[]>();
+  for (const entry of manifestEntries) holders.set(entry.sha256, [...(holders.get(entry.sha256) ?? []), ...(entry.owners ?? unrecorded)]);
   return {
     owner,
-    holds: (sha256) => {
-      const entry = entries.get(sha256);
-      return entry !== undefined && (entry.owners === undefined || entry.owners.some((id) => mine.has(id)));
-    },
-    others: (sha256) => (entries.get(sha256)?.owners ?? []).filter((id) => !mine.has(id)),
+    mine,
+    holds: (sha256) => (holders.get(sha256) ?? []).some((id) => mine.has(id)),
+    others: (sha256) => (holders.get(sha256) ?? []).filter((id) => !mine.has(id)),
   };
 }
 
@@ -159,15 +192,124 @@ function removalReason(
   distrusted: Set<string>,
   mode: StoreMode,
   owners: Ownership,
+  chain: ChainTrust,
 ): PlannedRemoval["reason"] | undefined {
   if (root.origin === "system" || root.origin === "policy" || desired.has(root.sha256)) return undefined;
   if (distrusted.has(root.sha256)) return "distrusted";
+  // An intermediate of ours whose issuer is no longer trusted leaves in every mode (it would be an anchor).
+  const ours = (root.ownLocations ?? []).length > 0 && owners.holds(root.sha256);
+  if (ours && chain.applies && !chain.keeps(root)) return "issuer no longer trusted";
   // Another declaration's root is never this one's to remove, whatever the mode.
-  if (root.origin === "managed" && mode !== "additive" && owners.holds(root.sha256)) return "no longer desired";
+  if (ours && mode !== "additive") return "no longer desired";
   if (root.origin === "local" && mode === "purgeUnmanaged") return "not declared (purgeUnmanaged)";
   return undefined;
 }
 
+/**
+ * The files to delete so the root leaves, or undefined to leave it: a root is removed whole or not at all (a
+ * partial removal leaves it trusted). This tool's own files go; an administrator's file goes only under
+ * purgeUnmanaged when nothing in it is protected, or when everything in it is explicitly distrusted. A distrusted
+ * root that an administrator's file trusts beside other certificates is a conflict to resolve by hand.
+ */
+function removableFiles(
+  root: ObservedRoot,
+  reason: PlannedRemoval["reason"],
+  protectedFiles: Set<string>,
+  onlyDistrusted: Set<string>,
+  distrustBy: ObservedStore["distrustBy"],
+): string[] | undefined {
+  const own = root.ownLocations ?? [];
+  // Only this tool's own copies: an administrator's file that also holds the root stays, and so does the root.
+  if (reason === "no longer desired" || reason === "issuer no longer trusted") return own;
+  if (reason === "not declared (purgeUnmanaged)") {
+    return root.locations.length > 0 && root.locations.every((file) => !protectedFiles.has(file)) ? root.locations : undefined;
+  }
+  // Distrusted where a block outranks a copy (p11-kit's blocklist, Windows' Disallowed): an administrator's file
+  // stays, blocked; Windows' copy in a physical store (not a file) goes, as it always did.
+  if (distrustBy !== "absence") {
+    const stores = root.locations.filter((location) => !isFile(location));
+    return stores.length > 0 ? stores : undefined;
+  }
+  const mixed = root.locations.filter((file) => !onlyDistrusted.has(file) && !own.includes(file));
+  if (mixed.length > 0) {
+    throw new PlanError(
+      `${describeCertificate(root)} is distrusted, but ${mixed.join(", ")} (an administrator's file${mixed.length === 1 ? "" : "s"}) ` +
+        "trusts it beside other certificates, and on this platform a root is distrusted only by keeping it off the host; " +
+        "take it out of that file by hand (this tool removes only its own files, or a file that holds nothing but distrusted roots), then apply again",
+    );
+  }
+  return root.locations;
+}
+
+/** Linux locations are anchor files (absolute paths); Windows' are physical stores (`.Default`). */
+const isFile = (location: string): boolean => location.startsWith("/");
+
+/** Local files every certificate of which is explicitly distrusted: an explicit distrust covers all they hold. */
+function onlyDistrustedFiles(observed: ObservedStore, distrusted: Set<string>): Set<string> {
+  const holding = new Map<string, boolean>();
+  for (const root of [...observed.roots, ...(observed.neighbours ?? [])]) {
+    for (const file of root.locations) holding.set(file, (holding.get(file) ?? true) && distrusted.has(root.sha256));
+  }
+  return new Set([...holding].filter(([, all]) => all).map(([file]) => file));
+}
+
+/**
+ * Where roots and intermediates share one bundle (Debian, Alpine), Go, Java and GnuTLS clients take every
+ * certificate in it as an anchor: an intermediate may stay only while a root that issued it stays trusted.
+ * - in the CA store, a declared intermediate whose issuer the host does not trust is withheld (not installed),
+ *   and one of ours already there leaves ("issuer no longer trusted");
+ * - in the Root store, removing or distrusting a root takes our intermediates under it along, in the same apply.
+ */
+interface ChainTrust {
+  applies: boolean;
+  keeps(certificate: Pick<ObservedRoot, "sha256" | "subject"> & { der?: Buffer }): boolean;
+  orphanedNeighbours(leaving: Set<string>): PlannedRemoval[];
+}
+
+function chainTrust(desired: DesiredStore, observed: ObservedStore): ChainTrust {
+  const neighbours = observed.neighbours;
+  if (neighbours === undefined) return { applies: false, keeps: () => true, orphanedNeighbours: () => [] };
+  const anchoredBy = (certificate: { der?: Buffer; subject: string }, issuers: readonly ObservedRoot[]) =>
+    certificate.der !== undefined &&
+    issuers.some((issuer) => issuer.der !== undefined && (issuedBy(certificate as { der: Buffer }, issuer as { der: Buffer }) || sameSubjectAndKey(certificate as Pick<Certificate, "subject" | "der">, issuer as Pick<Certificate, "subject" | "der">)));
+  if (observed.store === "CA") {
+    const trustedRoots = neighbours.filter((root) => root.trusted);
+    const distrusted = new Set((desired.distrusted ?? []).map((root) => root.sha256));
+    // A chain may run root -> intermediate -> intermediate: the declared ones anchor each other, from a root.
+    const kept = new Set<string>();
+    const candidates = uniqueCertificates(desired.roots).filter((root) => !distrusted.has(root.sha256));
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const certificate of candidates) {
+        if (kept.has(certificate.sha256)) continue;
+        const issuers = [...trustedRoots, ...candidates.filter((other) => kept.has(other.sha256)).map((other) => ({ ...other, origin: "managed" as const, trusted: true, locations: [] }))];
+        if (anchoredBy(certificate, issuers)) {
+          kept.add(certificate.sha256);
+          grew = true;
+        }
+      }
+    }
+    const declared = new Set(desired.roots.map((root) => root.sha256));
+    return {
+      applies: true,
+      keeps: (certificate) => (declared.has(certificate.sha256) ? kept.has(certificate.sha256) : anchoredBy(certificate, trustedRoots)),
+      orphanedNeighbours: () => [],
+    };
+  }
+  return {
+    applies: false,
+    keeps: () => true,
+    orphanedNeighbours: (leaving) => {
+      const staying = observed.roots.filter((root) => root.trusted && !leaving.has(root.sha256));
+      const goingRoots = observed.roots.filter((root) => leaving.has(root.sha256));
+      return neighbours
+        .filter((intermediate) => intermediate.origin === "managed" && anchoredBy(intermediate, goingRoots) && !anchoredBy(intermediate, staying))
+        .map((intermediate) => ({ ...identityOf(intermediate), reason: "issuer no longer trusted" as const, files: intermediate.locations, leaves: true }));
+    },
+  };
+}
+
+/** An entry's identity alone: owners and store are set by whoever writes it. */
 const entry = (root: CertificateIdentity | ManifestEntry): ManifestEntry => ({ sha256: root.sha256, sha1: root.sha1, subject: root.subject });
 
 /** A manifest entry's owners: each id once, sorted, so the same holders always write the same bytes. */
@@ -181,7 +323,7 @@ const ownerList = (...ids: readonly string[]): string[] => [...new Set(ids)].sor
  */
 function nextDistrusts(
   previous: readonly ManifestEntry[],
-  distrusts: readonly PlannedRoot[],
+  distrusts: readonly CertificateIdentity[],
   wanted: Set<string>,
   owners: Ownership,
   keep: boolean,
@@ -212,26 +354,44 @@ function nextManifest(
   released: Set<string>,
   desired: Set<string>,
   owners: Ownership,
+  neighboursRemoved: Set<string>,
 ): Omit<Manifest, "distrusted"> {
-  // After the plan this declaration holds what it declares, and what it held and neither removed nor released
-  // (additive mode keeps undeclared roots, and their holder with them); under its current id only.
-  const holdsAfter = (sha256: string) => desired.has(sha256) || (owners.holds(sha256) && !released.has(sha256));
-  const roots = new Map<string, ManifestEntry>();
+  const store = observed.store;
+  const present = new Set(observed.roots.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
+  // After the plan this declaration holds what it declares, and what it held, still finds on the host, and
+  // neither removed nor released (additive mode keeps undeclared roots, and their holder with them).
+  const holdsAfter = (sha256: string) => desired.has(sha256) || (owners.holds(sha256) && !released.has(sha256) && present.has(sha256));
+  const kept: ManifestEntry[] = [];
+  const holders = new Map<string, { root: ManifestEntry; ids: Set<string> }>();
+  const claim = (root: CertificateIdentity | ManifestEntry, ids: readonly string[]) => {
+    const held = holders.get(root.sha256) ?? { root: entry(root), ids: new Set<string>() };
+    for (const id of ids) held.ids.add(id);
+    holders.set(root.sha256, held);
+  };
   for (const root of observed.manifest.roots) {
-    if (removed.has(root.sha256)) continue;
-    // An entry from before owners stays as it is unless this declaration declares the root: adopting a root it
-    // does not declare (a delete that leaves it) would pin it to an owner that is about to disappear.
-    if (root.owners === undefined && !desired.has(root.sha256)) {
-      roots.set(root.sha256, entry(root));
+    if (neighboursRemoved.has(root.sha256)) continue;
+    if (root.store !== undefined && root.store !== store) {
+      kept.push(root);
       continue;
     }
-    const holders = ownerList(...owners.others(root.sha256), ...(holdsAfter(root.sha256) ? [owners.owner] : []));
-    if (holders.length > 0) roots.set(root.sha256, { ...entry(root), owners: holders });
+    if (removed.has(root.sha256)) continue;
+    if (root.owners === undefined) {
+      // From before owners: adopted (for this store) only by a declaration that declares it; otherwise it stays
+      // as it is, held by someone unknown, because adopting what it does not declare would let it be removed.
+      if (desired.has(root.sha256)) claim(root, [owners.owner]);
+      else kept.push(root);
+      continue;
+    }
+    const others = root.owners.filter((id) => !owners.mine.has(id));
+    if (root.store === undefined) {
+      // From before stores: this declaration's hold moves to an entry of its own store; the others stay shared.
+      if (others.length > 0) kept.push({ ...entry(root), owners: ownerList(...others) });
+    } else claim(root, others);
+    if (holdsAfter(root.sha256)) claim(root, [owners.owner]);
   }
-  for (const root of imports) {
-    roots.set(root.sha256, { ...entry(root), owners: ownerList(...(roots.get(root.sha256)?.owners ?? []), owners.owner) });
-  }
-  return { version: 2, roots: [...roots.values()] };
+  for (const root of imports) claim(root, [owners.owner]);
+  for (const { root, ids } of holders.values()) if (ids.size > 0) kept.push({ ...root, store, owners: ownerList(...ids) });
+  return { version: MANIFEST_VERSION, roots: kept };
 }
 
 /** True when applying the plan changes the host's trust: imports, removals, distrusts or lifted distrusts. */

@@ -1,7 +1,7 @@
-import { toPem } from "../certificates";
+import { issuedBy, toPem } from "../certificates";
 import { planChangesStore } from "../plan";
-import { manifestDigest, parseManifest, renderManifest } from "./manifest";
-import { mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
+import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
+import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificate, type HeldCertificates } from "./observation";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
 import { base64Heredoc, shQuote } from "./shell";
 import type {
@@ -11,6 +11,7 @@ import type {
   Platform,
   PlatformName,
   RemoteScript,
+  StoreHazard,
   StoreName,
   StorePlan,
 } from "./types";
@@ -31,7 +32,7 @@ export interface PosixLayout {
   bundlePath: string;
   /** Shell command that rebuilds the bundle; `afterRemoval` when something was taken away. */
   refreshCommand(afterRemoval: boolean): string;
-  distrust: { kind: "blocklist"; dir: string } | { kind: "ca-certificates.conf" };
+  distrust: { kind: "blocklist"; dir: string } | { kind: "ca-certificates.conf"; conf?: string; shippedDir?: string };
   /**
    * p11-kit families: the source directory whose top-level certificate files have neutral trust (known to the
    * system for building chains, never anchors): where the "CA" store keeps intermediates and cross-signed
@@ -46,6 +47,11 @@ export interface PosixLayout {
 }
 
 const stateDirOf = (layout: PosixLayout) => layout.stateDir ?? STATE_DIR;
+/** Debian's selection of shipped roots ("!" deselects one) and where the shipped roots are. */
+const selectionOf = (layout: PosixLayout) =>
+  layout.distrust.kind === "ca-certificates.conf"
+    ? { conf: layout.distrust.conf ?? "/etc/ca-certificates.conf", shippedDir: layout.distrust.shippedDir ?? "/usr/share/ca-certificates" }
+    : undefined;
 const manifestPathOf = (layout: PosixLayout) => `${stateDirOf(layout)}/manifest.json`;
 
 const FAMILY_CHECK = /^[0-9A-F]{64}$/;
@@ -64,8 +70,8 @@ function observeFunction(layout: PosixLayout): string {
   const distrusted =
     layout.distrust.kind === "blocklist"
       ? `if [ -d ${shQuote(layout.distrust.dir)} ]; then find ${shQuote(layout.distrust.dir)} -type f -exec sh -c ${EMIT_FILES} distrusted {} +; fi`
-      : `sed -n 's/^!//p' /etc/ca-certificates.conf 2>/dev/null | while IFS= read -r rel; do
-    if [ -f "/usr/share/ca-certificates/$rel" ]; then sh -c ${EMIT_FILES} distrusted "/usr/share/ca-certificates/$rel"; fi
+      : `sed -n 's/^!//p' ${shQuote(selectionOf(layout)!.conf)} 2>/dev/null | while IFS= read -r rel; do
+    if [ -f ${shQuote(selectionOf(layout)!.shippedDir)}/"$rel" ]; then sh -c ${EMIT_FILES} distrusted ${shQuote(selectionOf(layout)!.shippedDir)}/"$rel"; fi
   done`;
   return `trusted_roots_observe() {
   printf '@@boot-id %s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
@@ -130,92 +136,144 @@ function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
   return changes;
 }
 
+// The apply is a transaction under the host lock: every file it may touch is saved first (atomically, so a
+// backup is whole or absent), a rollback script beside the backups can put them back, and a "committed" mark
+// ends it. An apply interrupted anywhere (a crash, a kill, a power cut) leaves its transaction directory; the
+// next apply rolls it back before anything else and then refuses as a conflict, so the caller observes the
+// restored store and plans again. `trusted_roots_step N` marks each step: a no-op, where tests inject a crash.
 function applyScript(layout: PosixLayout, plan: StorePlan): RemoteScript {
   const changes = fileChanges(layout, plan);
-  const confDistrusts = layout.distrust.kind === "ca-certificates.conf" ? plan.distrusts : [];
-  const confUndistrusts = layout.distrust.kind === "ca-certificates.conf" ? plan.undistrusts : [];
+  const selection = selectionOf(layout);
+  const confDistrusts = selection ? plan.distrusts : [];
+  const confUndistrusts = selection ? plan.undistrusts : [];
   const touchesConf = confDistrusts.length + confUndistrusts.length > 0;
   const afterRemoval = plan.removals.length > 0 || plan.distrusts.length > 0;
-  const saved = [...changes.map((change) => change.path), ...(touchesConf ? ["/etc/ca-certificates.conf"] : [])];
-  const refresh = layout.refreshCommand(afterRemoval);
+  const manifestPath = manifestPathOf(layout);
+  const saved = [...changes.map((change) => change.path), manifestBackupPath(manifestPath), ...(touchesConf && selection ? [selection.conf] : [])];
+  const stateDir = stateDirOf(layout);
+  const rollbackProgram = [
+    'T=$1; ok=yes',
+    ...saved
+      .map(
+        (path, index) =>
+          `rm -f ${shQuote(`${path}.trusted-roots-new`)}; ` +
+          `if [ -e "$T/saved.${index}" ]; then cp -p "$T/saved.${index}" ${shQuote(path)} || ok=no; elif [ -e "$T/absent.${index}" ]; then rm -f ${shQuote(path)} || ok=no; fi`,
+      )
+      .reverse(),
+    '[ "$ok" = yes ]',
+  ].join("\n");
+  let step = 0;
   const lines: string[] = [];
   lines.push(observeFunction(layout));
-  lines.push(`trusted_roots_fail() {
+  if (touchesConf && selection) lines.push(selectionFunctions(selection));
+  lines.push(`trusted_roots_step() { :; }
+trusted_roots_emit_failure() {
+  printf '@@failed %s %s\\n' "$1" "$(printf '%s' "$2" | base64 | tr -d '\\n')"
+}
+trusted_roots_fail() {
   printf '@@failed %s %s\\n' "$1" "$(tail -c 4000 "$TXN/log" 2>/dev/null | base64 | tr -d '\\n')"
   trusted_roots_rollback
   trusted_roots_observe
   exit 3
-}`);
-  lines.push(`trusted_roots_rollback() {
-${saved
-  .map(
-    (path, index) =>
-      `  if [ -e "$TXN/saved.${index}" ]; then cp -p "$TXN/saved.${index}" ${shQuote(path)}; ` +
-      `elif [ -e "$TXN/absent.${index}" ]; then rm -f ${shQuote(path)}; fi`,
-  )
-  .reverse()
-  .join("\n")}
-  # A clean rollback leaves nothing behind; a failed one keeps the backups and the log for the operator.
-  if ${layout.refreshCommand(true)} >>"$TXN/log" 2>&1; then echo '@@rolled-back yes'; rm -rf "$TXN"; else echo '@@rolled-back refresh-failed'; fi
+}
+trusted_roots_rollback() {
+  # Checked, not assumed: a restore that failed keeps the backups and the log for the operator.
+  if sh "$TXN/rollback" "$TXN" >>"$TXN/log" 2>&1 && ${layout.refreshCommand(true)} >>"$TXN/log" 2>&1; then
+    echo '@@rolled-back yes'; rm -rf "$TXN"
+  else
+    printf '@@rolled-back no %s\\n' "$(printf '%s' "$TXN" | base64 | tr -d '\\n')"
+  fi
+}
+trusted_roots_recover() {
+  recovered=no
+  for t in ${shQuote(stateDir)}/txn.*; do
+    [ -d "$t" ] || continue
+    if [ -e "$t/committed" ] || [ ! -e "$t/rollback" ]; then rm -rf "$t"; continue; fi
+    sh "$t/rollback" "$t" >>"$t/log" 2>&1 || { trusted_roots_emit_failure recover "an interrupted apply's backups in $t could not be restored; inspect that directory (its log says why) and restore by hand"; exit 3; }
+    rm -rf "$t"; recovered=yes
+  done
+  if [ "$recovered" = yes ]; then
+    ${layout.refreshCommand(true)} >/dev/null 2>&1 || { trusted_roots_emit_failure recover 'an interrupted apply was rolled back, but the trust store refresh failed; run it by hand'; exit 3; }
+    trusted_roots_emit_failure conflict 'an interrupted apply was found and rolled back (the store is as it was before it); observe again and re-plan'
+    echo '@@rolled-back yes'
+    trusted_roots_observe
+    exit 3
+  fi
 }`);
   lines.push(`trap '' HUP PIPE
 echo '@@begin apply'
-mkdir -p ${shQuote(stateDirOf(layout))} || { echo "@@failed lock"; exit 3; }
-exec 9>>${shQuote(`${stateDirOf(layout)}/lock`)}
+mkdir -p ${shQuote(stateDir)} || { echo "@@failed lock"; exit 3; }
+exec 9>>${shQuote(`${stateDir}/lock`)}
 if command -v flock >/dev/null 2>&1; then
-  flock -w 120 9 || { printf '@@failed lock %s\\n' "$(echo 'another trusted-roots apply held the host lock for 120 s' | base64 | tr -d '\\n')"; exit 3; }
+  flock -w 120 9 || { trusted_roots_emit_failure lock 'another trusted-roots apply held the host lock for 120 s'; exit 3; }
 fi
-TXN=$(mktemp -d ${shQuote(`${stateDirOf(layout)}/txn.XXXXXX`)}) || { echo "@@failed lock"; exit 3; }
-: > "$TXN/log"`);
+trusted_roots_recover`);
   // Planned against one state of the store; if another run changed it meanwhile, change nothing.
   lines.push(`current=absent
-if [ -f ${shQuote(manifestPathOf(layout))} ]; then current=$(sha256sum < ${shQuote(manifestPathOf(layout))} | cut -d' ' -f1); fi
+if [ -f ${shQuote(manifestPath)} ]; then current=$(sha256sum < ${shQuote(manifestPath)} | cut -d' ' -f1); fi
 if [ "$current" != ${shQuote(plan.basis)} ]; then
-  printf '@@failed conflict %s\\n' "$(echo 'the store changed after it was observed (another run?); observe again and re-plan' | base64 | tr -d '\\n')"
+  trusted_roots_emit_failure conflict 'the store changed after it was observed (another run?); observe again and re-plan'
   echo '@@rolled-back yes'
-  rm -rf "$TXN"
   trusted_roots_observe
   exit 3
-fi`);
+fi
+TXN=$(mktemp -d ${shQuote(`${stateDir}/txn.XXXXXX`)}) || { echo "@@failed lock"; exit 3; }
+: > "$TXN/log"
+{ ${base64Heredoc(Buffer.from(rollbackProgram + "\n"), '"$TXN/rollback.new"')}
+} >>"$TXN/log" 2>&1 && mv -f "$TXN/rollback.new" "$TXN/rollback" || { rm -rf "$TXN"; trusted_roots_emit_failure lock 'could not write the transaction'; exit 3; }`);
   saved.forEach((path, index) => {
+    // Whole or absent: a backup cut short would otherwise be "restored" over a good file.
     lines.push(
-      `if [ -e ${shQuote(path)} ]; then cp -p ${shQuote(path)} "$TXN/saved.${index}" || trusted_roots_fail backup; ` +
+      `if [ -e ${shQuote(path)} ]; then cp -p ${shQuote(path)} "$TXN/saved.${index}.new" && mv -f "$TXN/saved.${index}.new" "$TXN/saved.${index}" || trusted_roots_fail backup; ` +
         `else : > "$TXN/absent.${index}" || trusted_roots_fail backup; fi`,
     );
   });
+  lines.push(`trusted_roots_step ${step++}`);
   lines.push(`mkdir -p ${shQuote(storeDir(layout, plan.store))} >>"$TXN/log" 2>&1 || trusted_roots_fail import`);
   if (layout.distrust.kind === "blocklist" && plan.distrusts.length > 0) {
     lines.push(`mkdir -p ${shQuote(layout.distrust.dir)} >>"$TXN/log" 2>&1 || trusted_roots_fail distrust`);
   }
   for (const change of changes) {
+    if (change.step === "manifest") {
+      // The manifest it replaces (one this version could read: plan refuses any other) stays as the backup.
+      lines.push(`if [ -f ${shQuote(manifestPath)} ]; then cp -p ${shQuote(manifestPath)} ${shQuote(manifestBackupPath(manifestPath))} >>"$TXN/log" 2>&1 || trusted_roots_fail manifest; fi`);
+    }
     if (change.content === undefined) {
       lines.push(`rm -f ${shQuote(change.path)} >>"$TXN/log" 2>&1 || trusted_roots_fail ${change.step}`);
-      continue;
-    }
-    const staging = shQuote(`${change.path}.trusted-roots-new`);
-    lines.push(`{ ${base64Heredoc(change.content, staging)}
+    } else {
+      const staging = shQuote(`${change.path}.trusted-roots-new`);
+      lines.push(`{ ${base64Heredoc(change.content, staging)}
 } >>"$TXN/log" 2>&1 && chmod 644 ${staging} && mv -f ${staging} ${shQuote(change.path)} || { rm -f ${staging}; trusted_roots_fail ${change.step}; }`);
+    }
+    lines.push(`trusted_roots_step ${step++}`);
   }
   for (const root of confDistrusts) {
-    lines.push(`trusted_roots_deselect ${shQuote(root.sha256)} || trusted_roots_fail distrust`);
+    lines.push(`trusted_roots_deselect ${shQuote(root.sha256)} || trusted_roots_fail distrust`, `trusted_roots_step ${step++}`);
   }
   for (const root of confUndistrusts) {
-    lines.push(`trusted_roots_reselect ${shQuote(root.sha256)} || trusted_roots_fail undistrust`);
+    lines.push(`trusted_roots_reselect ${shQuote(root.sha256)} || trusted_roots_fail undistrust`, `trusted_roots_step ${step++}`);
   }
-  if (touchesConf) lines.unshift(SELECTION_FUNCTIONS);
   // A manifest-only apply (owners claimed or released) changes no trust: nothing to refresh.
-  if (planChangesStore(plan)) lines.push(`${refresh} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh`);
-  lines.push(`echo '@@applied'
+  if (planChangesStore(plan)) lines.push(`${layout.refreshCommand(afterRemoval)} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh`, `trusted_roots_step ${step++}`);
+  lines.push(`: > "$TXN/committed"
+echo '@@applied'
 rm -rf "$TXN"
 trusted_roots_observe`);
   return { command: SHELL, stdin: wrap(lines.join("\n")), elevation: "sudo" };
 }
 
-// Debian and Alpine distrust an OS-shipped root by prefixing its line in /etc/ca-certificates.conf with "!",
-// and trust it again by taking that "!" away. The file is found by fingerprint; awk gets the path as data
-// (-v), never as program text.
-const SELECTION_FUNCTIONS = `trusted_roots_shipped() {
-  cd /usr/share/ca-certificates 2>/dev/null && find . -type f -name '*.crt' | while IFS= read -r f; do
+/** How many `trusted_roots_step` marks an apply of `plan` passes: the crash points tests can choose from. */
+export function applySteps(layout: PosixLayout, plan: StorePlan): number {
+  return (layout.distrust.kind === "ca-certificates.conf" ? plan.distrusts.length + plan.undistrusts.length : 0) + fileChanges(layout, plan).length + 1 + (planChangesStore(plan) ? 1 : 0);
+}
+
+// Debian and Alpine distrust an OS-shipped root by prefixing its line in ca-certificates.conf with "!", and trust
+// it again by taking that "!" away. The file is found by fingerprint; awk gets the path as data (-v), never as
+// program text. A root the OS does not ship has no line: there is nothing to select (see distrustBy "absence").
+function selectionFunctions(selection: { conf: string; shippedDir: string }): string {
+  const conf = shQuote(selection.conf);
+  return `trusted_roots_shipped() {
+  cd ${shQuote(selection.shippedDir)} 2>/dev/null && find . -type f -name '*.crt' | while IFS= read -r f; do
     got=$(openssl x509 -in "$f" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g')
     if [ "$got" = "$1" ]; then printf '%s\\n' "\${f#./}"; break; fi
   done
@@ -224,11 +282,12 @@ trusted_roots_select() {
   match=$(trusted_roots_shipped "$1")
   [ -n "$match" ] || return 0
   awk -v rel="$match" -v mode="$2" 'mode == "deselect" && $0 == rel { print "!" rel; next } mode == "reselect" && $0 == "!" rel { print rel; next } { print }' \\
-    /etc/ca-certificates.conf > /etc/ca-certificates.conf.trusted-roots-new &&
-    mv -f /etc/ca-certificates.conf.trusted-roots-new /etc/ca-certificates.conf
+    ${conf} > ${conf}.trusted-roots-new &&
+    mv -f ${conf}.trusted-roots-new ${conf}
 }
 trusted_roots_deselect() { trusted_roots_select "$1" deselect; }
 trusted_roots_reselect() { trusted_roots_select "$1" reselect; }`;
+}
 
 function parseObservation(layout: PosixLayout, stdout: string, store: StoreName): ObservedStore {
   const records = parseRecords(stdout);
@@ -236,13 +295,13 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
     throw new ProtocolError("the observe script's output ended early (no @@end record): the session was cut or the shell is not POSIX sh");
   }
   const warnings: string[] = [];
-  const held: HeldCertificates[] = [];
+  const anchors: { path: string; certificates: HeldCertificate[] }[] = [];
   const intermediates: HeldCertificates[] = [];
   const distrusted: HeldCertificates[] = [];
+  let bundle: HeldCertificate[] = [];
   let manifestRaw: Buffer | undefined;
   let bootId = "unknown";
   let pendingReboot = false;
-  const ownFile = new RegExp(`/trusted-roots-[0-9a-f]{64}${escapeRegExp(layout.ownSuffix)}$`);
   for (const record of records) {
     switch (record.kind) {
       case "boot-id":
@@ -256,14 +315,13 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
         break;
       case "anchor": {
         const path = decodeField(record.fields[0]);
-        const certificates = readHeldCertificates(decodeFieldBytes(record.fields[1]), path, warnings);
-        held.push({ location: path, certificates, source: ownFile.test(path) ? "managed" : "local" });
+        anchors.push({ path, certificates: readHeldCertificates(decodeFieldBytes(record.fields[1]), path, warnings) });
         break;
       }
       case "intermediate": {
         const path = decodeField(record.fields[0]);
         const certificates = readHeldCertificates(decodeFieldBytes(record.fields[1]), path, warnings);
-        intermediates.push({ location: path, certificates, source: ownFile.test(path) ? "managed" : "local" });
+        intermediates.push({ location: path, certificates, source: isOwnFile(layout, path, certificates) ? "managed" : "local" });
         // Present there is all there is to it: neutral trust, known to the system for chains.
         intermediates.push({ location: path, certificates, source: "effective" });
         break;
@@ -274,31 +332,61 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
         break;
       }
       case "bundle":
-        held.push({
-          location: layout.bundlePath,
-          certificates: readHeldCertificates(decodeFieldBytes(record.fields[0]), layout.bundlePath, warnings),
-          source: "effective",
-        });
+        bundle = readHeldCertificates(decodeFieldBytes(record.fields[0]), layout.bundlePath, warnings);
         break;
     }
   }
-  const { manifest, warning } = parseManifest(manifestRaw?.toString("utf8") ?? "");
-  if (warning) warnings.push(warning);
+  const manifestPath = manifestPathOf(layout);
+  const { manifest, problem } = parseManifest(manifestRaw?.toString("utf8") ?? "", { path: manifestPath, backup: manifestBackupPath(manifestPath) });
+  // Where roots and intermediates share the anchors directory and the bundle, each store sees its own kind.
+  const shared = layout.intermediatesDir === undefined;
+  const viewOf = (viewStore: StoreName): HeldCertificates[] => {
+    const mine = (certificate: HeldCertificate) => !shared || (certificate.issuer === certificate.subject) === (viewStore === "Root");
+    return [
+      ...anchors.map(({ path, certificates }) => ({ location: path, certificates: certificates.filter(mine), source: isOwnFile(layout, path, certificates) ? ("managed" as const) : ("local" as const) })),
+      { location: layout.bundlePath, certificates: bundle.filter(mine), source: "effective" as const },
+    ];
+  };
+  const other: StoreName = store === "CA" ? "Root" : "CA";
+  const roots = mergeObservedRoots(store === "CA" && !shared ? intermediates : viewOf(store), listedFor(manifest, store));
+  const neighbours = shared ? mergeObservedRoots(viewOf(other), listedFor(manifest, other)) : undefined;
   return {
     platform: layout.name,
     store,
     bootId,
     pendingReboot,
-    roots: mergeObservedRoots(store === "CA" && layout.intermediatesDir ? intermediates : held, manifest),
-    distrusted: mergeObservedRoots(distrusted, manifest).map((root): ObservedRoot => ({ ...root, origin: "local" })),
+    roots,
+    ...(neighbours ? { neighbours } : {}),
+    ...(store === "Root" && neighbours ? { hazards: orphanedIntermediates(roots, neighbours) } : {}),
+    distrusted: mergeObservedRoots(distrusted, () => false),
+    distrustBy: layout.distrust.kind === "blocklist" ? "block" : "absence",
     manifest,
+    ...(problem ? { manifestProblem: problem } : {}),
     manifestDigest: manifestDigest(manifestRaw),
     warnings,
   };
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/**
+ * Intermediates in the bundle that no trusted root issued: in a bundle every certificate is an anchor for Go,
+ * Java and GnuTLS clients, so such an intermediate keeps trusting what its retired root issued.
+ */
+function orphanedIntermediates(roots: readonly ObservedRoot[], intermediates: readonly ObservedRoot[]): StoreHazard[] {
+  const trustedRoots = roots.filter((root) => root.trusted && root.der);
+  return intermediates
+    .filter((intermediate) => intermediate.trusted && intermediate.der && !trustedRoots.some((root) => root.subject === intermediate.issuer && issuedBy(intermediate as { der: Buffer }, root as { der: Buffer })))
+    .map((intermediate) => ({
+      code: "intermediate-without-trusted-root" as const,
+      detail:
+        `${intermediate.subject} (SHA-256 ${intermediate.sha256}, in ${intermediate.locations.join(", ") || "the bundle"}) is in the bundle, but no trusted root issued it ` +
+        `(issuer "${intermediate.issuer}"): Go, Java and GnuTLS clients trust it as an anchor of its own; remove it, or trust its root`,
+    }));
+}
+
+/** A file this tool wrote: named after the one certificate it holds. An administrator's edit makes it theirs. */
+function isOwnFile(layout: PosixLayout, path: string, certificates: readonly HeldCertificate[]): boolean {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  return certificates.length === 1 && path === ownAnchorPath(layout, certificates[0].sha256, dir);
 }
 
 function parseApply(layout: PosixLayout, stdout: string, store: StoreName): ApplyOutcome {
@@ -308,9 +396,10 @@ function parseApply(layout: PosixLayout, stdout: string, store: StoreName): Appl
   }
   const failed = records.find((record) => record.kind === "failed");
   const rolledBack = records.find((record) => record.kind === "rolled-back");
+  const kept = rolledBack?.fields[0] === "no" && rolledBack.fields[1] ? `; its backups and log are kept in ${decodeField(rolledBack.fields[1])}` : "";
   return {
     failedStep: failed?.fields[0],
-    failureDetail: failed ? decodeField(failed.fields[1]).trim() : undefined,
+    failureDetail: failed ? decodeField(failed.fields[1]).trim() + kept : undefined,
     rolledBack: rolledBack?.fields[0] === "yes",
     observed: parseObservation(layout, stdout, store),
   };

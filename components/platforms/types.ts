@@ -24,10 +24,14 @@ export type { CertificateIdentity };
 
 export interface ObservedRoot extends CertificateIdentity {
   origin: RootOrigin;
+  /** The issuer's name: a root's own subject; an intermediate's CA. */
+  issuer?: string;
   /** In the effective trust set (the compiled bundle, the logical store) right now. */
   trusted: boolean;
   /** Where the host keeps it: anchor file paths or Windows physical stores. */
   locations: string[];
+  /** The locations this tool wrote and the manifest lists for the store: the only ones it ever deletes for a hold. */
+  ownLocations?: string[];
   /** The certificate's bytes as the host holds them (what a refresh reports back as the live PEM). */
   der?: Buffer;
   /**
@@ -39,7 +43,7 @@ export interface ObservedRoot extends CertificateIdentity {
 
 /** Something on the host that makes client-certificate authentication fail whatever the store holds. */
 export interface StoreHazard {
-  code: "non-self-signed-in-root" | "client-auth-trust-mode" | "send-trusted-issuer-list";
+  code: "non-self-signed-in-root" | "client-auth-trust-mode" | "send-trusted-issuer-list" | "intermediate-without-trusted-root";
   detail: string;
 }
 
@@ -47,6 +51,12 @@ export interface ManifestEntry {
   sha256: string;
   sha1: string;
   subject: string;
+  /**
+   * The store the entry belongs to: holds are per (store, fingerprint), so a root held in Root and in
+   * ClientAuthIssuer is two entries. Absent in manifests written before version 3: such an entry counts for
+   * every store of the host until a declaration that holds it rewrites it for its own store.
+   */
+  store?: StoreName;
   /**
    * The declarations that hold this root (a stable id per server and store, e.g. `project/stack/web01-root`).
    * A root leaves the host only when no owner holds it any more. Absent in manifests written before owners
@@ -57,7 +67,8 @@ export interface ManifestEntry {
 
 /** What this tool installed on the host and who declared it, kept on the host (see DESIGN.md decision 5). */
 export interface Manifest {
-  version: 1 | 2;
+  /** 3 when written by this version; 1 and 2 are read (and rewritten as 3 by the next apply). */
+  version: 1 | 2 | 3;
   roots: ManifestEntry[];
   distrusted: ManifestEntry[];
 }
@@ -69,9 +80,27 @@ export interface ObservedStore {
   pendingReboot: boolean;
   /** Every root the host knows of for this store, trusted or only present as an anchor. */
   roots: ObservedRoot[];
+  /**
+   * Families whose roots and intermediates share one anchors directory and bundle (Debian, Alpine): what the
+   * host's other store holds there (the Root store sees the CA store's intermediates here, and the CA store the
+   * roots). This store never removes their files, and an intermediate leaves with the trust of its issuer: in
+   * that bundle Go, Java and GnuTLS clients take an intermediate as a trust anchor of its own.
+   */
+  neighbours?: ObservedRoot[];
+  /**
+   * How this family distrusts a root it does not ship: "block" (a blocklist file, Windows Disallowed) or
+   * "absence" (Debian, Alpine: only shipped roots can be deselected; any other root is distrusted by keeping it off
+   * the host, and a copy that appears is removed).
+   */
+  distrustBy?: "block" | "absence";
   /** Roots explicitly distrusted (blocklist, deselected in ca-certificates.conf, Windows Disallowed). */
   distrusted: ObservedRoot[];
   manifest: Manifest;
+  /**
+   * Why the host's manifest could not be read (damaged, or written by a newer version), with the file, its
+   * backup and the fix. The store is then observed with an empty manifest for reporting, and plan refuses.
+   */
+  manifestProblem?: string;
   /** SHA-256 (lower-case hex) of the manifest file as read, or "absent": what an apply checks under its lock. */
   manifestDigest: string;
   /** Things the host holds that could not be read (a garbage anchor file); reported, never touched. */
@@ -90,12 +119,14 @@ export interface PlannedRoot extends CertificateIdentity {
   der: Buffer;
 }
 
-export type RemovalReason = "no longer desired" | "not declared (purgeUnmanaged)" | "distrusted";
+export type RemovalReason = "no longer desired" | "not declared (purgeUnmanaged)" | "distrusted" | "issuer no longer trusted";
 
 export interface PlannedRemoval extends CertificateIdentity {
   reason: RemovalReason;
   /** Anchor files that hold it (Linux); empty when only the compiled bundle still lists it. */
   files: string[];
+  /** The root leaves the store; false when only this tool's copy goes and an administrator's copy keeps it. */
+  leaves: boolean;
 }
 
 export interface StorePlan {
@@ -119,6 +150,11 @@ export interface StorePlan {
   manifestChanged: boolean;
   /** Roots this declaration no longer holds but other owners still do: released, kept on the host. */
   released: CertificateIdentity[];
+  /**
+   * Declared intermediates not installed because no root that issued them is trusted on the host (where the
+   * bundle makes every certificate an anchor): they follow once the root is trusted again.
+   */
+  withheld: CertificateIdentity[];
 }
 
 /** A command for one SSH exec and what to feed it on stdin. */

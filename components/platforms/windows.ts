@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseCertificates } from "../certificates";
-import { manifestDigest, parseManifest, renderManifest } from "./manifest";
-import { mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
+import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
+import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { decodeField, parseRecords, ProtocolError } from "./protocol";
 import { listsCertificate, parseTrustList, WINDOWS_REQUIRED_ROOTS, type TrustList } from "./trustList";
 import type { ApplyOutcome, ObservedRoot, ObservedStore, Platform, RemoteScript, RootOrigin, StoreHazard, StoreName, StorePlan } from "./types";
@@ -10,6 +10,7 @@ import { reportedFailure, windowsRefusal, windowsScript } from "./windowsTranspo
 /** Where the manifest lives under %ProgramData%; the self-test uses a folder of its own. */
 export const WINDOWS_MANIFEST_DIR = "trusted-roots";
 export const WINDOWS_MANIFEST_PATH = `C:\\ProgramData\\${WINDOWS_MANIFEST_DIR}\\manifest.json`;
+const WINDOWS_MANIFEST_FILES = { path: WINDOWS_MANIFEST_PATH, backup: manifestBackupPath(WINDOWS_MANIFEST_PATH) };
 
 /** Which stores on the host a logical store means, and where its manifest is: the real ones, or a scratch set. */
 export interface WindowsStoreLayout {
@@ -179,7 +180,8 @@ try {
     $step = 'manifest'
     [void] (New-Item -ItemType Directory -Force -Path $manifestDir)
     [IO.File]::WriteAllBytes($staging, [Convert]::FromBase64String($payload.manifest))
-    if (Test-Path -LiteralPath $manifestPath) { [IO.File]::Replace($staging, $manifestPath, [NullString]::Value) } else { [IO.File]::Move($staging, $manifestPath) }
+    # The manifest it replaces (one this version could read) stays beside it as manifest.json.previous.
+    if (Test-Path -LiteralPath $manifestPath) { [IO.File]::Replace($staging, $manifestPath, $manifestPath + '.previous') } else { [IO.File]::Move($staging, $manifestPath) }
   } catch {
     Write-Failure $step $_.Exception.Message
     $exitRecord = 'rolled-back yes'
@@ -259,7 +261,8 @@ export const REQUIRED_ROOT_LOCATION = "required by Windows (KB293781)";
 export const AUTOMATIC_DISTRUST_LOCATION = "Microsoft automatic distrust (Disallowed trust list)";
 
 const PHYSICAL_ORIGIN: Record<string, RootOrigin> = {
-  ".Default": "local",
+  // Where this tool imports too: a root there is managed while the manifest lists it for the store.
+  ".Default": "managed",
   ".AuthRoot": "system",
   ".GroupPolicy": "policy",
   ".Enterprise": "policy",
@@ -353,8 +356,7 @@ export function parseWindowsObservation(stdout: string, store: StoreName): Obser
   const warnings: string[] = [];
   const manifestBytes = data.Manifest == null ? undefined : Buffer.from(data.Manifest, "base64");
   // The digest covers the bytes as they are on disk (a BOM or CRLF from an editor included), like the host's.
-  const { manifest, warning } = parseManifest(manifestBytes === undefined ? "" : manifestBytes.toString("utf8").replace(/^\uFEFF/, ""));
-  if (warning) warnings.push(warning);
+  const { manifest, problem } = parseManifest(manifestBytes === undefined ? "" : manifestBytes.toString("utf8").replace(/^\uFEFF/, ""), WINDOWS_MANIFEST_FILES);
   const rootProgram = readTrustList(data.TrustList, "AuthRoot trust list (EncodedCtl)", warnings);
   const automaticDistrust = readTrustList(data.DisallowedTrustList, "Disallowed trust list (DisallowedCertEncodedCtl)", warnings);
   const microsoftRoot = (der: Buffer, sha1: string) =>
@@ -366,9 +368,11 @@ export function parseWindowsObservation(stdout: string, store: StoreName): Obser
     store,
     bootId: data.BootId,
     pendingReboot: data.PendingReboot,
-    roots: markVolatile(mergeObservedRoots(heldFrom(data.Certificates, storeIsDistrust ? microsoftDistrust : microsoftRoot, warnings), manifest)),
-    distrusted: mergeObservedRoots(heldFrom(data.Distrusted, microsoftDistrust, warnings), manifest).map((root) => ({ ...root, trusted: false })),
+    roots: markVolatile(mergeObservedRoots(heldFrom(data.Certificates, storeIsDistrust ? microsoftDistrust : microsoftRoot, warnings), listedFor(manifest, store))),
+    distrusted: mergeObservedRoots(heldFrom(data.Distrusted, microsoftDistrust, warnings), () => false).map((root) => ({ ...root, trusted: false })),
+    distrustBy: "block",
     manifest,
+    ...(problem ? { manifestProblem: problem } : {}),
     manifestDigest: manifestDigest(manifestBytes),
     warnings,
     trustListPresent: store === "Root" ? rootProgram !== undefined : store === "Disallowed" ? automaticDistrust !== undefined : undefined,

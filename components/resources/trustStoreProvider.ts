@@ -1,6 +1,6 @@
 // The TrustStore methods the provider plugin routes to (components/provider/provider.ts), on plain values.
 import type * as provider from "@pulumi/pulumi/provider";
-import { DEFAULT_OWNER, plan as planStore } from "../plan";
+import { plan as planStore } from "../plan";
 import type { ObservedStore } from "../platforms";
 import { converge, observeStore, planAndApplyOn, type StoreTarget } from "../store";
 import { toPem } from "../certificates";
@@ -10,6 +10,9 @@ import {
   checkRoots,
   desiredStore,
   ownerOf,
+  holderOf,
+  newHolder,
+  ownerOfHolder,
   liveInputs,
   nextRevision,
   replacementReasons,
@@ -54,9 +57,12 @@ export async function diff(_id: string, olds: Inputs, news: Inputs): Promise<pro
   return { changes, replaces, deleteBeforeReplace: false };
 }
 
-async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | undefined, previousOwner?: string): Promise<TrustStoreOutputs> {
-  const desired = { ...desiredStore(inputs), previousOwners: previousOwner && previousOwner !== ownerOf(inputs) ? [previousOwner] : [] };
+async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | undefined, holder: string, previousHolder?: string): Promise<TrustStoreOutputs> {
+  const desired = { ...desiredStore(inputs), owner: holder, previousOwners: previousHolder && previousHolder !== holder ? [previousHolder] : [] };
   const result = await converge(targetOf(inputs), desired, inputs.mode, { warn });
+  for (const root of result.plan.withheld) {
+    warn(`${root.subject} is declared but not installed: no root that issued it is trusted on the host, and there it would be trusted on its own; it follows once its root is trusted`);
+  }
   return definedFields({
     ...inputs,
     roots: withoutPem(inputs.roots),
@@ -66,19 +72,23 @@ async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | u
     removed: result.plan.removals.map((root) => root.subject),
     revision: nextRevision(previousRevision, result.plan, result.changed),
     changed: result.changed,
+    holder,
   });
 }
 
 export async function create(news: Inputs): Promise<provider.CreateResult> {
   const inputs = validated(news);
-  const outs = await apply(inputs, undefined);
+  const outs = await apply(inputs, undefined, newHolder(ownerOf(inputs)));
   return { id: storeId(inputs.connection, inputs.platform, inputs.store), outs };
 }
 
 export async function update(_id: string, olds: Inputs, news: Inputs): Promise<provider.UpdateResult> {
   const previous = olds as Partial<TrustStoreOutputs>;
-  // An aliased rename changes the owner id: the new id takes over the old one's holds.
-  return { outs: await apply(validated(news), previous.revision, previous.owner ?? DEFAULT_OWNER) };
+  const inputs = validated(news);
+  const previousHolder = holderOf(previous);
+  // An aliased rename changes the owner id: the new id (same instance) takes over the old one's holds.
+  const holder = ownerOfHolder(previousHolder) === ownerOf(inputs) ? previousHolder : newHolder(ownerOf(inputs), previous.holder?.slice(-8));
+  return { outs: await apply(inputs, previous.revision, holder, previousHolder) };
 }
 
 export async function read(id: string, props: Inputs | undefined): Promise<provider.ReadResult> {
@@ -124,6 +134,10 @@ export async function deleteStore(_id: string, props: Inputs): Promise<void> {
   // (owner-less): a delete never trusts a root again.
   const declared = new Set(Object.values(inputs.roots).map((root) => root.sha256));
   const planRemoval = (observed: ObservedStore) =>
-    planStore({ roots: [], owner: ownerOf(inputs), keepDistrusts: true }, { ...observed, roots: observed.roots.filter((root) => root.origin !== "managed" || declared.has(root.sha256)) }, "exact");
+    planStore(
+      { roots: [], owner: holderOf(props as Partial<TrustStoreOutputs>), keepDistrusts: true },
+      { ...observed, roots: observed.roots.filter((root) => (root.ownLocations ?? []).length === 0 || declared.has(root.sha256)) },
+      "exact",
+    );
   await planAndApplyOn(targetOf(inputs), planRemoval, { warn });
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
@@ -58,6 +59,12 @@ export interface TrustStoreOutputs extends Omit<ValidTrustStoreInputs, "roots" |
   revision: string;
   /** The last create/update changed the store (a new HostReboot/ServiceRestart acts only then). */
   changed: boolean;
+  /**
+   * The id this resource's holds carry in the host-side manifest: the owner and an instance suffix made at create
+   * (`<owner>#<8 hex>`), so a replacement (created before the old one is deleted) holds under an id of its own and
+   * the old one's delete cannot take the new one's hold away. Absent in states from before it: the owner then.
+   */
+  holder?: string;
 }
 
 /** The name a root gets in the `roots` map: its common name, made unique with the thumbprint if needed. */
@@ -148,6 +155,21 @@ export function desiredStore(inputs: ValidTrustStoreInputs): DesiredStore {
 
 export function ownerOf(inputs: ValidTrustStoreInputs): string {
   return inputs.owner ?? DEFAULT_OWNER;
+}
+
+/** A new instance's holder id: the owner and a random suffix (see TrustStoreOutputs.holder). */
+export function newHolder(owner: string, suffix = randomBytes(4).toString("hex")): string {
+  return `${owner}#${suffix}`;
+}
+
+/** The holder id of a state: its own, or (a state from before holders) its owner. */
+export function holderOf(state: Partial<TrustStoreOutputs>): string {
+  return state.holder ?? state.owner ?? DEFAULT_OWNER;
+}
+
+/** The declaration a holder id names: the owner without the instance suffix. */
+export function ownerOfHolder(holder: string): string {
+  return holder.replace(/#[0-9a-f]{8}$/, "");
 }
 
 export function summarize(observed: ObservedStore): ObservedSummary {

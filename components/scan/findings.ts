@@ -79,10 +79,11 @@ export const DEFAULT_EXPIRING_DAYS = 30;
 function heldByThisServer(owners: readonly string[], desired: DesiredHost): boolean {
   // The server's root store or its "CA" store (on Linux both write the host's one manifest).
   const stores = [`${desired.name}-root`, `${desired.name}-ca`];
-  const mine = (owner: string) =>
+  // A holder id carries its resource instance (`<owner>#<8 hex>`); the declaration is the owner.
+  const mine = (holder: string, owner = holder.replace(/#[0-9a-f]{8}$/, "")) =>
     owner === DEFAULT_OWNER ||
     stores.some((store) => (desired.ownerPrefix ? owner === `${desired.ownerPrefix}${store}` : owner.endsWith(`/${store}`)));
-  return owners.length === 0 || owners.some(mine);
+  return owners.length === 0 || owners.some((holder) => mine(holder));
 }
 
 /** Compare what a host holds with what it should. Pure: the same plan an apply would make. */

@@ -143,8 +143,11 @@ const CONFLICT_ATTEMPTS = 10;
 /** What a plan promised that the observed store does not show. */
 export function verificationProblems(storePlan: StorePlan, after: ObservedStore): string[] {
   const trusted = new Set(after.roots.filter((root) => root.trusted && !root.osMayDrop).map((root) => root.sha256));
-  const present = new Set(after.roots.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
+  const visible = [...after.roots, ...(after.neighbours ?? [])];
+  const present = new Set(visible.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
   const distrusted = new Set(after.distrusted.map((root) => root.sha256));
+  // Where only shipped roots can be deselected, any other root is distrusted by being nowhere on the host.
+  const isDistrusted = (sha256: string) => distrusted.has(sha256) || (after.distrustBy === "absence" && !present.has(sha256));
   return [
     ...storePlan.imports
       .filter((root) => !trusted.has(root.sha256))
@@ -154,9 +157,12 @@ export function verificationProblems(storePlan: StorePlan, after: ObservedStore)
           : `${describeCertificate(root)} is not trusted`,
       ),
     ...storePlan.removals
-      .filter((removal) => present.has(removal.sha256) && after.roots.find((root) => root.sha256 === removal.sha256)?.origin !== "system")
+      .filter((removal) => {
+        const held = visible.find((root) => root.sha256 === removal.sha256);
+        return held !== undefined && (held.locations.some((place) => removal.files.includes(place)) || (removal.leaves && present.has(removal.sha256) && held.origin !== "system"));
+      })
       .map((removal) => `${describeCertificate(removal)} is still present`),
-    ...storePlan.distrusts.filter((root) => !distrusted.has(root.sha256)).map((root) => `${describeCertificate(root)} is not distrusted`),
+    ...storePlan.distrusts.filter((root) => !isDistrusted(root.sha256)).map((root) => `${describeCertificate(root)} is not distrusted`),
     ...storePlan.undistrusts.filter((root) => distrusted.has(root.sha256)).map((root) => `${describeCertificate(root)} is still distrusted`),
   ];
 }

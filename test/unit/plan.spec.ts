@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseCertificates, type Certificate } from "../../components/certificates";
-import { plan, PlanError, planChangesStore } from "../../components/plan";
+import { DEFAULT_OWNER, plan, PlanError, planChangesStore } from "../../components/plan";
 import { identityOf } from "../../components/platforms/observation";
 import type { ObservedRoot, ObservedStore, RootOrigin } from "../../components/platforms";
 import { TestPki } from "../support/pki";
@@ -20,6 +20,7 @@ describe("plan", function () {
     origin,
     trusted,
     locations,
+    ...(origin === "managed" ? { ownLocations: locations } : {}),
   });
 
   const store = (roots: ObservedRoot[], extra: Partial<ObservedStore> = {}): ObservedStore => ({
@@ -30,12 +31,13 @@ describe("plan", function () {
     roots,
     distrusted: [],
     manifest: {
-      version: 1,
-      roots: roots.filter((root) => root.origin === "managed").map(({ sha1, sha256, subject }) => ({ sha1, sha256, subject })),
+      version: 3,
+      roots: roots.filter((root) => root.origin === "managed").map(({ sha1, sha256, subject }) => ({ sha1, sha256, subject, store: "Root" as const, owners: [DEFAULT_OWNER] })),
       distrusted: [],
     },
     manifestDigest: "absent",
     warnings: [],
+    distrustBy: "absence",
     ...extra,
   });
 
@@ -175,11 +177,20 @@ describe("plan", function () {
   }
 
   describe("ownership: a root leaves the host only when no declaration holds it", () => {
+    /** The host after declarations `owners` installed managedOld: a v3 entry of the Root store, or (undefined) one from before owners. */
     const held = (owners: string[] | undefined) =>
       store([observedRoot(managedOld, "managed", true, ["/a/trusted-roots-old.crt"])], {
-        manifest: { version: 2, roots: [{ sha256: managedOld.sha256, sha1: managedOld.sha1, subject: managedOld.subject, ...(owners ? { owners } : {}) }], distrusted: [] },
+        manifest: {
+          version: owners ? 3 : 1,
+          roots: [{ sha256: managedOld.sha256, sha1: managedOld.sha1, subject: managedOld.subject, ...(owners ? { owners, store: "Root" as const } : {}) }],
+          distrusted: [],
+        },
       });
-    const ownersAfter = (result: ReturnType<typeof plan>) => result.manifest.roots.find((entry) => entry.sha256 === managedOld.sha256)?.owners;
+    /** Every holder of managedOld, whichever entries record them. */
+    const ownersAfter = (result: ReturnType<typeof plan>) => {
+      const entries = result.manifest.roots.filter((entry) => entry.sha256 === managedOld.sha256);
+      return entries.length === 0 || entries.every((entry) => entry.owners === undefined) ? undefined : [...new Set(entries.flatMap((entry) => entry.owners ?? []))].sort();
+    };
 
     it("a root another declaration still holds is released, not removed", () => {
       const result = plan({ roots: [], owner: "p/s/web-h3-root" }, held(["p/s/web-03-root", "p/s/web-h3-root"]), "exact");
@@ -213,11 +224,14 @@ describe("plan", function () {
       assert.deepEqual(dropped.removals.map((removal) => removal.sha256), [managedOld.sha256]);
     });
 
-    it("a manifest from before owners: a declaration adopts what it declares; exact mode removes the rest as before", () => {
+    it("a manifest from before owners: a declaration adopts what it declares; what it does not declare is never its to remove", () => {
       assert.deepEqual(ownersAfter(plan({ roots: [managedOld], owner: "a" }, held(undefined), "exact")), ["a"]);
-      assert.deepEqual(plan({ roots: [], owner: "a" }, held(undefined), "exact").removals.map((removal) => removal.sha256), [managedOld.sha256]);
-      const kept = plan({ roots: [], owner: "a" }, held(undefined), "additive");
-      assert.deepEqual([kept.removals, ownersAfter(kept)], [[], undefined], "left as it was, owned by nobody yet");
+      // Regression (issue 21): 0.1 recorded no owners, and the first exact declaration that did not declare such a
+      // root removed it, though another stack had installed it and still declared it.
+      for (const mode of ["additive", "exact", "purgeUnmanaged"] as const) {
+        const other = plan({ roots: [], owner: "a" }, held(undefined), mode);
+        assert.deepEqual([other.removals, other.released, ownersAfter(other), other.manifestChanged], [[], [], undefined, false], mode);
+      }
     });
 
     it("additive mode keeps an undeclared root and its holder", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseCertificates, type Certificate } from "../../components/certificates";
-import { plan } from "../../components/plan";
+import { plan, PlanError } from "../../components/plan";
 import { PLATFORMS, ProtocolError, type ObservedStore, type Platform } from "../../components/platforms";
 import { identityOf } from "../../components/platforms/observation";
 import { TestPki } from "../support/pki";
@@ -160,16 +160,35 @@ describe("POSIX platforms", function () {
       assert.match(observed.warnings.join("\n"), /garbage\.crt: is not a certificate.*\(left alone\)/);
     });
 
-    it("treats a file named like ours but absent from the manifest as ours (the manifest was lost)", () => {
+    it("a file named like ours but absent from the manifest is not ours: the manifest is what says this tool installed it", () => {
       const ownPath = `/usr/local/share/ca-certificates/trusted-roots-${plain.sha256.toLowerCase()}.crt`;
       const observed = debian.parseObservation(observeOutput([`@@anchor ${b64(ownPath)} ${b64(plain.pem)}`, `@@bundle ${b64(plain.pem)}`]), "Root");
-      assert.equal(observed.roots[0].origin, "managed");
+      assert.equal(observed.roots[0].origin, "local");
     });
 
-    it("reports a damaged manifest as a warning, not a failure", () => {
-      const observed = debian.parseObservation(observeOutput([`@@manifest ${b64("{ broken")}`, "@@bundle"]), "Root");
-      assert.deepEqual(observed.manifest.roots, []);
-      assert.match(observed.warnings[0], /manifest is not JSON/);
+    it("an administrator's file holding a managed root stays theirs (regression, issue 21: exact mode deleted it with the root)", () => {
+      const ownPath = `/usr/local/share/ca-certificates/trusted-roots-${plain.sha256.toLowerCase()}.crt`;
+      const adminPath = "/usr/local/share/ca-certificates/corporate-bundle.crt";
+      const manifest = JSON.stringify({ version: 3, roots: [{ sha256: plain.sha256, sha1: plain.sha1, subject: plain.subject, store: "Root", owners: ["web01-root"] }], distrusted: [] });
+      const stdout = observeOutput([`@@manifest ${b64(manifest)}`, `@@anchor ${b64(ownPath)} ${b64(plain.pem)}`, `@@anchor ${b64(adminPath)} ${b64(plain.pem + system.pem)}`, `@@bundle ${b64(plain.pem + system.pem)}`]);
+      const observed = debian.parseObservation(stdout, "Root");
+      const retired = plan({ roots: [], owner: "web01-root" }, observed, "exact");
+      // The admin's file makes the root local (it stays trusted through it); only our own file goes.
+      assert.deepEqual(retired.removals.map((removal) => [removal.files, removal.leaves]), [[[ownPath], false]]);
+      assert.deepEqual(retired.foreign.map((root) => root.subject).sort(), [plain.subject, system.subject].sort());
+      assert.deepEqual(retired.manifest.roots, [], "the hold is released: the root is the administrator's now");
+    });
+
+    it("a damaged or newer manifest fails closed: observed for reporting, and plan refuses, naming the file, its backup and the fix", () => {
+      for (const [text, pattern] of [
+        ["{ broken", /manifest\.json is not JSON.*cp -p '\/var\/lib\/trusted-roots\/manifest\.json\.previous'/],
+        [JSON.stringify({ version: 9, roots: [] }), /written by a newer trusted-roots \(manifest version 9.*upgrade trusted-roots/],
+        [JSON.stringify({ version: 3, roots: [{ sha256: "x" }] }), /unexpected shape \(roots\.0\.sha256/],
+      ] as const) {
+        const observed = debian.parseObservation(observeOutput([`@@manifest ${b64(text)}`, "@@bundle"]), "Root");
+        assert.match(observed.manifestProblem ?? "", pattern);
+        assert.throws(() => plan({ roots: [] }, observed, "additive"), (error: unknown) => error instanceof PlanError && pattern.test(error.message));
+      }
     });
 
     it("refuses output that was cut before the end", () => {

@@ -87,7 +87,7 @@ describe("Windows platform", function () {
         assertGolden("observe.ps1", script);
         assert.equal(JSON.parse(data).store, storeName);
       }
-      const observed = store([{ ...identityOf(second), origin: "managed", trusted: true, locations: [".Default"] }]);
+      const observed = store([{ ...identityOf(second), origin: "managed", trusted: true, locations: [".Default"], ownLocations: [".Default"] }]);
       const storePlan = plan({ roots: [root, hostile], distrusted: [] }, observed, "exact");
       const { script, data } = readWire(windows.applyScript(storePlan));
       assertGolden("apply.ps1", script);

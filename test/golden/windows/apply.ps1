@@ -141,7 +141,8 @@ try {
     $step = 'manifest'
     [void] (New-Item -ItemType Directory -Force -Path $manifestDir)
     [IO.File]::WriteAllBytes($staging, [Convert]::FromBase64String($payload.manifest))
-    if (Test-Path -LiteralPath $manifestPath) { [IO.File]::Replace($staging, $manifestPath, [NullString]::Value) } else { [IO.File]::Move($staging, $manifestPath) }
+    # The manifest it replaces (one this version could read) stays beside it as manifest.json.previous.
+    if (Test-Path -LiteralPath $manifestPath) { [IO.File]::Replace($staging, $manifestPath, $manifestPath + '.previous') } else { [IO.File]::Move($staging, $manifestPath) }
   } catch {
     Write-Failure $step $_.Exception.Message
     $exitRecord = 'rolled-back yes'
