@@ -152,7 +152,8 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     assert.equal(result.summary.resourceChanges?.delete, 3, "web-h1, its store and its restart");
     assert.equal((await outputsOf("web-01-restart")).acted, false, "the new store changed no trust: no restart");
     const manifest = JSON.parse(await lab.sh(h1, "cat /var/lib/trusted-roots/manifest.json")) as { roots: { owners: string[] }[] };
-    assert.deepEqual(manifest.roots.map((entry) => entry.owners), [["trusted-roots/fleet/web-01-root"]], "the old declaration released its hold");
+    // Each resource instance holds under `<owner>#<instance>`: the replaced store's delete took only its own hold.
+    assert.deepEqual(manifest.roots.map((entry) => entry.owners.map((holder) => holder.replace(/#[0-9a-f]{8}$/, "#instance"))), [["trusted-roots/fleet/web-01-root#instance"]], "the old declaration released its hold");
     await storeTrustsClient(h1);
   });
 
@@ -163,7 +164,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     assert.equal(result.summary.resourceChanges?.create ?? 0, 0, "nothing created");
     assert.equal(result.summary.resourceChanges?.delete ?? 0, 0, "nothing deleted");
     const manifest = JSON.parse(await lab.sh(h1, "cat /var/lib/trusted-roots/manifest.json")) as { roots: { owners: string[] }[] };
-    assert.deepEqual(manifest.roots.map((entry) => entry.owners), [["trusted-roots/fleet/web-one-root"]], "the hold moved to the new name");
+    assert.deepEqual(manifest.roots.map((entry) => entry.owners.map((holder) => holder.replace(/#[0-9a-f]{8}$/, "#instance"))), [["trusted-roots/fleet/web-one-root#instance"]], "the hold moved to the new name");
     await storeTrustsClient(h1);
   });
 
