@@ -79,6 +79,11 @@ export class ModelHost {
   }
 }
 
+/** The apply script with `body` run at each step mark (a function replacer: `$$` and `$1` stay shell text). */
+export function withStepHook(stdin: string, body: string): string {
+  return stdin.replace("trusted_roots_step() { :; }", () => `trusted_roots_step() { ${body}; }`);
+}
+
 /**
  * Runs scripts like LocalShell, except that the apply script dies (SIGKILL, no trap, no rollback) at its
  * `trusted_roots_step N` mark: a crash or power cut at step N. The script is otherwise the production one.
@@ -90,7 +95,7 @@ export class CrashingShell implements ScriptRunner {
   constructor(private readonly crashAtStep: number) {}
 
   exec(script: RemoteScript): Promise<ExecResult> {
-    const stdin = script.stdin.replace("trusted_roots_step() { :; }", `trusted_roots_step() { if [ "$1" = ${this.crashAtStep} ]; then kill -9 $$; fi; }`);
+    const stdin = withStepHook(script.stdin, `if [ "$1" = ${this.crashAtStep} ]; then kill -9 $$; fi`);
     if (stdin === script.stdin && script.stdin.includes("@@begin apply")) throw new Error("internal: the apply script has no step mark to crash at");
     return this.inner.exec({ ...script, stdin });
   }

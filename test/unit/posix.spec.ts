@@ -3,9 +3,10 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import { plan, PlanError } from "../../components/plan";
-import { PLATFORMS, ProtocolError, type ObservedStore, type Platform } from "../../components/platforms";
+import { PLATFORMS, ProtocolError, type ObservedStore, type Platform, type StoreName } from "../../components/platforms";
 import { identityOf } from "../../components/platforms/observation";
 import { TestPki } from "../support/pki";
+import { newHolder, ownerOfHolder } from "../../components/resources/trustStoreSpec";
 import { HOSTILE_VALUES } from "../support/hostile";
 
 const LINUX = (["debian", "rhel", "suse", "alpine", "arch"] as const).map((name) => PLATFORMS[name]);
@@ -209,5 +210,105 @@ describe("POSIX platforms", function () {
       assert.equal(observed.roots.filter((root) => root.trusted).length, expected);
       assert.equal(observed.bootId, readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
     });
+  });
+});
+
+describe("regressions from the invariants (issue 21), on parsed observations", function () {
+  this.timeout(60_000);
+  const pki = new TestPki();
+  const debian = PLATFORMS.debian;
+  const b64 = (text: string) => Buffer.from(text).toString("base64");
+  const observeOutput = (records: string[]) => ["@@begin observe", ...records, "@@end", ""].join("\n");
+  const anchor = (name: string) => `/usr/local/share/ca-certificates/${name}`;
+  const own = (certificate: Certificate) => anchor(`trusted-roots-${certificate.sha256.toLowerCase()}.crt`);
+  const entry = (certificate: Certificate, store: StoreName, owners: string[]) => ({ sha256: certificate.sha256, sha1: certificate.sha1, subject: certificate.subject, store, owners });
+  let root: Certificate, intermediate: Certificate, other: Certificate;
+
+  before(() => {
+    const issuer = pki.root("reg-root", "/CN=Regression Root", { key: "ec256" });
+    root = parseCertificates(issuer.pem)[0];
+    intermediate = parseCertificates(pki.issue("reg-int", "/CN=Regression Intermediate", issuer, { ca: true, key: "ec256" }).pem)[0];
+    other = parseCertificates(pki.root("reg-other", "/CN=Regression Other", { key: "ec256" }).pem)[0];
+  });
+
+  const host = (manifestEntries: object[], anchors: [string, string][], bundle: string) =>
+    observeOutput([
+      `@@manifest ${b64(JSON.stringify({ version: 3, roots: manifestEntries, distrusted: [] }))}`,
+      ...anchors.map(([path, pem]) => `@@anchor ${b64(path)} ${b64(pem)}`),
+      `@@bundle ${b64(bundle)}`,
+    ]);
+
+  it("retiring a root takes the intermediate this tool installed under it along, in the same apply; the CA store then withholds it", () => {
+    const stdout = host(
+      [entry(root, "Root", ["web01-root"]), entry(intermediate, "CA", ["web01-ca"])],
+      [[own(root), root.pem], [own(intermediate), intermediate.pem]],
+      root.pem + intermediate.pem,
+    );
+    const rootStore = debian.parseObservation(stdout, "Root");
+    const retired = plan({ roots: [], owner: "web01-root" }, rootStore, "exact");
+    assert.deepEqual(retired.removals.map((removal) => [removal.subject, removal.reason, removal.files]), [
+      [root.subject, "no longer desired", [own(root)]],
+      [intermediate.subject, "issuer no longer trusted", [own(intermediate)]],
+    ]);
+    assert.deepEqual(retired.manifest.roots, [], "both entries go with their files");
+    const distrusting = plan({ roots: [], distrusted: [root], owner: "web01-root" }, rootStore, "exact");
+    assert.ok(distrusting.removals.some((removal) => removal.sha256 === intermediate.sha256), "a distrust takes it along too");
+    // The CA store, on a host where the root is gone: the intermediate is withheld, not installed as an anchor.
+    const caStore = debian.parseObservation(host([], [], ""), "CA");
+    const withheld = plan({ roots: [intermediate], owner: "web01-ca" }, caStore, "exact");
+    assert.deepEqual([withheld.imports, withheld.withheld.map((held) => held.subject)], [[], [intermediate.subject]]);
+    assert.match(rootStore.hazards?.map((hazard) => hazard.code).join() ?? "", /^$/, "no hazard while the root is trusted");
+    const orphaned = debian.parseObservation(host([], [[anchor("admin-int.crt"), intermediate.pem]], intermediate.pem), "Root");
+    assert.deepEqual(orphaned.hazards?.map((hazard) => hazard.code), ["intermediate-without-trusted-root"], "the scan reports an intermediate without its root");
+  });
+
+  it("purgeUnmanaged in the CA store never touches an administrator's root file (each store sees its own kind)", () => {
+    const stdout = host([entry(intermediate, "CA", ["web01-ca"])], [[anchor("corporate.crt"), other.pem], [own(intermediate), intermediate.pem]], other.pem + root.pem + intermediate.pem);
+    const caStore = debian.parseObservation(stdout, "CA");
+    assert.deepEqual(caStore.roots.map((held) => held.subject), [intermediate.subject]);
+    assert.deepEqual(plan({ roots: [intermediate], owner: "web01-ca" }, caStore, "purgeUnmanaged").removals, []);
+  });
+
+  it("holds are per store: dropping a root from ClientAuthIssuer removes it there though Root still declares it", () => {
+    const windowsStore = (store: "Root" | "ClientAuthIssuer"): ObservedStore => ({
+      platform: "windows",
+      store,
+      bootId: "b",
+      pendingReboot: false,
+      roots: [{ ...identityOf(root), origin: "managed", trusted: true, locations: [".Default"], ownLocations: [".Default"] }],
+      distrusted: [],
+      distrustBy: "block",
+      manifest: { version: 3, roots: [entry(root, "Root", ["iis01-root"]), entry(root, "ClientAuthIssuer", ["iis01-clientauth"])], distrusted: [] },
+      manifestDigest: "absent",
+      warnings: [],
+    });
+    const dropped = plan({ roots: [], owner: "iis01-clientauth" }, windowsStore("ClientAuthIssuer"), "exact");
+    assert.deepEqual([dropped.removals.map((removal) => removal.subject), dropped.released], [[root.subject], []]);
+    assert.deepEqual(dropped.manifest.roots, [entry(root, "Root", ["iis01-root"])], "the Root store's hold is untouched");
+  });
+
+  it("a replacement holds under its own instance id: the old instance's delete leaves the new one's hold (create before delete)", () => {
+    const oldHolder = newHolder("p/s/web01-root", "0000aaaa");
+    const newer = newHolder("p/s/web01-root", "0000bbbb");
+    assert.equal(ownerOfHolder(newer), "p/s/web01-root");
+    const observed = debian.parseObservation(host([entry(root, "Root", [oldHolder])], [[own(root), root.pem]], root.pem), "Root");
+    const claimed = plan({ roots: [root], owner: newer }, observed, "exact");
+    const afterClaim = debian.parseObservation(host(claimed.manifest.roots, [[own(root), root.pem]], root.pem), "Root");
+    const deleted = plan({ roots: [], owner: oldHolder, keepDistrusts: true }, afterClaim, "exact");
+    assert.deepEqual([deleted.removals, deleted.released.map((held) => held.subject)], [[], [root.subject]]);
+    assert.deepEqual(deleted.manifest.roots.map((held) => held.owners), [[newer]]);
+  });
+
+  it("distrusting a private root the host never had needs no action on Debian: recorded, kept off, verified by absence", () => {
+    const observed = debian.parseObservation(host([], [], ""), "Root");
+    const distrust = plan({ roots: [], distrusted: [other], owner: "web01-root" }, observed, "exact");
+    assert.deepEqual([distrust.distrusts, distrust.manifest.distrusted.map((held) => held.owners)], [[], [["web01-root"]]]);
+    // Later an administrator drops a file holding only that root: the next apply removes it (an explicit distrust).
+    const appeared = debian.parseObservation(host([], [[anchor("dropped-in.crt"), other.pem]], other.pem), "Root");
+    const removal = plan({ roots: [], distrusted: [other], owner: "web01-root" }, appeared, "exact");
+    assert.deepEqual(removal.removals.map((held) => [held.reason, held.files]), [["distrusted", [anchor("dropped-in.crt")]]]);
+    // A file that trusts it beside other roots is a conflict to resolve by hand: refused, naming the file.
+    const mixed = debian.parseObservation(host([], [[anchor("corporate.crt"), other.pem + root.pem]], other.pem + root.pem), "Root");
+    assert.throws(() => plan({ roots: [], distrusted: [other], owner: "web01-root" }, mixed, "exact"), (error: unknown) => error instanceof PlanError && /corporate\.crt.*beside other certificates/.test(error.message));
   });
 });

@@ -13,6 +13,7 @@ import { ApplyError, applyWith, convergeWith, observeWith } from "../../componen
 import type { ExecResult, ScriptRunner } from "../../components/transport";
 import type { RemoteScript } from "../../components/platforms";
 import { LocalShell } from "../support/localShell";
+import { CrashingShell, withStepHook } from "../support/modelHost";
 
 // The real POSIX apply script, run by a local sh against a scratch store (update-ca-certificates with its
 // directory options): rollback, the conflict check, verification and the hang-up trap, without root or a host.
@@ -146,6 +147,41 @@ describe("the POSIX apply script, run for real on a scratch store", function () 
     const after = await applyWith(shell, noRefresh, release);
     assert.deepEqual(after.manifest.roots.map((entry) => entry.owners), [["first", "trusted-roots"]]);
     assert.deepEqual(trustedManaged(after), [alpha.sha256]);
+  });
+
+  it("a rollback that cannot restore says so, keeps its backups and log, and never claims 'rolled back' (regression, issue 21)", async () => {
+    // After the first change a saved copy becomes a directory: the refresh then fails, and so does the restore's cp.
+    const sabotage: ScriptRunner = {
+      label: "sabotaging shell",
+      exec: (script) =>
+        shell.exec({
+          ...script,
+          stdin: withStepHook(script.stdin, 'if [ "$1" -ge 1 ]; then for f in "$TXN"/saved.*; do if [ -f "$f" ]; then rm -f "$f"; mkdir "$f"; break; fi; done; fi'),
+        }),
+    };
+    const failing = withRefresh((afterRemoval) => `! find "$TXN" -maxdepth 1 -type d -name 'saved.*' | grep -q . && ${layout.refreshCommand(afterRemoval)}`);
+    const swap = plan({ roots: [bravo] }, await observe(), "exact");
+    await assert.rejects(applyWith(sabotage, failing, swap), (error: unknown) => {
+      assert.ok(error instanceof ApplyError, String(error));
+      assert.equal(error.rolledBack, false);
+      assert.match(error.message, /could NOT be fully restored/);
+      assert.match(error.message, /backups and log are kept in .*txn\./);
+      return true;
+    });
+    assert.equal(storeFiles().transactions.length, 1, "the transaction stays for the operator");
+  });
+
+  it("a crash at any step leaves a transaction the next apply rolls back before re-planning; the store then converges", async () => {
+    const before = storeFiles();
+    const swap = plan({ roots: [bravo] }, await observe(), "exact");
+    // Killed (SIGKILL: no trap, no rollback) right after the first file changed.
+    await assert.rejects(applyWith(new CrashingShell(1), real, swap));
+    assert.equal(storeFiles().transactions.length, 1);
+    assert.notDeepEqual(storeFiles().anchors, before.anchors, "the crash left the store half-changed");
+    const result = await convergeWith(shell, real, "Root", { roots: [bravo] }, "exact");
+    assert.equal(result.changed, true);
+    assert.deepEqual(trustedManaged(await observe()), [bravo.sha256]);
+    assert.deepEqual(storeFiles().transactions, []);
   });
 
   it("survives a hang-up and a closed output mid-apply: it finishes, exactly as planned", async () => {
