@@ -34,6 +34,9 @@ describeLab("distrusting an OS root and trusting it again (Debian ca-certificate
     const bundle = parseCertificates(await lab.exec(host, "cat", "/etc/ssl/certs/ca-certificates.crt"));
     return { line, inBundle: bundle.some((held) => held.sha256 === certificate.sha256) };
   };
+  /** The resources' states, as the engine passes them back (each holds under its own instance id). */
+  type StoreState = Record<string, unknown> & { holder: string };
+  let web01: StoreState, otherStack: StoreState;
   const distrustedEntries = async () =>
     (JSON.parse(await lab.exec(host, "cat", "/var/lib/trusted-roots/manifest.json")) as { distrusted: { sha256: string; owners?: string[] }[] }).distrusted;
 
@@ -54,30 +57,31 @@ describeLab("distrusting an OS root and trusting it again (Debian ca-certificate
 
   it("a declared distrust deselects the shipped root and records its owner; the admin's stays the admin's", async () => {
     assert.deepEqual(await stateOf(0), { line: shipped[0].path, inBundle: true });
-    await trustStore.create(inputs("web01", [shipped[0].certificate, shipped[1].certificate]));
+    web01 = (await trustStore.create(inputs("web01", [shipped[0].certificate, shipped[1].certificate]))).outs as StoreState;
     assert.deepEqual(await stateOf(0), { line: `!${shipped[0].path}`, inBundle: false });
     const { sha256, sha1, subject } = shipped[0].certificate;
-    assert.deepEqual(await distrustedEntries(), [{ sha256, sha1, subject, owners: ["web01"] }], "only this tool's own distrust is recorded");
+    assert.deepEqual(await distrustedEntries(), [{ sha256, sha1, subject, owners: [web01.holder] }], "only this tool's own distrust is recorded");
   });
 
   it("while another declaration distrusts it too, dropping it from one list keeps it distrusted", async () => {
-    await trustStore.create(inputs("other-stack", [shipped[0].certificate]));
-    const updated = await trustStore.update("id", inputs("web01", [shipped[0].certificate, shipped[1].certificate]), inputs("web01", [shipped[1].certificate]));
+    otherStack = (await trustStore.create(inputs("other-stack", [shipped[0].certificate]))).outs as StoreState;
+    const updated = await trustStore.update("id", web01, inputs("web01", [shipped[1].certificate]));
+    web01 = updated.outs as StoreState;
     assert.equal((updated.outs as { changed: boolean }).changed, false, "no trust changed");
     assert.deepEqual(await stateOf(0), { line: `!${shipped[0].path}`, inBundle: false });
-    assert.deepEqual((await distrustedEntries()).map((entry) => entry.owners), [["other-stack"]]);
+    assert.deepEqual((await distrustedEntries()).map((entry) => entry.owners), [[otherStack.holder]]);
   });
 
   it("deleting the last declaration that distrusts it keeps the distrust (owner-less): a delete never re-trusts", async () => {
-    await trustStore.deleteStore("id", inputs("other-stack", [shipped[0].certificate]));
+    await trustStore.deleteStore("id", otherStack);
     assert.deepEqual(await stateOf(0), { line: `!${shipped[0].path}`, inBundle: false });
     assert.deepEqual((await distrustedEntries()).map((entry) => entry.owners), [undefined]);
   });
 
   it("a declaration that adopts the distrust and then drops it trusts the root again; the admin's distrust stays", async () => {
-    await trustStore.update("id", inputs("web01", [shipped[1].certificate]), inputs("web01", [shipped[0].certificate, shipped[1].certificate]));
-    assert.deepEqual((await distrustedEntries()).map((entry) => entry.owners), [["web01"]]);
-    const lifted = await trustStore.update("id", inputs("web01", [shipped[0].certificate, shipped[1].certificate]), inputs("web01", []));
+    web01 = (await trustStore.update("id", web01, inputs("web01", [shipped[0].certificate, shipped[1].certificate]))).outs as StoreState;
+    assert.deepEqual((await distrustedEntries()).map((entry) => entry.owners), [[web01.holder]]);
+    const lifted = await trustStore.update("id", web01, inputs("web01", []));
     assert.equal((lifted.outs as { changed: boolean }).changed, true);
     assert.deepEqual(await stateOf(0), { line: shipped[0].path, inBundle: true });
     assert.deepEqual(await stateOf(1), { line: `!${shipped[1].path}`, inBundle: false }, "the administrator's own distrust is untouched");
