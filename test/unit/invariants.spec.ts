@@ -173,11 +173,16 @@ class Declare implements fc.AsyncCommand<Model, Real> {
   }
 }
 
-class Rename implements fc.AsyncCommand<Model, Real> {
+/** A command on a declaration that exists. */
+abstract class OnDeclaration implements fc.AsyncCommand<Model, Real> {
   constructor(readonly name: DeclName) {}
   check(model: Model) {
     return model.declarations[this.name] !== undefined;
   }
+  abstract run(model: Model, real: Real): Promise<void>;
+}
+
+class Rename extends OnDeclaration {
   async run(model: Model, real: Real) {
     const declaration = model.declarations[this.name]!;
     const next = newOwner(model, this.name);
@@ -194,11 +199,7 @@ class Rename implements fc.AsyncCommand<Model, Real> {
 }
 
 /** The provider's delete: only what the declaration holds, its distrusts left owner-less. */
-class Delete implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly name: DeclName) {}
-  check(model: Model) {
-    return model.declarations[this.name] !== undefined;
-  }
+class Delete extends OnDeclaration {
   async run(model: Model, real: Real) {
     const declaration = model.declarations[this.name]!;
     const desired = { ...desiredOf(real, declaration), roots: [], distrusted: [], keepDistrusts: true };
