@@ -110,12 +110,8 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   removals.push(...neighbourRemovals);
 
   const purged = removals.filter((removal) => removal.reason === "not declared (purgeUnmanaged)");
-  if (purged.length > 0 && observed.trustListPresent === false) {
-    throw new PlanError(
-      `purgeUnmanaged would remove ${purged.length} undeclared root(s) from ${observed.store}, but the host holds no Microsoft trust list ` +
-        "(HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\AuthRoot\\AutoUpdate), so Microsoft's own roots cannot be told from local ones. " +
-        "Let Windows fetch it (certutil -generateSSTFromWU, or automatic root update), or use mode exact",
-    );
+  if (purged.length > 0 && observed.purgeUnsafe) {
+    throw new PlanError(`purgeUnmanaged would remove ${purged.length} undeclared certificate(s) from ${observed.store}, but ${observed.purgeUnsafe}`);
   }
 
   const alreadyDistrusted = new Set(observed.distrusted.map((root) => root.sha256));

@@ -415,7 +415,8 @@ export function createPosixPlatform(layout: PosixLayout): Platform {
     applyScript: (plan) => applyScript(layout, plan),
     parseApply: (stdout, store) => parseApply(layout, stdout, store),
     bootIdScript: () => ({ command: "cat /proc/sys/kernel/random/boot_id", stdin: "", elevation: "none" }),
-    parseBootId: (stdout) => stdout.trim(),
+    parseBootId: (stdout) => ({ id: stdout.trim() }),
+    rebootedSince: (before, after) => after.id !== before.id,
     // Detached so the SSH command returns before the host goes down.
     rebootScript: (delaySeconds) => ({
       command: SHELL,

@@ -106,10 +106,11 @@ export interface ObservedStore {
   /** Things the host holds that could not be read (a garbage anchor file); reported, never touched. */
   warnings: string[];
   /**
-   * Windows: whether the host holds Microsoft's root-program trust list (the registry's EncodedCtl). Without
-   * it, Microsoft's roots in `.Default` cannot be told from local ones, and purgeUnmanaged refuses.
+   * Why purgeUnmanaged cannot tell the operating system's certificates from local ones in this store, when it
+   * cannot (Windows: no Microsoft trust list on the host; CA and ClientAuthIssuer, where nothing lists what
+   * Windows ships). A plan that would purge then refuses with this reason; `exact` and `additive` are unaffected.
    */
-  trustListPresent?: boolean;
+  purgeUnsafe?: string;
   /** Client-authentication hazards (Windows Root: IIS and SChannel settings); reported by scan. */
   hazards?: StoreHazard[];
 }
@@ -189,6 +190,16 @@ export interface ApplyOutcome {
   observed: ObservedStore;
 }
 
+/**
+ * Which boot a host is in. `id` changes with every boot (Linux: the kernel's random boot_id). Where the id is a
+ * boot time (Windows' LastBootUpTime, which drifts by fractions of a second on VMs without any reboot),
+ * `hostClock` is the host's own clock when it was read, so a later boot can be told by time, not by inequality.
+ */
+export interface BootReading {
+  id: string;
+  hostClock?: string;
+}
+
 /** Everything one trust-store family needs: scripts to run and parsers for what they print. Pure. */
 export interface Platform {
   readonly name: PlatformName;
@@ -198,6 +209,8 @@ export interface Platform {
   applyScript(plan: StorePlan): RemoteScript;
   parseApply(stdout: string, store: StoreName): ApplyOutcome;
   bootIdScript(): RemoteScript;
-  parseBootId(stdout: string): string;
+  parseBootId(stdout: string): BootReading;
+  /** Whether `after` was read in a later boot than `before`, which was read just before a reboot was asked for. */
+  rebootedSince(before: BootReading, after: BootReading): boolean;
   rebootScript(delaySeconds: number): RemoteScript;
 }

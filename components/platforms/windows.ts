@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { parseCertificates } from "../certificates";
-import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
+import { EMPTY_MANIFEST, manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { decodeField, parseRecords, ProtocolError } from "./protocol";
 import { listsCertificate, parseTrustList, WINDOWS_REQUIRED_ROOTS, type TrustList } from "./trustList";
-import type { ApplyOutcome, ObservedRoot, ObservedStore, Platform, RemoteScript, RootOrigin, StoreHazard, StoreName, StorePlan } from "./types";
+import type { ApplyOutcome, BootReading, ObservedRoot, ObservedStore, Platform, RemoteScript, RootOrigin, StoreHazard, StoreName, StorePlan } from "./types";
+import { ADMINISTRATORS_SID, MANIFEST_FILE_FUNCTIONS, manifestSecurityProblems, pathSecuritySchema, SYSTEM_SID } from "./windowsManifestFiles";
 import { reportedFailure, windowsRefusal, windowsScript } from "./windowsTransport";
 
 /** Where the manifest lives under %ProgramData%; the self-test uses a folder of its own. */
@@ -20,10 +21,16 @@ export interface WindowsStoreLayout {
 
 export const REAL_STORES: WindowsStoreLayout = { storeOnHost: (store) => store, manifestDir: WINDOWS_MANIFEST_DIR };
 
+// Get-CimInstance is a compiled cmdlet (CimCmdlets), safe under any execution policy.
+const BOOT_TIME_FUNCTION = `function Get-TrustedRootsBootTime {
+  return (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
+}`;
+
 // Physical stores behind a logical LocalMachine store, by registry location. Roots in .AuthRoot come from
 // Windows Update, .GroupPolicy and .Enterprise from Active Directory: never this tool's to remove. The
 // trust lists and SChannel settings are read for Root and Disallowed, where they decide what is Microsoft's.
-const OBSERVE_FUNCTIONS = `function Get-TrustedRootsCertificates([string] $StoreName) {
+const OBSERVE_FUNCTIONS = `${MANIFEST_FILE_FUNCTIONS}
+function Get-TrustedRootsCertificates([string] $StoreName) {
   $physical = [ordered]@{
     '.Default' = 'HKLM:\\SOFTWARE\\Microsoft\\SystemCertificates\\' + $StoreName + '\\Certificates'
     '.GroupPolicy' = 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\' + $StoreName + '\\Certificates'
@@ -60,18 +67,39 @@ function Get-RegistryBlob([string] $Path, [string] $Name) {
   if ($null -eq $value) { return '' }
   return [Convert]::ToBase64String([byte[]] $value)
 }
+# Everything that asks for a reboot before it takes effect; PendingFileRenameOperations is often set by
+# installers and anti-virus updates too, so a reason is named, never guessed.
+function Get-TrustedRootsPendingReboot {
+  $reasons = @()
+  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending') { $reasons += 'Component Based Servicing' }
+  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired') { $reasons += 'Windows Update' }
+  foreach ($name in @('PendingFileRenameOperations', 'PendingFileRenameOperations2')) {
+    $value = Get-RegistryValue 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager' $name
+    if (($null -ne $value) -and (@(@($value) -ne '').Count -gt 0)) { $reasons += $name }
+  }
+  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\ServerManager\\CurrentRebootAttempts') { $reasons += 'Server Manager' }
+  return $reasons
+}
+${BOOT_TIME_FUNCTION}
 function Write-TrustedRootsObservation($Request) {
-  $manifestPath = Join-Path (Join-Path $env:ProgramData $Request.manifestDir) 'manifest.json'
+  $paths = Get-TrustedRootsManifestPaths $Request
+  $security = Get-TrustedRootsSecurity $paths
   $manifest = $null
-  if (Test-Path -LiteralPath $manifestPath) { $manifest = [Convert]::ToBase64String([IO.File]::ReadAllBytes($manifestPath)) }
-  $pending = (Test-Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending') -or
-    (Test-Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired')
+  $manifestDigest = 'absent'
+  if ([IO.File]::Exists($paths.Manifest)) {
+    $bytes = [IO.File]::ReadAllBytes($paths.Manifest)
+    $manifest = [Convert]::ToBase64String($bytes)
+    $manifestDigest = Get-TrustedRootsDigest $bytes
+  }
   $autoUpdate = 'HKLM:\\SOFTWARE\\Microsoft\\SystemCertificates\\AuthRoot\\AutoUpdate'
   $schannel = 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel'
   $observation = [ordered]@{
-    BootId = (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
-    PendingReboot = [bool] $pending
+    BootId = Get-TrustedRootsBootTime
+    PendingRebootReasons = @(Get-TrustedRootsPendingReboot)
     Manifest = $manifest
+    ManifestDigest = $manifestDigest
+    ManifestSecurity = $security
+    SecurityDigest = Get-TrustedRootsSecurityDigest $security
     Certificates = @(Get-TrustedRootsCertificates $Request.store)
     Distrusted = @(Get-TrustedRootsCertificates $Request.disallowedStore)
     TrustList = Get-RegistryBlob $autoUpdate 'EncodedCtl'
@@ -99,13 +127,37 @@ function observeScript(layout: WindowsStoreLayout, store: StoreName): RemoteScri
 
 // One named mutex per host serializes applies. A mutex its holder never released (a session killed mid-apply
 // takes its PowerShell with it) is abandoned: WaitOne then acquires it and reports that, which is not an error.
-// The manifest is replaced atomically ([IO.File]::Replace), so a crash leaves the old file or the new one.
+// Any user may create a named mutex, even under Global\: one made with this name by anyone but SYSTEM or
+// Administrators could block or race every apply, so it is refused. The tool's own grants only those two.
+const LOCK_FUNCTIONS = String.raw`function Open-TrustedRootsLock {
+  $security = New-Object System.Security.AccessControl.MutexSecurity
+  foreach ($sid in @('${SYSTEM_SID}', '${ADMINISTRATORS_SID}')) {
+    $security.AddAccessRule((New-Object System.Security.AccessControl.MutexAccessRule((New-TrustedRootsSid $sid), [System.Security.AccessControl.MutexRights]::FullControl, [System.Security.AccessControl.AccessControlType]::Allow)))
+  }
+  $security.SetOwner((New-TrustedRootsSid '${ADMINISTRATORS_SID}'))
+  $created = $false
+  $mutex = New-Object System.Threading.Mutex($false, 'Global\trusted-roots', [ref] $created, $security)
+  if (-not $created) {
+    $owner = $mutex.GetAccessControl().GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+    if (@('${SYSTEM_SID}', '${ADMINISTRATORS_SID}') -notcontains $owner) {
+      $mutex.Dispose()
+      throw ('the host lock Global\trusted-roots was created by ' + $owner + ', not SYSTEM or Administrators: a non-administrator could block or race applies. End the process holding it (handle.exe -a trusted-roots names it) and deploy again')
+    }
+  }
+  return $mutex
+}`;
+
 const APPLY_BODY = `${OBSERVE_FUNCTIONS}
+${LOCK_FUNCTIONS}
 $payload = $Data | ConvertFrom-Json
 Write-Record 'begin apply'
-$manifestDir = Join-Path $env:ProgramData $payload.manifestDir
-$manifestPath = Join-Path $manifestDir 'manifest.json'
-$mutex = New-Object System.Threading.Mutex($false, 'Global\\trusted-roots')
+$paths = Get-TrustedRootsManifestPaths $payload
+try { $mutex = Open-TrustedRootsLock } catch {
+  Write-Failure 'lock' $_.Exception.Message
+  Write-Record 'rolled-back yes'
+  Write-TrustedRootsObservation $payload
+  return
+}
 $locked = $false
 try { $locked = $mutex.WaitOne(120000) } catch {
   if (($_.Exception -is [System.Threading.AbandonedMutexException]) -or ($_.Exception.InnerException -is [System.Threading.AbandonedMutexException])) { $locked = $true } else { throw }
@@ -118,10 +170,9 @@ if (-not $locked) {
 }
 $exitRecord = 'applied'
 try {
-  $current = 'absent'
-  if (Test-Path -LiteralPath $manifestPath) { $current = (Get-FileHash -Algorithm SHA256 -LiteralPath $manifestPath).Hash.ToLowerInvariant() }
-  if ($current -ne [string] $payload.basis) {
-    Write-Failure 'conflict' 'the store changed after it was observed (another run?); observe again and re-plan'
+  # The manifest's bytes and who may write it and its folders, as they were when the plan was made.
+  if ((Get-TrustedRootsBasis $paths) -ne [string] $payload.basis) {
+    Write-Failure 'conflict' 'the store or its manifest changed after it was observed (another run, or its permissions); observe again and re-plan'
     Write-Record 'rolled-back yes'
     Write-TrustedRootsObservation $payload
     return
@@ -133,8 +184,8 @@ try {
   $distrustAdded = New-Object System.Collections.ArrayList
   $distrustRemoved = New-Object System.Collections.ArrayList
   $manifestBefore = $null
-  if (Test-Path -LiteralPath $manifestPath) { $manifestBefore = [IO.File]::ReadAllBytes($manifestPath) }
-  $staging = $manifestPath + '.trusted-roots-new'
+  if ([IO.File]::Exists($paths.Manifest)) { $manifestBefore = [IO.File]::ReadAllBytes($paths.Manifest) }
+  $staging = $null
   $step = 'open'
   try {
     $store.Open('ReadWrite')
@@ -178,10 +229,10 @@ try {
       }
     }
     $step = 'manifest'
-    [void] (New-Item -ItemType Directory -Force -Path $manifestDir)
-    [IO.File]::WriteAllBytes($staging, [Convert]::FromBase64String($payload.manifest))
+    Protect-TrustedRootsFolders $paths
+    $staging = Write-TrustedRootsStagingFile $paths ([Convert]::FromBase64String($payload.manifest))
     # The manifest it replaces (one this version could read) stays beside it as manifest.json.previous.
-    if (Test-Path -LiteralPath $manifestPath) { [IO.File]::Replace($staging, $manifestPath, $manifestPath + '.previous') } else { [IO.File]::Move($staging, $manifestPath) }
+    Set-TrustedRootsManifest $staging $paths.Manifest ($paths.Manifest + '.previous')
   } catch {
     Write-Failure $step $_.Exception.Message
     $exitRecord = 'rolled-back yes'
@@ -190,10 +241,10 @@ try {
       foreach ($certificate in $removed) { $store.Add($certificate) }
       foreach ($certificate in $distrustAdded) { $disallowed.Remove($certificate) }
       foreach ($certificate in $distrustRemoved) { $disallowed.Add($certificate) }
+      if (($null -ne $staging) -and [IO.File]::Exists($staging)) { [IO.File]::Delete($staging) }
       if ($null -ne $manifestBefore) {
-        [IO.File]::WriteAllBytes($staging, $manifestBefore)
-        [IO.File]::Replace($staging, $manifestPath, [NullString]::Value)
-      } elseif (Test-Path -LiteralPath $manifestPath) { Remove-Item -LiteralPath $manifestPath -Force }
+        Set-TrustedRootsManifest (Write-TrustedRootsStagingFile $paths $manifestBefore) $paths.Manifest $null
+      } elseif ([IO.File]::Exists($paths.Manifest)) { [IO.File]::Delete($paths.Manifest) }
     } catch { $exitRecord = 'rolled-back failed' }
   } finally {
     $store.Close()
@@ -201,7 +252,7 @@ try {
   }
   Write-Record $exitRecord
   Write-TrustedRootsObservation $payload
-} finally { $mutex.ReleaseMutex() }`;
+} finally { $mutex.ReleaseMutex(); $mutex.Dispose() }`;
 
 function applyScript(layout: WindowsStoreLayout, plan: StorePlan): RemoteScript {
   const payload = {
@@ -235,8 +286,11 @@ const certificateRecord = z.object({
 
 const observationRecord = z.object({
   BootId: windowsDate,
-  PendingReboot: z.boolean().optional().default(false),
+  PendingRebootReasons: many(z.string()),
   Manifest: z.string().nullable().optional(),
+  ManifestDigest: z.string(),
+  ManifestSecurity: many(pathSecuritySchema),
+  SecurityDigest: z.string(),
   Certificates: many(certificateRecord),
   Distrusted: many(certificateRecord),
   TrustList: optionalBlob,
@@ -355,8 +409,17 @@ export function parseWindowsObservation(stdout: string, store: StoreName): Obser
   const data = parsed.data;
   const warnings: string[] = [];
   const manifestBytes = data.Manifest == null ? undefined : Buffer.from(data.Manifest, "base64");
+  const digest = manifestDigest(manifestBytes);
+  if (data.ManifestDigest !== digest) {
+    throw new ProtocolError(`the host's SHA-256 of its manifest (${data.ManifestDigest}) is not this machine's (${digest}) for the same bytes`);
+  }
+  const security = manifestSecurityProblems(data.ManifestSecurity);
+  warnings.push(...security.tightened);
   // The digest covers the bytes as they are on disk (a BOM or CRLF from an editor included), like the host's.
-  const { manifest, problem } = parseManifest(manifestBytes === undefined ? "" : manifestBytes.toString("utf8").replace(/^\uFEFF/, ""), WINDOWS_MANIFEST_FILES);
+  const parsedManifest = parseManifest(manifestBytes === undefined ? "" : manifestBytes.toString("utf8").replace(/^\uFEFF/, ""), WINDOWS_MANIFEST_FILES);
+  // A manifest someone other than an administrator can write is no evidence of what this tool installed.
+  const manifest = security.refusals.length > 0 ? EMPTY_MANIFEST : parsedManifest.manifest;
+  const problem = [...security.refusals, ...(parsedManifest.problem ? [parsedManifest.problem] : [])].join("; ") || undefined;
   const rootProgram = readTrustList(data.TrustList, "AuthRoot trust list (EncodedCtl)", warnings);
   const automaticDistrust = readTrustList(data.DisallowedTrustList, "Disallowed trust list (DisallowedCertEncodedCtl)", warnings);
   const microsoftRoot = (der: Buffer, sha1: string) =>
@@ -367,16 +430,35 @@ export function parseWindowsObservation(stdout: string, store: StoreName): Obser
     platform: "windows",
     store,
     bootId: data.BootId,
-    pendingReboot: data.PendingReboot,
+    pendingReboot: data.PendingRebootReasons.length > 0,
     roots: markVolatile(mergeObservedRoots(heldFrom(data.Certificates, storeIsDistrust ? microsoftDistrust : microsoftRoot, warnings), listedFor(manifest, store))),
     distrusted: mergeObservedRoots(heldFrom(data.Distrusted, microsoftDistrust, warnings), () => false).map((root) => ({ ...root, trusted: false })),
     distrustBy: "block",
     manifest,
     ...(problem ? { manifestProblem: problem } : {}),
-    manifestDigest: manifestDigest(manifestBytes),
+    // What the apply compares under its lock: the bytes, and who owns and may write them and their folders.
+    manifestDigest: `${digest};acl:${data.SecurityDigest}`,
     warnings,
-    trustListPresent: store === "Root" ? rootProgram !== undefined : store === "Disallowed" ? automaticDistrust !== undefined : undefined,
+    ...purgeSafety(store, store === "Disallowed" ? automaticDistrust : rootProgram),
     hazards: clientAuthHazards(store, data.Certificates, data),
+  };
+}
+
+/** When purgeUnmanaged cannot tell what Windows ships in this store from what an administrator added. */
+function purgeSafety(store: StoreName, trustList: TrustList | undefined): Pick<ObservedStore, "purgeUnsafe"> {
+  if (store === "CA" || store === "ClientAuthIssuer") {
+    return {
+      purgeUnsafe:
+        `Windows ships certificates in LocalMachine\\${store}\\.Default (intermediates such as Microsoft Windows Hardware Compatibility PCA and ` +
+        "Root Agency) and no list on the host names them, so they cannot be told from local ones. Use mode exact (it removes only what this tool installed)",
+    };
+  }
+  if (trustList) return {};
+  const list = store === "Disallowed" ? "automatic Disallowed list (DisallowedCertEncodedCtl)" : "root-program trust list (EncodedCtl)";
+  return {
+    purgeUnsafe:
+      `the host holds no Microsoft ${list} under HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\AuthRoot\\AutoUpdate, so Microsoft's own certificates ` +
+      "cannot be told from local ones. Let Windows fetch it (certutil -generateSSTFromWU, or automatic root update), or use mode exact",
   };
 }
 
@@ -407,22 +489,51 @@ function parseApply(stdout: string, store: StoreName): ApplyOutcome {
   };
 }
 
-const BOOT_ID_BODY = `Write-Record 'begin boot-id'
-Write-Record ('boot ' + (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o'))
+const BOOT_ID_BODY = `${BOOT_TIME_FUNCTION}
+Write-Record 'begin boot-id'
+Write-Record ('boot ' + (Get-TrustedRootsBootTime))
+Write-Record ('clock ' + [DateTime]::UtcNow.ToString('o'))
 Write-Record 'done'`;
 
-function parseBootId(stdout: string): string {
+function parseBootId(stdout: string): BootReading {
   const refusal = windowsRefusal({ stdout, stderr: "", exitCode: 0 });
-  const record = parseRecords(stdout).find((entry) => entry.kind === "boot");
-  if (!record?.fields[0]) throw new ProtocolError(refusal ?? "the boot id script printed no @@boot record");
-  return String(normalizeWindowsDate(record.fields[0]));
+  const records = parseRecords(stdout);
+  const boot = records.find((entry) => entry.kind === "boot")?.fields[0];
+  const clock = records.find((entry) => entry.kind === "clock")?.fields[0];
+  if (!boot || !clock) throw new ProtocolError(refusal ?? "the boot id script printed no @@boot and @@clock records");
+  return { id: String(normalizeWindowsDate(boot)), hostClock: String(normalizeWindowsDate(clock)) };
 }
 
-// shutdown.exe exits 1190 (ERROR_SHUTDOWN_IS_SCHEDULED) when a shutdown is already pending.
-const REBOOT_BODY = `Write-Record 'begin reboot'
-$output = & shutdown.exe /r /t ([int] $Data) /c 'trusted-roots: trust store changed' 2>&1
-if ($LASTEXITCODE -eq 1190) { Write-Failure 'shutdown-scheduled' 'a shutdown is already scheduled on this host (shutdown.exe exit 1190); let it run, or cancel it with shutdown /a and deploy again' }
-elseif ($LASTEXITCODE -ne 0) { Write-Failure 'reboot' ('shutdown.exe exited with ' + $LASTEXITCODE + ': ' + ($output -join ' ')) }
+/**
+ * A later boot is one that started after the host's clock read `before`. Comparing boot times for equality
+ * would take a VM's sub-second drift of LastBootUpTime for a reboot, and check health before it happened.
+ */
+function rebootedSince(before: BootReading, after: BootReading): boolean {
+  const asked = Date.parse(before.hostClock ?? before.id);
+  const booted = Date.parse(after.id);
+  return Number.isFinite(asked) && Number.isFinite(booted) && booted > asked;
+}
+
+// shutdown.exe runs as a process whose exit code decides, never through PowerShell's error stream: Windows
+// PowerShell 5.1 turns a native command's first stderr line into a terminating error under
+// $ErrorActionPreference 'Stop' once it is redirected. Its output is kept as text for the message.
+// 1190 (ERROR_SHUTDOWN_IS_SCHEDULED): a shutdown is already pending. 1115 (ERROR_SHUTDOWN_IN_PROGRESS): the host
+// is going down already; the boot time then tells whether it came back.
+const REBOOT_BODY = String.raw`Write-Record 'begin reboot'
+$start = New-Object System.Diagnostics.ProcessStartInfo
+$start.FileName = Join-Path ([Environment]::SystemDirectory) 'shutdown.exe'
+$start.Arguments = '/r /t ' + ([int] $Data) + ' /c "trusted-roots: trust store changed"'
+$start.UseShellExecute = $false
+$start.RedirectStandardOutput = $true
+$start.RedirectStandardError = $true
+$process = [System.Diagnostics.Process]::Start($start)
+$errorText = $process.StandardError.ReadToEndAsync()
+$outputText = $process.StandardOutput.ReadToEnd()
+$process.WaitForExit()
+$output = ($outputText + ' ' + $errorText.Result).Trim()
+if ($process.ExitCode -eq 1190) { Write-Failure 'shutdown-scheduled' 'a shutdown is already scheduled on this host (shutdown.exe exit 1190); let it run, or cancel it with shutdown /a and deploy again' }
+elseif ($process.ExitCode -eq 1115) { Write-Record 'shutdown-in-progress'; Write-Record 'done' }
+elseif ($process.ExitCode -ne 0) { Write-Failure 'reboot' ('shutdown.exe exited with ' + $process.ExitCode + ': ' + $output) }
 else { Write-Record 'done' }`;
 
 /** The Windows store platform over a store layout (the real stores, or the self-test's scratch ones). */
@@ -436,6 +547,7 @@ export function windowsPlatform(layout: WindowsStoreLayout): Platform {
     parseApply,
     bootIdScript: () => windowsScript(BOOT_ID_BODY),
     parseBootId,
+    rebootedSince,
     rebootScript: (delaySeconds) => windowsScript(REBOOT_BODY, String(Math.max(0, Math.floor(delaySeconds)))),
   };
 }

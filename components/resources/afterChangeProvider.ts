@@ -1,6 +1,6 @@
 // HostReboot, ServiceRestart and HealthCheck methods the provider plugin routes to, on plain values.
 import type * as provider from "@pulumi/pulumi/provider";
-import { platformFor } from "../platforms";
+import { platformFor, type BootReading } from "../platforms";
 import { bastionTunnel, targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
 import { restartScript, serviceRestartScript, userCommand } from "./afterChangeScripts";
 import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeSpec";
@@ -13,12 +13,12 @@ const POLL_SECONDS = 2;
 
 const validated = (inputs: Inputs): ValidAfterChangeInputs => parseInputs(afterChangeInputsSchema, inputs);
 
-async function readBootId(connection: SshTargetInput, inputs: ValidAfterChangeInputs): Promise<string> {
+async function readBootId(connection: SshTargetInput, inputs: ValidAfterChangeInputs): Promise<BootReading> {
   const platform = platformFor(inputs.platform);
   return withSession(connection, async (session) => platform.parseBootId((await session.run(platform.bootIdScript())).stdout), { warn });
 }
 
-/** Reboot, then wait for the host to answer with a different boot id (the old one means "not yet down"). */
+/** Reboot, then wait for the host to answer from a later boot (the platform says what "later" means). */
 export async function rebootAndWait(inputs: ValidAfterChangeInputs, label: string): Promise<{ before: string; after: string }> {
   const platform = platformFor(inputs.platform);
   const before = await readBootId(inputs.connection, inputs);
@@ -34,7 +34,7 @@ export async function rebootAndWait(inputs: ValidAfterChangeInputs, label: strin
     await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
     try {
       const after = await readBootId(probe, inputs);
-      if (after !== before) return { before, after };
+      if (platform.rebootedSince(before, after)) return { before: before.id, after: after.id };
       last = "the host still reported its old boot id (not down yet)";
     } catch (error) {
       last = (error as Error).message;

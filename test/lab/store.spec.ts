@@ -262,8 +262,9 @@ describeLab("trust stores on lab hosts", function () {
     const before = await bootId();
     await withSession(lab.connection(host), (session) => session.run(platform.rebootScript(0)));
     let after = before;
-    await waitUntil(async () => (after = await bootId().catch(() => before)) !== before, `${host.name} is back with a new boot id`);
-    assert.match(after, /^[0-9a-f-]{36}$/);
+    await waitUntil(async () => platform.rebootedSince(before, (after = await bootId().catch(() => before))), `${host.name} is back with a new boot id`);
+    assert.match(after.id, /^[0-9a-f-]{36}$/);
+    assert.notEqual(after.id, before.id);
   });
 
   it("one connection serves observe, apply and verify", async () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,4 +84,44 @@ ${sections}
   writeFileSync(join(dir, "ctl.cnf"), config);
   execFileSync("openssl", ["asn1parse", "-genconf", join(dir, "ctl.cnf"), "-out", join(dir, "ctl.der"), "-noout"]);
   return readFileSync(join(dir, "ctl.der"));
+}
+
+/** What a host reports for a folder or file the tool created: owner Administrators, SYSTEM and Administrators only. */
+export function adminOnly(path: string, folder: boolean) {
+  const full = 0x1f01ff;
+  return {
+    Path: path,
+    Exists: true,
+    Folder: folder,
+    ReparsePoint: false,
+    Owner: "S-1-5-32-544",
+    Rules: [
+      { Sid: "S-1-5-18", Allow: true, Rights: full, InheritOnly: false },
+      { Sid: "S-1-5-32-544", Allow: true, Rights: full, InheritOnly: false },
+    ],
+  };
+}
+
+/**
+ * An observation record as the observe script prints it, with what a healthy host reports by default (secure
+ * manifest folder and file, the host's digest of the manifest bytes); `overrides` replace fields.
+ */
+export function hostObservation(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const manifest = typeof overrides.Manifest === "string" ? Buffer.from(overrides.Manifest, "base64") : undefined;
+  const folder = "C:\\ProgramData\\trusted-roots";
+  return {
+    BootId: "2026-11-20T08:00:00.0000000Z",
+    PendingRebootReasons: [],
+    Manifest: null,
+    ManifestDigest: manifest ? createHash("sha256").update(manifest).digest("hex") : "absent",
+    ManifestSecurity: manifest ? [adminOnly(folder, true), adminOnly(`${folder}\\manifest.json`, false)] : [adminOnly(folder, true), { Path: `${folder}\\manifest.json`, Exists: false }],
+    SecurityDigest: "0123456789abcdef",
+    Certificates: [],
+    Distrusted: [],
+    TrustList: "",
+    DisallowedTrustList: "",
+    ClientAuthTrustMode: null,
+    SendTrustedIssuerList: null,
+    ...overrides,
+  };
 }

@@ -14,7 +14,7 @@ import { evaluateHost } from "../../components/scan/findings";
 import { ApplyError, applyWith, verificationProblems } from "../../components/store";
 import type { ScriptRunner } from "../../components/transport";
 import { TestPki } from "../support/pki";
-import { buildTrustList, field, observationStdout, readWire } from "../support/windowsWire";
+import { adminOnly, buildTrustList, field, hostObservation, observationStdout, readWire } from "../support/windowsWire";
 
 const GOLDEN_DIR = resolve(__dirname, "../../../test/golden/windows");
 const windows = PLATFORMS.windows;
@@ -55,18 +55,8 @@ describe("Windows platform", function () {
     RawData: certificate.der.toString("base64"),
     PhysicalStores: physical,
   });
-  const observation = (overrides: Record<string, unknown> = {}) => ({
-    BootId: "2026-11-20T08:00:00.0000000Z",
-    PendingReboot: false,
-    Manifest: null,
-    Certificates: [],
-    Distrusted: [],
-    TrustList: "",
-    DisallowedTrustList: "",
-    ClientAuthTrustMode: null,
-    SendTrustedIssuerList: null,
-    ...overrides,
-  });
+  const observation = (overrides: Record<string, unknown> = {}) => hostObservation(overrides);
+
 
   const store = (roots: ObservedStore["roots"] = []): ObservedStore => ({
     platform: "windows",
@@ -111,26 +101,168 @@ describe("Windows platform", function () {
       assert.match(script, /foreach \(\$certificate in \$distrustRemoved\) \{ \$disallowed\.Add\(\$certificate\) \}/, "the rollback re-adds them");
     });
 
-    it("the apply replaces the manifest atomically and never deletes it first", () => {
+    it("the apply replaces the manifest atomically, and a ReplaceFile that moved the old one away (1176/1177) still ends with a manifest", () => {
       const { script } = readWire(windows.applyScript(plan({ roots: [root] }, store(), "exact")));
-      assert.match(script, /\[IO\.File\]::Replace\(\$staging, \$manifestPath, \[NullString\]::Value\)/);
-      assert.doesNotMatch(script, /Move-Item/);
+      const setManifest = /function Set-TrustedRootsManifest[\s\S]*?\n\}/.exec(script)![0];
+      assert.match(setManifest, /if \(-not \[IO\.File\]::Exists\(\$Path\)\) \{ \[IO\.File\]::Move\(\$Staging, \$Path\); return \}/, "no manifest yet: move into place");
+      assert.match(setManifest, /try \{ \[IO\.File\]::Replace\(\$Staging, \$Path, \$Backup\) \} catch \{/);
+      assert.match(setManifest, /if \(\(-not \[IO\.File\]::Exists\(\$Path\)\) -and \[IO\.File\]::Exists\(\$Staging\)\) \{ \[IO\.File\]::Move\(\$Staging, \$Path\) \} else \{ throw \}/, "replaced file gone: finish the move");
+      assert.match(script, /Set-TrustedRootsManifest \$staging \$paths\.Manifest \(\$paths\.Manifest \+ '\.previous'\)/, "the apply keeps a backup");
+      assert.match(script, /Set-TrustedRootsManifest \(Write-TrustedRootsStagingFile \$paths \$manifestBefore\) \$paths\.Manifest \$null/, "the rollback goes through the same function: it moves when the target is missing");
+      assert.doesNotMatch(script, /Move-Item|\[IO\.File\]::Replace\(\$staging, \$manifestPath/);
       assert.match(script, /AbandonedMutexException/, "a mutex left by a killed session is taken over, not waited on forever");
     });
 
-    it("boot id and reboot go through the bootstrap and report in records", () => {
-      assert.match(readWire(windows.bootIdScript()).script, /LastBootUpTime\.ToUniversalTime\(\)\.ToString\('o'\)/);
+    it("staging files are created only as new, under an unpredictable name, owned by Administrators", () => {
+      const { script } = readWire(windows.applyScript(plan({ roots: [root] }, store(), "exact")));
+      const staging = /function Write-TrustedRootsStagingFile[\s\S]*?\n\}/.exec(script)![0];
+      assert.match(staging, /\[Guid\]::NewGuid\(\)\.ToString\('N'\)/);
+      assert.match(staging, /New-Object IO\.FileStream\(\$staging, \[IO\.FileMode\]::CreateNew,/);
+      assert.match(staging, /SetOwner\(\(New-TrustedRootsSid 'S-1-5-32-544'\)\)/);
+      assert.doesNotMatch(script, /trusted-roots-new|WriteAllBytes\(\$staging/, "no fixed staging name, no write that would follow a planted file");
+    });
+
+    it("the manifest folders are created (or made) administrators-only before the manifest is written, and the host lock is administrators-only", () => {
+      const { script } = readWire(windows.applyScript(plan({ roots: [root] }, store(), "exact")));
+      const folderSecurity = /function New-TrustedRootsFolderSecurity[\s\S]*?\n\}/.exec(script)![0];
+      assert.match(folderSecurity, /SetAccessRuleProtection\(\$true, \$false\)/, "nothing inherited from C:\\ProgramData");
+      assert.deepEqual([...folderSecurity.matchAll(/S-1-[0-9-]+/g)].map((match) => match[0]), ["S-1-5-18", "S-1-5-32-544", "S-1-5-32-544"], "SYSTEM and Administrators granted, Administrators owner, nobody else");
+      assert.match(script, /CreateDirectory\(\$folder, \(New-TrustedRootsFolderSecurity\)\)/);
+      assert.doesNotMatch(script, /New-Item -ItemType Directory/);
+      assert.ok(script.indexOf("Protect-TrustedRootsFolders $paths") < script.indexOf("Write-TrustedRootsStagingFile $paths ([Convert]"), "folders are secured before the new manifest is written");
+      const lock = /function Open-TrustedRootsLock[\s\S]*?\n\}/.exec(script)![0];
+      assert.match(lock, /New-Object System\.Threading\.Mutex\(\$false, 'Global\\trusted-roots', \[ref\] \$created, \$security\)/);
+      assert.deepEqual([...new Set([...lock.matchAll(/S-1-[0-9-]+/g)].map((match) => match[0]))], ["S-1-5-18", "S-1-5-32-544"]);
+      assert.match(lock, /-notcontains \$owner\) \{[\s\S]*throw \('the host lock Global\\trusted-roots was created by '/, "a lock someone else created is refused");
+      assert.ok(script.indexOf("(Get-TrustedRootsBasis $paths) -ne [string] $payload.basis") < script.indexOf("$store.Open('ReadWrite')"), "the basis (bytes and ACLs) is checked before the first change");
+    });
+
+    it("boot time and host clock are read together; a later boot is one after that clock, so a VM's drifting boot time is no reboot", () => {
+      const script = readWire(windows.bootIdScript()).script;
+      assert.match(script, /LastBootUpTime\.ToUniversalTime\(\)\.ToString\('o'\)/);
+      assert.match(script, /Write-Record \('clock ' \+ \[DateTime\]::UtcNow\.ToString\('o'\)\)/);
+      const before = windows.parseBootId(`@@begin boot-id\r\n@@boot /Date(1763625600000)/\r\n@@clock 2025-11-23T09:00:00.0000000Z\r\n@@done\r\n`);
+      assert.deepEqual(before, { id: "2025-11-20T08:00:00.000Z", hostClock: "2025-11-23T09:00:00.0000000Z" });
+      const drifted = { id: "2025-11-20T08:00:00.412Z", hostClock: "2025-11-23T09:00:05.0000000Z" };
+      assert.equal(windows.rebootedSince(before, drifted), false, "a boot time that moved by 0.4 s is the same boot");
+      assert.equal(windows.rebootedSince(before, { id: "2025-11-23T09:01:10.000Z", hostClock: "2025-11-23T09:02:00.0000000Z" }), true);
+      assert.equal(windows.rebootedSince(before, { id: "not a date" }), false);
+      assert.throws(() => windows.parseBootId(`@@begin boot-id\r\n@@boot /Date(1763625600000)/\r\n@@done\r\n`), /no @@boot and @@clock/);
+      assert.throws(() => windows.parseBootId("@@refused language-mode ConstrainedLanguage\r\n"), /ConstrainedLanguage/);
+      const posix = PLATFORMS.debian;
+      assert.equal(posix.rebootedSince(posix.parseBootId("a\n"), posix.parseBootId("a\n")), false);
+      assert.equal(posix.rebootedSince(posix.parseBootId("a\n"), posix.parseBootId("b\n")), true);
+    });
+
+    it("the reboot runs shutdown.exe as a process decided by its exit code (0, 1115 in progress, 1190 scheduled), its stderr kept as text", () => {
       const reboot = readWire(windows.rebootScript(30));
       assert.equal(reboot.data, "30");
-      assert.match(reboot.script, /shutdown\.exe \/r \/t \(\[int\] \$Data\)/);
-      assert.equal(windows.parseBootId(`@@begin boot-id\r\n@@boot /Date(1763625600000)/\r\n@@done\r\n`), "2025-11-20T08:00:00.000Z");
-      assert.throws(() => windows.parseBootId("@@refused language-mode ConstrainedLanguage\r\n"), /ConstrainedLanguage/);
+      assert.match(reboot.script, /\$start\.FileName = Join-Path \(\[Environment\]::SystemDirectory\) 'shutdown\.exe'/);
+      assert.match(reboot.script, /\$start\.Arguments = '\/r \/t ' \+ \(\[int\] \$Data\)/, "the delay is an integer, whatever the data");
+      assert.match(reboot.script, /RedirectStandardError = \$true/);
+      assert.match(reboot.script, /ExitCode -eq 1190\) \{ Write-Failure 'shutdown-scheduled'/);
+      assert.match(reboot.script, /ExitCode -eq 1115\) \{ Write-Record 'shutdown-in-progress'; Write-Record 'done' \}/);
+      assert.doesNotMatch(reboot.script, /2>&1|& shutdown/, "no native call whose stderr becomes a terminating error");
+    });
+  });
+
+  describe("who may write the manifest (the host reports owner, DACL and reparse flag of each folder and the file)", () => {
+    const folder = "C:\\ProgramData\\trusted-roots";
+    const manifestText = () => renderManifest({ version: 3, roots: [{ sha256: second.sha256, sha1: second.sha1, subject: second.subject, owners: ["iis01#1"], store: "Root" }], distrusted: [] });
+    const observeWith = (security: unknown[]) =>
+      parseWindowsObservation(
+        observationStdout(observation({ Manifest: Buffer.from(manifestText()).toString("base64"), ManifestSecurity: security, Certificates: [record(second, ".Default")] })),
+        "Root",
+      );
+    const users = (rights: number, inheritOnly = false) => ({ Sid: "S-1-5-32-545", Allow: true, Rights: rights, InheritOnly: inheritOnly });
+
+    it("a folder and manifest only SYSTEM and Administrators own and write: trusted, no warning", () => {
+      const readOnlyUsers = { ...adminOnly(folder, true), Rules: [...adminOnly(folder, true).Rules, users(0x1200a9), users(-2147483648), { Sid: "S-1-3-0", Allow: true, Rights: 0x10000000, InheritOnly: true }] };
+      const observed = observeWith([readOnlyUsers, adminOnly(`${folder}\\manifest.json`, false)]);
+      assert.equal(observed.manifestProblem, undefined);
+      assert.deepEqual(observed.warnings, []);
+      assert.equal(observed.roots[0].origin, "managed", "its entries count");
+    });
+
+    it("a manifest a user owns, or may write, is refused: its entries count for nothing and the plan names the file and the fix", () => {
+      for (const file of [
+        { ...adminOnly(`${folder}\\manifest.json`, false), Owner: "S-1-5-21-1004336348-1177238915-682003330-1001" },
+        { ...adminOnly(`${folder}\\manifest.json`, false), Rules: [...adminOnly(folder, false).Rules, users(0x2)] },
+        { ...adminOnly(`${folder}\\manifest.json`, false), Rules: [...adminOnly(folder, false).Rules, { Sid: "S-1-1-0", Allow: true, Rights: 0x40000000, InheritOnly: false }] },
+      ]) {
+        const observed = observeWith([adminOnly(folder, true), file]);
+        assert.match(observed.manifestProblem ?? "", /manifest\.json/);
+        assert.equal(observed.roots[0].origin, "local", "a root it lists is not taken for ours");
+        assert.throws(
+          () => plan({ roots: [], owner: "iis01#1" }, observed, "exact"),
+          (error: Error) => error instanceof PlanError && /C:\\ProgramData\\trusted-roots\\manifest\.json/.test(error.message) && /icacls/.test(error.message),
+        );
+      }
+    });
+
+    it("a folder a user owns, or a junction, is refused; a folder Administrators own that Users may write into is made administrators-only by the next apply", () => {
+      const owned = observeWith([{ ...adminOnly(folder, true), Owner: "S-1-5-32-545" }, adminOnly(`${folder}\\manifest.json`, false)]);
+      assert.match(owned.manifestProblem ?? "", /owned by S-1-5-32-545 \(Users\)[\s\S]*icacls "C:\\ProgramData\\trusted-roots" \/setowner \*S-1-5-32-544/);
+      const junction = observeWith([{ ...adminOnly(folder, true), ReparsePoint: true }, adminOnly(`${folder}\\manifest.json`, false)]);
+      assert.match(junction.manifestProblem ?? "", /reparse point \(a junction or symbolic link\)/);
+      // What an older version left: C:\ProgramData's inherited ACL lets Users create files and folders.
+      const inherited = observeWith([{ ...adminOnly(folder, true), Rules: [...adminOnly(folder, true).Rules, users(0x6)] }, adminOnly(`${folder}\\manifest.json`, false)]);
+      assert.equal(inherited.manifestProblem, undefined);
+      assert.match(inherited.warnings.join(), /lets S-1-5-32-545 \(Users\) create or change files in it; the next apply on this host makes it administrators-only/);
+    });
+
+    it("the host's digest of the manifest must be this machine's: a hashing that differs is an error, not a conflict loop", () => {
+      const bytes = Buffer.from(manifestText());
+      assert.throws(
+        () => parseWindowsObservation(observationStdout(observation({ Manifest: bytes.toString("base64"), ManifestDigest: "0".repeat(64) })), "Root"),
+        /host's SHA-256 of its manifest/,
+      );
+    });
+  });
+
+  describe("pending reboots and purge scope", () => {
+    it("each pending-reboot source counts; none means none", () => {
+      for (const reasons of ["Component Based Servicing", ["Windows Update"], ["PendingFileRenameOperations", "Server Manager"]]) {
+        assert.equal(parseWindowsObservation(observationStdout(observation({ PendingRebootReasons: reasons })), "Root").pendingReboot, true, String(reasons));
+      }
+      for (const reasons of [[], null]) assert.equal(parseWindowsObservation(observationStdout(observation({ PendingRebootReasons: reasons })), "Root").pendingReboot, false);
+      const script = readWire(windows.observeScript("Root")).script;
+      for (const source of ["Component Based Servicing\\RebootPending", "Auto Update\\RebootRequired", "PendingFileRenameOperations", "ServerManager\\CurrentRebootAttempts"]) {
+        assert.ok(script.includes(source), source);
+      }
+    });
+
+    it("purgeUnmanaged refuses in CA and ClientAuthIssuer, where nothing lists what Windows ships; exact works there", () => {
+      for (const storeName of ["CA", "ClientAuthIssuer"] as const) {
+        const observed = parseWindowsObservation(observationStdout(observation({ Certificates: [record(intermediate, ".Default")] })), storeName);
+        assert.throws(() => plan({ roots: [] }, observed, "purgeUnmanaged"), (error: Error) => error instanceof PlanError && new RegExp(`LocalMachine\\\\${storeName}\\\\\\.Default`).test(error.message) && /mode exact/.test(error.message));
+        assert.deepEqual(plan({ roots: [] }, observed, "exact").removals, []);
+      }
+    });
+
+    it("holds are per store: a root held for Root does not keep its copy in CA, nor the other way round", () => {
+      const manifest = Buffer.from(
+        renderManifest({
+          version: 3,
+          roots: [
+            { sha256: intermediate.sha256, sha1: intermediate.sha1, subject: intermediate.subject, owners: ["web#root"], store: "Root" },
+            { sha256: intermediate.sha256, sha1: intermediate.sha1, subject: intermediate.subject, owners: ["web#ca"], store: "CA" },
+          ],
+          distrusted: [],
+        }),
+      ).toString("base64");
+      for (const [storeName, owner] of [["CA", "web#ca"], ["Root", "web#root"]] as const) {
+        const observed = parseWindowsObservation(observationStdout(observation({ Manifest: manifest, Certificates: [record(intermediate, ".Default")] })), storeName);
+        const released = plan({ roots: [], owner }, observed, "exact");
+        assert.deepEqual(released.removals.map((removal) => removal.sha1), [intermediate.sha1], `${storeName}: the other store's holder does not keep it here`);
+        assert.deepEqual(released.manifest.roots.map((entry) => [entry.store, entry.owners]), [[storeName === "CA" ? "Root" : "CA", [storeName === "CA" ? "web#root" : "web#ca"]]]);
+      }
     });
   });
 
   describe("parsing what the observe script prints", () => {
     it("Windows PowerShell 5.1: one certificate as an object, a physical store as a string, /Date()/ dates", () => {
-      const stdout = observationStdout(observation({ BootId: "/Date(1763625600000)/", PendingReboot: true, Certificates: record(root, ".Default") }));
+      const stdout = observationStdout(observation({ BootId: "/Date(1763625600000)/", PendingRebootReasons: "PendingFileRenameOperations", Certificates: record(root, ".Default") }));
       const observed = parseWindowsObservation(stdout, "Root");
       assert.equal(observed.bootId, "2025-11-20T08:00:00.000Z");
       assert.equal(observed.pendingReboot, true);
@@ -161,21 +293,21 @@ describe("Windows platform", function () {
       assert.equal(normalizeWindowsDate({ value: "/Date(0)/", DisplayHint: 2, DateTime: "Thursday, January 1, 1970" }), "1970-01-01T00:00:00.000Z");
     });
 
-    it("the manifest digest covers the bytes on disk, as Get-FileHash does: a BOM or CRLF from an editor does not cause a conflict", () => {
+    it("the manifest digest covers the bytes on disk, as the host hashes them: a BOM or CRLF from an editor does not cause a conflict", () => {
       const text = renderManifest({ version: 2, roots: [{ sha256: root.sha256, sha1: root.sha1, subject: root.subject, owners: ["a"] }], distrusted: [] });
       for (const bytes of [Buffer.from(text), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), Buffer.from(text.replace(/\n/g, "\r\n"))]) {
         const observed = parseWindowsObservation(observationStdout(observation({ Manifest: bytes.toString("base64"), Certificates: [record(root, ".Default")] })), "Root");
-        assert.equal(observed.manifestDigest, createHash("sha256").update(bytes).digest("hex"));
+        assert.equal(observed.manifestDigest, `${createHash("sha256").update(bytes).digest("hex")};acl:0123456789abcdef`);
         assert.deepEqual(observed.warnings, []);
         assert.equal(observed.roots[0].origin, "managed", "the manifest was read through its BOM or CRLF");
-        // The next apply's basis is that digest: the host compares it with Get-FileHash of the same bytes.
+        // The next apply's basis is that digest: the host compares it with its own digest of the same bytes and ACLs.
         assert.equal(plan({ roots: [second] }, observed, "exact").basis, observed.manifestDigest);
       }
       // And what an apply writes is hashed identically by both sides.
       const storePlan = plan({ roots: [root] }, store(), "exact");
       const written = Buffer.from(JSON.parse(readWire(windows.applyScript(storePlan)).data).manifest, "base64");
       const reobserved = parseWindowsObservation(observationStdout(observation({ Manifest: written.toString("base64") })), "Root");
-      assert.equal(reobserved.manifestDigest, manifestDigest(written));
+      assert.equal(reobserved.manifestDigest, `${manifestDigest(written)};acl:0123456789abcdef`);
     });
 
     it("refuses output without an observation record, and JSON of the wrong shape", () => {
@@ -209,8 +341,8 @@ describe("Windows platform", function () {
 
     it("without the host's trust list purgeUnmanaged refuses instead of guessing; exact mode still works", () => {
       const observed = parseWindowsObservation(observationStdout(observation({ Certificates: [record(second, ".Default")] })), "Root");
-      assert.equal(observed.trustListPresent, false);
-      assert.throws(() => plan({ roots: [] }, observed, "purgeUnmanaged"), (error: Error) => error instanceof PlanError && /no Microsoft trust list/.test(error.message) && /mode exact/.test(error.message));
+      assert.match(observed.purgeUnsafe ?? "", /no Microsoft root-program trust list/);
+      assert.throws(() => plan({ roots: [] }, observed, "purgeUnmanaged"), (error: Error) => error instanceof PlanError && /no Microsoft root-program trust list/.test(error.message) && /mode exact/.test(error.message));
       assert.deepEqual(plan({ roots: [] }, observed, "exact").removals, []);
     });
 
@@ -220,7 +352,7 @@ describe("Windows platform", function () {
         observationStdout(observation({ DisallowedTrustList: list.toString("base64"), Certificates: [record(second, ".Default"), record(hostile, ".Default")] })),
         "Disallowed",
       );
-      assert.equal(observed.trustListPresent, true);
+      assert.equal(observed.purgeUnsafe, undefined);
       assert.deepEqual(plan({ roots: [] }, observed, "purgeUnmanaged").removals.map((removal) => removal.sha1), [hostile.sha1]);
     });
 
@@ -265,7 +397,7 @@ describe("Windows platform", function () {
       assert.throws(() => parseTrustList(readFileSync(pki.pkcs7("plain", [pki.root("p", "/CN=P")], "DER"))), /not a certificate trust list/);
       const observed = parseWindowsObservation(observationStdout(observation({ TrustList: Buffer.from("garbage").toString("base64"), Certificates: [record(second, ".Default")] })), "Root");
       assert.match(observed.warnings.join(), /AuthRoot trust list \(EncodedCtl\) could not be read/);
-      assert.equal(observed.trustListPresent, false);
+      assert.match(observed.purgeUnsafe ?? "", /no Microsoft root-program trust list/);
     });
   });
 
