@@ -20,14 +20,28 @@ const IIS_PRESET = "Restart-Service -Name W3SVC -Force";
 // Runs the operator's PowerShell one top-level statement at a time in one scope, so that a native command
 // failing anywhere (not only last) fails the whole command, as `set -e` would: PowerShell 5.1 itself ignores a
 // native command's exit code unless it is the last thing a script does. A top-level `exit N` is honoured.
-const USER_COMMAND_BODY = `Write-Record 'begin command'
+// A statement that runs a native program runs under $ErrorActionPreference 'Continue': Windows PowerShell 5.1
+// turns such a program's first stderr line into a terminating error under 'Stop' once stderr is redirected, so a
+// tool that writes progress to stderr and exits 0 would fail. There the exit code decides, stderr stays text,
+// and any other error the statement recorded still fails the command (even one silenced with -ErrorAction
+// SilentlyContinue: use Ignore there). Other statements keep 'Stop'.
+const USER_COMMAND_BODY = String.raw`Write-Record 'begin command'
 $trustedRootsParseErrors = $null
 $trustedRootsAst = [System.Management.Automation.Language.Parser]::ParseInput($Data, [ref] $null, [ref] $trustedRootsParseErrors)
 if (@($trustedRootsParseErrors).Count -gt 0) { Write-Failure 'parse' ('the command is not valid PowerShell: ' + $trustedRootsParseErrors[0].Message + ' (line ' + $trustedRootsParseErrors[0].Extent.StartLineNumber + ')'); return }
 if ($null -ne $trustedRootsAst.ParamBlock -or $null -ne $trustedRootsAst.BeginBlock -or $null -ne $trustedRootsAst.ProcessBlock) { Write-Failure 'parse' 'the command may not have param, begin or process blocks; write plain statements'; return }
+function Test-TrustedRootsRunsNative($Statement) {
+  foreach ($command in $Statement.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+    $name = $command.GetCommandName()
+    if (($null -eq $name) -or ($null -ne $ExecutionContext.InvokeCommand.GetCommand($name, 'Application'))) { return $true }
+  }
+  return $false
+}
 foreach ($trustedRootsStatement in @($trustedRootsAst.EndBlock.Statements)) {
   $trustedRootsWhere = ' (line ' + $trustedRootsStatement.Extent.StartLineNumber + ': ' + $trustedRootsStatement.Extent.Text + ')'
   $global:LASTEXITCODE = 0
+  $trustedRootsNative = Test-TrustedRootsRunsNative $trustedRootsStatement
+  $Error.Clear()
   try {
     if ($trustedRootsStatement -is [System.Management.Automation.Language.ExitStatementAst]) {
       $trustedRootsCode = 0
@@ -35,9 +49,15 @@ foreach ($trustedRootsStatement in @($trustedRootsAst.EndBlock.Statements)) {
       if ($trustedRootsCode -ne 0) { Write-Failure 'exit' ('the command exited with ' + $trustedRootsCode + $trustedRootsWhere); return }
       break
     }
+    if ($trustedRootsNative) { $ErrorActionPreference = 'Continue' }
     . ([ScriptBlock]::Create($trustedRootsStatement.Extent.Text))
-  } catch { Write-Failure 'error' ($_.Exception.Message + $trustedRootsWhere); return }
+  } catch { Write-Failure 'error' ($_.Exception.Message + $trustedRootsWhere); return } finally { $ErrorActionPreference = 'Stop' }
   if ($LASTEXITCODE -ne 0) { Write-Failure 'native' ('a native command exited with ' + $LASTEXITCODE + $trustedRootsWhere); return }
+  if ($trustedRootsNative) {
+    foreach ($trustedRootsError in @($Error)) {
+      if (($trustedRootsError -is [System.Management.Automation.ErrorRecord]) -and ($trustedRootsError.FullyQualifiedErrorId -notlike 'NativeCommandError*')) { Write-Failure 'error' ($trustedRootsError.Exception.Message + $trustedRootsWhere); return }
+    }
+  }
 }
 Write-Record 'done'`;
 

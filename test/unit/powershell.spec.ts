@@ -7,6 +7,7 @@ import { restartScript, serviceRestartScript, userCommand } from "../../componen
 import { windowsScratchPlatform, windowsSelftestCleanupScript } from "../../components/selftest/windows";
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_SCRIPT } from "../../components/platforms/windowsTransport";
 import { readWire } from "../support/windowsWire";
+import { everyWindowsCommand } from "../support/windowsCommands";
 import { TestPki } from "../support/pki";
 import { hostileValues } from "../support/corpus";
 import { HOSTILE_VALUES } from "../support/hostile";
@@ -30,6 +31,46 @@ function syntaxErrors(text: string): string[] {
   return errors;
 }
 
+
+/**
+ * Commands a script may call: cmdlets compiled into a binary module, which no execution policy can block. A
+ * Group Policy execution policy (MachinePolicy Restricted or AllSigned) blocks script modules whatever
+ * -ExecutionPolicy says, and Windows PowerShell 5.1 ships some cmdlets as functions of a script module
+ * (Microsoft.PowerShell.Utility.psm1: Get-FileHash, New-TemporaryFile, New-Guid, Format-Hex,
+ * Import-PowerShellDataFile, ConvertFrom-SddlString): those, and anything not named here, are refused.
+ */
+const COMPILED_CMDLETS: ReadonlyMap<string, string> = new Map([
+  ["ConvertFrom-Json", "Microsoft.PowerShell.Commands.Utility.dll"],
+  ["ConvertTo-Json", "Microsoft.PowerShell.Commands.Utility.dll"],
+  ["New-Object", "Microsoft.PowerShell.Commands.Utility.dll"],
+  ["Get-ChildItem", "Microsoft.PowerShell.Commands.Management.dll"],
+  ["Get-ItemProperty", "Microsoft.PowerShell.Commands.Management.dll"],
+  ["Join-Path", "Microsoft.PowerShell.Commands.Management.dll"],
+  ["Remove-Item", "Microsoft.PowerShell.Commands.Management.dll"],
+  ["Restart-Service", "Microsoft.PowerShell.Commands.Management.dll"],
+  ["Test-Path", "Microsoft.PowerShell.Commands.Management.dll"],
+  ["Get-CimInstance", "Microsoft.Management.Infrastructure.CimCmdlets.dll"],
+]);
+
+/** Every command a script calls that it does not define itself, and every native stderr merge (2>&1). */
+function outsideCommands(text: string): string[] {
+  const tree = parser.parse(text)!;
+  const defined = new Set<string>();
+  const called: Node[] = [];
+  const merges: Node[] = [];
+  const visit = (node: Node) => {
+    if (node.type === "function_name") defined.add(node.text.toLowerCase());
+    if (node.type === "command_name") called.push(node);
+    if (node.type === "merging_redirection_operator") merges.push(node);
+    for (const child of node.children) if (child) visit(child);
+  };
+  visit(tree.rootNode);
+  const allowed = new Set([...COMPILED_CMDLETS.keys()].map((name) => name.toLowerCase()));
+  return [
+    ...called.filter((node) => !defined.has(node.text.toLowerCase()) && !allowed.has(node.text.toLowerCase())).map((node) => `${node.text} (line ${node.startPosition.row + 1})`),
+    ...merges.map((node) => `${node.text} (line ${node.startPosition.row + 1}): a native command's stderr merged under $ErrorActionPreference 'Stop' is a terminating error on 5.1`),
+  ];
+}
 
 describe("PowerShell scripts under a real PowerShell grammar (tree-sitter-powershell)", function () {
   this.timeout(60_000);
@@ -64,6 +105,24 @@ describe("PowerShell scripts under a real PowerShell grammar (tree-sitter-powers
       }
     }
     for (const script of scripts) assert.deepEqual(syntaxErrors(decoded(script)), []);
+  });
+
+  it("every script calls only compiled cmdlets, .NET and its own functions: nothing an execution policy can block, no native stderr merge", () => {
+    // The check can fail: the walker finds a script-module function, a native program and a merge.
+    assert.deepEqual(outsideCommands("function F { Get-FileHash -LiteralPath $p }\nF\n$o = & shutdown.exe /r 2>&1"), [
+      "Get-FileHash (line 1)",
+      "shutdown.exe (line 3)",
+      "2>&1 (line 3): a native command's stderr merged under $ErrorActionPreference 'Stop' is a terminating error on 5.1",
+    ]);
+    const found: string[] = [];
+    for (const [kind, script] of everyWindowsCommand(roots.slice(0, 2))) {
+      const { script: text } = readWire(script);
+      found.push(...outsideCommands(text).map((finding) => `${kind}: ${finding}`));
+    }
+    found.push(...outsideCommands(BOOTSTRAP_SCRIPT).map((finding) => `bootstrap: ${finding}`));
+    // The restart preset travels as the user command's data: it is ours, so it is held to the same rule.
+    found.push(...outsideCommands(readWire(restartScript("windows", "iis")).data).map((finding) => `iis preset: ${finding}`));
+    assert.deepEqual(found, []);
   });
 
   it("no certificate data is in the script text: hostile subjects travel in the JSON on stdin", () => {

@@ -1,12 +1,12 @@
 import { strict as assert } from "node:assert";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import { plan } from "../../components/plan";
-import { PLATFORMS, type ObservedStore, type RemoteScript, type StoreName } from "../../components/platforms";
+import { PLATFORMS } from "../../components/platforms";
 import { decodeClixml, describeStderr } from "../../components/platforms/clixml";
 import { CMD_EXE_MAX_CHARACTERS, COMMAND_LINE_BUDGET, encodePowerShell, shellLines, windowsCommandFailure } from "../../components/platforms/windowsTransport";
-import { restartScript, serviceRestartScript, userCommand } from "../../components/resources/afterChangeScripts";
-import { windowsScratchPlatform, windowsSelftestCleanupScript } from "../../components/selftest/windows";
+import { userCommand } from "../../components/resources/afterChangeScripts";
 import { TestPki } from "../support/pki";
+import { emptyWindowsStore as emptyStore, everyWindowsCommand } from "../support/windowsCommands";
 import { decodeStdinLines, field, readWire, throughCodePage } from "../support/windowsWire";
 
 const windows = PLATFORMS.windows;
@@ -22,26 +22,7 @@ describe("Windows transport: every command fits cmd.exe, every byte survives, ev
     roots = Array.from({ length: 500 }, (_, index) => ({ ...made[index % 50], sha1: `${index}`.padStart(40, "0"), sha256: `${index}`.padStart(64, "0") }));
   });
 
-  const emptyStore = (store: StoreName): ObservedStore => ({
-    platform: "windows", store, bootId: "b", pendingReboot: false, roots: [], distrusted: [], manifest: { version: 2, roots: [], distrusted: [] }, manifestDigest: "absent", warnings: [],
-  });
-
-  /** Every kind of command the tool sends to a Windows server, by name. */
-  function everyCommand(): [string, RemoteScript][] {
-    const commands: [string, RemoteScript][] = [];
-    for (const store of ["Root", "CA", "Disallowed", "ClientAuthIssuer"] as const) {
-      commands.push([`observe ${store}`, windows.observeScript(store)]);
-      for (const count of [0, 1, 50, 500]) {
-        commands.push([`apply ${store} with ${count} roots`, windows.applyScript(plan({ roots: roots.slice(0, count), distrusted: [] }, emptyStore(store), "exact"))]);
-      }
-    }
-    commands.push(["boot id", windows.bootIdScript()], ["reboot", windows.rebootScript(600)]);
-    commands.push(["restart preset iis", restartScript("windows", "iis")], ["restart service W3SVC", serviceRestartScript("windows", "W3SVC")]);
-    commands.push(["user command of 100,000 characters", userCommand("windows", `Write-Output '${"x".repeat(100_000)}'`)]);
-    commands.push(["selftest observe", windowsScratchPlatform.observeScript("Root")], ["selftest apply", windowsScratchPlatform.applyScript(plan({ roots: roots.slice(0, 1) }, emptyStore("Root"), "exact"))]);
-    commands.push(["selftest cleanup", windowsSelftestCleanupScript()]);
-    return commands;
-  }
+  const everyCommand = () => everyWindowsCommand(roots, [0, 1, 50, 500]);
 
   it("every command line, with its cmd.exe or powershell.exe wrapper, stays within 8,191 characters less a 1,024 margin", () => {
     const lengths: string[] = [];
@@ -107,6 +88,19 @@ describe("Windows transport: every command fits cmd.exe, every byte survives, ev
       for (const [step, pattern] of cases) {
         assert.match(windowsCommandFailure(output(`@@begin command\r\n@@failed ${step} ${field(details[step])}\r\n`, "", 0))!, pattern);
       }
+    });
+
+    it("a statement that runs a native program is judged by its exit code, its stderr kept as text; other statements stop on any error", () => {
+      const runner = readWire(userCommand("windows", "git fetch")).script;
+      assert.equal(readWire(userCommand("windows", "git fetch")).data, "git fetch", "the command is data");
+      const detect = /function Test-TrustedRootsRunsNative[\s\S]*?\n\}/.exec(runner)![0];
+      assert.match(detect, /\$ExecutionContext\.InvokeCommand\.GetCommand\(\$name, 'Application'\)/, "a native program is what resolves as an Application");
+      assert.match(detect, /\(\$null -eq \$name\) -or/, "a dynamic call (& $path) counts as native");
+      assert.match(runner, /if \(\$trustedRootsNative\) \{ \$ErrorActionPreference = 'Continue' \}\n    \. \(\[ScriptBlock\]::Create/);
+      assert.match(runner, /finally \{ \$ErrorActionPreference = 'Stop' \}/, "the next statement stops on errors again");
+      assert.match(runner, /if \(\$LASTEXITCODE -ne 0\) \{ Write-Failure 'native'/);
+      assert.match(runner, /FullyQualifiedErrorId -notlike 'NativeCommandError\*'\)\) \{ Write-Failure 'error'/, "stderr lines (NativeCommandError, NativeCommandErrorMessage) are not failures; other errors are");
+      assert.doesNotMatch(runner, /2>&1/);
     });
 
     it("a scheduled shutdown and a refused reboot are distinct errors", () => {
