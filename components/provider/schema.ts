@@ -140,7 +140,7 @@ export const PACKAGE_SCHEMA = {
         clientCertificate: ref("ClientCertificate", "Presented as the TLS client."),
         caCertificate: string("PEM of the CA that issued the server's certificate."),
         insecureSkipTlsVerify: boolean("Do not verify the server's certificate."),
-        tlsVersion: enumOf(TLS_VERSIONS, "Highest TLS version offered; 1.2 for IIS sites that renegotiate for the client certificate."),
+        tlsVersion: enumOf(TLS_VERSIONS, "Highest TLS version offered; unset: 1.2 for Windows servers (IIS asks for the client certificate by renegotiation, which TLS 1.3 removed), 1.3 otherwise."),
         timeoutSeconds: number("Give up after (120)."),
         intervalSeconds: number("Between attempts (2)."),
       },

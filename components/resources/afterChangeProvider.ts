@@ -5,7 +5,7 @@ import { bastionTunnel, targetLabel, TransportError, withSession, parseSshTarget
 import { restartScript, serviceRestartScript, userCommand } from "./afterChangeScripts";
 import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeSpec";
 import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
-import { runHealthCheck } from "./health";
+import { forPlatform, runHealthCheck } from "./health";
 
 type Inputs = Record<string, unknown>;
 const warn = warnToEngine;
@@ -46,10 +46,11 @@ export async function rebootAndWait(inputs: ValidAfterChangeInputs, label: strin
 /** The health check, from the bastion when the server sits behind one (it may have no route from here). */
 async function healthCheckFrom(inputs: ValidAfterChangeInputs) {
   const target = parseSshTarget(inputs.connection);
-  if (!target.bastion) return runHealthCheck(inputs.healthCheck!, targetLabel(target));
+  const check = forPlatform(inputs.healthCheck!, inputs.platform);
+  if (!target.bastion) return runHealthCheck(check, targetLabel(target));
   const { tunnel, close } = await bastionTunnel(target.bastion);
   try {
-    return await runHealthCheck(inputs.healthCheck!, targetLabel(target), tunnel);
+    return await runHealthCheck(check, targetLabel(target), tunnel);
   } finally {
     close();
   }

@@ -18,15 +18,21 @@ export const healthCheckSchema = z.object({
   caCertificate: z.string().optional(),
   insecureSkipTlsVerify: z.boolean().default(false),
   /**
-   * The highest TLS version to offer. IIS sites that ask for the client certificate after the handshake
-   * (renegotiation, the SslNegotiateCert default) cannot do so under TLS 1.3: use "1.2" for them.
+   * The highest TLS version to offer; unset means "1.2" for Windows servers and "1.3" otherwise
+   * (`forPlatform`). IIS sites that ask for the client certificate after the handshake (renegotiation, the
+   * SslNegotiateCert default) cannot do so under TLS 1.3: Server 2022 resets the connection, 2025 answers 500.
    */
-  tlsVersion: z.enum(TLS_VERSIONS).default("1.3"),
+  tlsVersion: z.enum(TLS_VERSIONS).optional(),
   timeoutSeconds: z.number().positive().default(120),
   intervalSeconds: z.number().positive().default(2),
 });
 export type HealthCheckInput = z.input<typeof healthCheckSchema>;
 export type HealthCheck = z.output<typeof healthCheckSchema>;
+
+/** The check as it runs against a server of `platform`: an unset TLS version becomes that platform's default. */
+export function forPlatform(check: HealthCheck, platform: string): HealthCheck {
+  return { ...check, tlsVersion: check.tlsVersion ?? (platform === "windows" ? "1.2" : "1.3") };
+}
 
 export interface HealthResult {
   status: number;
@@ -41,6 +47,11 @@ export const IIS_SUBSTATUS: Readonly<Record<string, string>> = {
   "403.16": "client certificate untrusted or invalid: its root is not in the server's Trusted Root store, or a non-self-signed certificate sits there",
   "403.17": "client certificate expired or not yet valid",
 };
+
+// IIS's default errorMode (DetailedLocalOnly) sends remote clients a custom error page without the substatus.
+const UNNAMED_403 =
+  "(no substatus in the answer: IIS names 403.7/403.16/403.13/403.17 only in detailed errors, by default sent to local clients only; " +
+  "read sc-substatus in the site's IIS log, or run the check from the server)";
 
 /** The IIS substatus an error page names ("403.16"), if it is one of the client-certificate ones. */
 export function iisSubstatus(status: number, body: string): string | undefined {
@@ -143,7 +154,7 @@ export async function runHealthCheck(check: HealthCheck, label: string, tunnel?:
     try {
       const { status, substatus } = await probe(check, tunnel);
       if (status === check.expectStatus) return { status, attempts, elapsedSeconds: (Date.now() - started) / 1000 };
-      last = substatus ? `HTTP ${substatus} (${IIS_SUBSTATUS[substatus]})` : `HTTP ${status}`;
+      last = substatus ? `HTTP ${substatus} (${IIS_SUBSTATUS[substatus]})` : status === 403 ? `HTTP 403 ${UNNAMED_403}` : `HTTP ${status}`;
     } catch (error) {
       last = (error as Error).message;
     }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { healthCheckSchema, iisSubstatus, runHealthCheck } from "../../components/resources/health";
+import { forPlatform, healthCheckSchema, iisSubstatus, runHealthCheck } from "../../components/resources/health";
 import { TestPki } from "../support/pki";
 
 /**
@@ -54,6 +54,25 @@ describe("health check: the TLS version it offers, and IIS's client-certificate 
     assert.equal((await runHealthCheck(check(trustedClient, "1.2"), "iis01")).status, 200);
     assert.equal((await runHealthCheck(check(trustedClient), "iis01")).status, 200);
     assert.deepEqual(protocols, ["TLSv1.2", "TLSv1.3"]);
+  });
+
+  it("against a Windows server an unset version offers TLS 1.2 (IIS cannot renegotiate under 1.3); a set one is kept", async () => {
+    protocols.length = 0;
+    assert.equal((await runHealthCheck(forPlatform(check(trustedClient), "windows"), "iis01")).status, 200);
+    assert.equal((await runHealthCheck(forPlatform(check(trustedClient, "1.3"), "windows"), "iis01")).status, 200);
+    assert.equal((await runHealthCheck(forPlatform(check(trustedClient), "debian"), "web01")).status, 200);
+    assert.deepEqual(protocols, ["TLSv1.2", "TLSv1.3", "TLSv1.3"]);
+  });
+
+  it("a 403 without a substatus says where IIS keeps it (detailed errors go to local clients only)", async () => {
+    const plain = createServer({ key: readFileSync(serverCert.keyPath), cert: serverCert.pem }, (_request, response) => response.writeHead(403).end("<h2>403 - Forbidden: Access is denied.</h2>"));
+    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+    try {
+      const remote = healthCheckSchema.parse({ url: `https://127.0.0.1:${(plain.address() as AddressInfo).port}/`, caCertificate: ca.pem, timeoutSeconds: 1, intervalSeconds: 0.2 });
+      await assert.rejects(runHealthCheck(remote, "iis01"), /got HTTP 403 \(no substatus in the answer: IIS names 403\.7\/403\.16.*only in detailed errors.*sc-substatus/);
+    } finally {
+      plain.close();
+    }
   });
 
   it("names IIS's 403.16 (untrusted) and 403.7 (no certificate) in the error", async () => {
