@@ -217,6 +217,7 @@ export const PACKAGE_SCHEMA = {
         removed: arrayOf(string(""), "Subjects the last apply removed."),
         revision: string("Changes only when this tool changed the store."),
         changed: boolean("The last create or update changed the store."),
+        holder: string("Whom the host's manifest says holds this store's roots: the owner id and a suffix made at create, so a replacement's delete releases only its own holds."),
       },
       required: ["connection", "platform", "roots", "revision", "changed"],
     },
