@@ -5,7 +5,7 @@ import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertifica
 import { decodeField, parseRecords, ProtocolError } from "./protocol";
 import { listsCertificate, parseTrustList, WINDOWS_REQUIRED_ROOTS, type TrustList } from "./trustList";
 import type { ApplyOutcome, BootReading, ObservedRoot, ObservedStore, Platform, RemoteScript, RootOrigin, StoreHazard, StoreName, StorePlan } from "./types";
-import { ADMINISTRATORS_SID, MANIFEST_FILE_FUNCTIONS, manifestSecurityProblems, pathSecuritySchema, SYSTEM_SID } from "./windowsManifestFiles";
+import { ADMINISTRATORS_SID, MANIFEST_FILE_FUNCTIONS, manifestSecurityProblems, pathSecuritySchema, SYSTEM_SID, type PathSecurity } from "./windowsManifestFiles";
 import { reportedFailure, windowsRefusal, windowsScript } from "./windowsTransport";
 
 /** Where the manifest lives under %ProgramData%; the self-test uses a folder of its own. */
@@ -387,7 +387,8 @@ function clientAuthHazards(store: StoreName, certificates: z.infer<typeof certif
   return hazards;
 }
 
-export function parseWindowsObservation(stdout: string, store: StoreName): ObservedStore {
+/** The observation record a Windows script printed, checked against its schema. */
+function readObservationRecord(stdout: string): z.infer<typeof observationRecord> {
   const refusal = windowsRefusal({ stdout, stderr: "", exitCode: 0 });
   const record = parseRecords(stdout).find((entry) => entry.kind === "observation");
   if (!record) {
@@ -406,7 +407,16 @@ export function parseWindowsObservation(stdout: string, store: StoreName): Obser
   if (!parsed.success) {
     throw new ProtocolError(`the PowerShell observation has an unexpected shape: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
   }
-  const data = parsed.data;
+  return parsed.data;
+}
+
+/** What the host reported about the manifest's folders and file (the self-test checks them one by one). */
+export function parseManifestSecurity(stdout: string): PathSecurity[] {
+  return readObservationRecord(stdout).ManifestSecurity;
+}
+
+export function parseWindowsObservation(stdout: string, store: StoreName): ObservedStore {
+  const data = readObservationRecord(stdout);
   const warnings: string[] = [];
   const manifestBytes = data.Manifest == null ? undefined : Buffer.from(data.Manifest, "base64");
   const digest = manifestDigest(manifestBytes);

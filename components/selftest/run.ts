@@ -10,7 +10,8 @@ export interface SelftestRunner extends ScriptRunner {
 }
 import { CREATE_SCRATCH, removeScratch, scratchLayout, scratchPlatform, SCRATCH_PATTERN } from "./scratch";
 import { throwawayRoot } from "./throwaway";
-import { SELFTEST_STORE, windowsScratchPlatform, windowsSelftestCleanupScript } from "./windows";
+import { manifestFolderFindings, SELFTEST_STORE, windowsScratchPlatform, windowsSelftestCleanupScript } from "./windows";
+import { parseManifestSecurity } from "../platforms/windows";
 
 export interface SelftestStep {
   step: string;
@@ -130,6 +131,10 @@ async function cycle(session: SelftestRunner, platformName: PlatformName, scratc
       return { value: observed, ok: Boolean(found?.trusted && found.origin === "managed"), detail: `SHA-1 ${root.sha1} ${found?.trusted ? "trusted in the scratch store" : "NOT trusted"}` };
     });
     if (platformName === "windows") {
+      await step(steps, "the manifest folder is administrators-only, and the host hashes the manifest as this machine does", async () => {
+        const findings = manifestFolderFindings(parseManifestSecurity((await session.run(platform.observeScript("Root"))).stdout));
+        return { value: undefined, ok: findings.length === 0, detail: findings.join("; ") || "owner and access SYSTEM and Administrators only; SHA-256 (SHA256CryptoServiceProvider) agrees" };
+      });
       await step(steps, "fail an apply half-way: it must roll back", async () => ({ value: undefined, ...(await provesRollback(session, platform, imported)) }));
     }
     await step(steps, "remove it again", async () => {

@@ -4,7 +4,7 @@ import type { RemoteScript } from "../../components/platforms";
 import { selftestCycle, type SelftestRunner, type SelftestStep } from "../../components/selftest/run";
 import { throwawayRoot } from "../../components/selftest/throwaway";
 import type { ExecResult } from "../../components/transport";
-import { decodeStdinLines } from "../support/windowsWire";
+import { adminOnly, decodeStdinLines, field, hostObservation } from "../support/windowsWire";
 
 /**
  * A stand-in for a Windows host: it answers the production scripts the way their PowerShell is written to
@@ -15,6 +15,10 @@ class SimulatedWindowsHost implements SelftestRunner {
   readonly label = "Administrator@iis01";
   readonly stores = new Map<string, Map<string, Buffer>>();
   readonly manifests = new Map<string, Buffer>();
+  /** Manifest folders the apply created (administrators-only, as Protect-TrustedRootsFolders makes them). */
+  readonly folders = new Set<string>();
+  /** Rules a host adds to those folders beyond SYSTEM and Administrators (a broken DACL, for the failing case). */
+  extraFolderRules: { Sid: string; Allow: boolean; Rights: number; InheritOnly: boolean }[] = [];
   readonly scripts: string[] = [];
 
   constructor(realRoot: Buffer) {
@@ -27,21 +31,29 @@ class SimulatedWindowsHost implements SelftestRunner {
     const request = JSON.parse(data || "{}") as Record<string, never>;
     const lines: string[] = [];
     const record = (line: string) => lines.push(`@@${line}`);
-    const field = (value: string) => Buffer.from(value, "utf8").toString("base64");
+    const security = () => {
+      const folders = ["trusted-roots", "trusted-roots\\selftest"].slice(0, request.manifestDir === "trusted-roots" ? 1 : 2).map((dir) => `C:\\ProgramData\\${dir}`);
+      const exists = this.folders.has(request.manifestDir);
+      return [
+        ...folders.map((path) => (exists ? { ...adminOnly(path, true), Rules: [...adminOnly(path, true).Rules, ...this.extraFolderRules] } : { Path: path, Exists: false })),
+        this.manifests.has(request.manifestDir) ? adminOnly(`${folders[folders.length - 1]}\\manifest.json`, false) : { Path: `${folders[folders.length - 1]}\\manifest.json`, Exists: false },
+      ];
+    };
+    const securityDigest = () => createHash("sha256").update(JSON.stringify(security())).digest("hex").slice(0, 16);
+    const manifestDigest = () => {
+      const current = this.manifests.get(request.manifestDir);
+      return current ? createHash("sha256").update(current).digest("hex") : "absent";
+    };
     const observe = () => {
       const store = this.stores.get(request.store) ?? new Map<string, Buffer>();
       const manifest = this.manifests.get(request.manifestDir);
-      const observation = {
-        BootId: "2026-12-01T00:00:00.0000000Z",
-        PendingReboot: false,
+      const observation = hostObservation({
         Manifest: manifest ? manifest.toString("base64") : null,
+        ManifestDigest: manifestDigest(),
+        ManifestSecurity: security(),
+        SecurityDigest: securityDigest(),
         Certificates: [...store.entries()].map(([sha1, der]) => ({ Thumbprint: sha1, RawData: der.toString("base64"), PhysicalStores: [".Default"] })),
-        Distrusted: [],
-        TrustList: "",
-        DisallowedTrustList: "",
-        ClientAuthTrustMode: null,
-        SendTrustedIssuerList: null,
-      };
+      });
       record(`observation ${field(JSON.stringify(observation))}`);
     };
     if (text.includes("Write-Record 'begin observe'")) {
@@ -51,9 +63,7 @@ class SimulatedWindowsHost implements SelftestRunner {
     } else if (text.includes("Write-Record 'begin apply'")) {
       record("begin apply");
       const payload = request as unknown as { store: string; manifestDir: string; imports: { thumbprint: string; der: string }[]; removals: string[]; manifest: string; basis: string };
-      const current = this.manifests.get(payload.manifestDir);
-      const digest = current ? createHash("sha256").update(current).digest("hex") : "absent";
-      if (digest !== payload.basis) {
+      if (`${manifestDigest()};acl:${securityDigest()}` !== payload.basis) {
         record(`failed conflict ${field("the store changed after it was observed")}`);
         record("rolled-back yes");
       } else {
@@ -76,6 +86,7 @@ class SimulatedWindowsHost implements SelftestRunner {
           record("rolled-back yes");
         } else {
           for (const sha1 of payload.removals) store.delete(sha1);
+          this.folders.add(payload.manifestDir);
           this.manifests.set(payload.manifestDir, Buffer.from(payload.manifest, "base64"));
           record("applied");
         }
@@ -85,6 +96,7 @@ class SimulatedWindowsHost implements SelftestRunner {
       record("begin cleanup");
       for (const name of request.stores as string[]) this.stores.delete(name);
       this.manifests.delete(request.manifestDir);
+      this.folders.delete(request.manifestDir);
       record("done");
     } else {
       throw new Error(`the simulated host does not know this script: ${text.slice(0, 200)}`);
@@ -115,6 +127,7 @@ describe("trusted-roots selftest on Windows, against a simulated host", () => {
         ["create the scratch store LocalMachine\\TrustedRootsSelftest", true],
         ["observe it with the production observe script", true],
         ["import the throw-away root with the production apply script", true],
+        ["the manifest folder is administrators-only, and the host hashes the manifest as this machine does", true],
         ["fail an apply half-way: it must roll back", true],
         ["remove it again", true],
         ["delete the scratch store LocalMachine\\TrustedRootsSelftest", true],
@@ -122,9 +135,20 @@ describe("trusted-roots selftest on Windows, against a simulated host", () => {
       ],
       JSON.stringify(steps, null, 2),
     );
-    assert.match(steps[4].detail, /failed at "import" as intended; rolled back; 0 of its roots left; manifest unchanged/);
+    assert.match(steps[5].detail, /failed at "import" as intended; rolled back; 0 of its roots left; manifest unchanged/);
     assert.deepEqual([...host.stores.keys()], ["Root"], "the scratch stores are gone");
     assert.deepEqual([...host.stores.get("Root")!.keys()], [thumbprint(realRoot)], "Root is untouched");
     assert.ok(host.scripts.some((script) => script.includes("Write-Record 'begin apply'")), "the production apply script ran");
+  });
+
+  it("fails, and says why, when the manifest folder lets anyone but SYSTEM and Administrators in", async () => {
+    const host = new SimulatedWindowsHost(throwawayRoot().der);
+    host.extraFolderRules = [{ Sid: "S-1-5-32-545", Allow: true, Rights: 0x1200a9, InheritOnly: false }];
+    const steps: SelftestStep[] = [];
+    await selftestCycle(host, "windows", steps).catch(() => undefined);
+    const check = steps.find((entry) => entry.step.startsWith("the manifest folder is administrators-only"));
+    assert.equal(check?.ok, false);
+    assert.match(check!.detail, /C:\\ProgramData\\trusted-roots grants S-1-5-32-545 access \(rights 0x1200a9\)/);
+    assert.equal(steps.at(-1)?.step, "delete the scratch store LocalMachine\\TrustedRootsSelftest", "it still cleans up");
   });
 });
