@@ -268,7 +268,8 @@ export function applySteps(layout: PosixLayout, plan: StorePlan): number {
 }
 
 // Debian and Alpine distrust an OS-shipped root by prefixing its line in ca-certificates.conf with "!", and trust
-// it again by taking that "!" away. The file is found by fingerprint; awk gets the path as data (-v), never as
+// it again by taking that "!" away; every line naming the file (selected or not) becomes that one line, so a
+// second line an update appended cannot undo the choice. The file is found by fingerprint; awk gets the path as data (-v), never as
 // program text. A root the OS does not ship has no line: there is nothing to select (see distrustBy "absence").
 function selectionFunctions(selection: { conf: string; shippedDir: string }): string {
   const conf = shQuote(selection.conf);
@@ -281,7 +282,7 @@ function selectionFunctions(selection: { conf: string; shippedDir: string }): st
 trusted_roots_select() {
   match=$(trusted_roots_shipped "$1")
   [ -n "$match" ] || return 0
-  awk -v rel="$match" -v mode="$2" 'mode == "deselect" && $0 == rel { print "!" rel; next } mode == "reselect" && $0 == "!" rel { print rel; next } { print }' \\
+  awk -v rel="$match" -v mode="$2" '($0 == rel || $0 == "!" rel) { if (!done) print (mode == "deselect" ? "!" rel : rel); done = 1; next } { print }' \\
     ${conf} > ${conf}.trusted-roots-new &&
     mv -f ${conf}.trusted-roots-new ${conf}
 }
@@ -358,7 +359,9 @@ function parseObservation(layout: PosixLayout, stdout: string, store: StoreName)
     roots,
     ...(neighbours ? { neighbours } : {}),
     ...(store === "Root" && neighbours ? { hazards: orphanedIntermediates(roots, neighbours) } : {}),
-    distrusted: mergeObservedRoots(distrusted, () => false),
+    // A "!" line is a distrust only while it works: a later line selecting the same file again (an OS update that
+    // re-adds it) puts the root back into the bundle, and the next apply must deselect it again.
+    distrusted: mergeObservedRoots(distrusted, () => false).filter((root) => layout.distrust.kind === "blocklist" || !roots.some((held) => held.sha256 === root.sha256 && held.trusted)),
     distrustBy: layout.distrust.kind === "blocklist" ? "block" : "absence",
     manifest,
     ...(problem ? { manifestProblem: problem } : {}),

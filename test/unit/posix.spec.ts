@@ -262,6 +262,29 @@ describe("regressions from the invariants (issue 21), on parsed observations", f
     assert.deepEqual(orphaned.hazards?.map((hazard) => hazard.code), ["intermediate-without-trusted-root"], "the scan reports an intermediate without its root");
   });
 
+  it("an administrator deletes the file holding the root an installed intermediate hangs on: the CA store's next apply removes the intermediate (counterexample, seed 1254864388)", () => {
+    const caStore = debian.parseObservation(host([entry(intermediate, "CA", ["web01-ca"])], [[own(intermediate), intermediate.pem]], intermediate.pem), "CA");
+    const next = plan({ roots: [intermediate], owner: "web01-ca" }, caStore, "additive");
+    assert.deepEqual(next.imports, []);
+    assert.deepEqual(next.removals.map((removal) => [removal.subject, removal.reason, removal.files]), [[intermediate.subject, "issuer no longer trusted", [own(intermediate)]]]);
+    assert.deepEqual(next.withheld.map((held) => held.subject), [intermediate.subject]);
+  });
+
+  it("a shipped root deselected with \"!\" but selected again by a later line (an update appended it) counts as trusted, and is distrusted again (counterexample, seed 1254864388)", () => {
+    const shipped = "/usr/share/ca-certificates/mozilla/Regression_Other.crt";
+    const stdout = observeOutput([
+      `@@manifest ${b64(JSON.stringify({ version: 3, roots: [], distrusted: [{ sha256: other.sha256, sha1: other.sha1, subject: other.subject, owners: ["web01"] }] }))}`,
+      `@@distrusted ${b64(shipped)} ${b64(other.pem)}`,
+      `@@bundle ${b64(other.pem)}`,
+    ]);
+    const observed = debian.parseObservation(stdout, "Root");
+    assert.deepEqual(observed.distrusted, [], "a deselection the bundle does not honour is no distrust");
+    const again = plan({ roots: [], distrusted: [other], owner: "web01" }, observed, "additive");
+    assert.deepEqual(again.distrusts.map((root) => root.sha256), [other.sha256]);
+    // The deselection rewrites every line naming the file as one "!" line.
+    assert.match(debian.applyScript(again).stdin, /\(\$0 == rel \|\| \$0 == "!" rel\) \{ if \(!done\) print \(mode == "deselect" \? "!" rel : rel\); done = 1; next \}/);
+  });
+
   it("purgeUnmanaged in the CA store never touches an administrator's root file (each store sees its own kind)", () => {
     const stdout = host([entry(intermediate, "CA", ["web01-ca"])], [[anchor("corporate.crt"), other.pem], [own(intermediate), intermediate.pem]], other.pem + root.pem + intermediate.pem);
     const caStore = debian.parseObservation(stdout, "CA");
