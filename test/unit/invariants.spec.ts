@@ -392,6 +392,7 @@ function commands(): fc.Arbitrary<Iterable<fc.AsyncCommand<Model, Real>>> {
 describe("invariants over generated histories (fast-check, the real POSIX scripts on a model host)", function () {
   // A fixed time budget, not a count: the number of histories is whatever this machine runs in it.
   const budgetSeconds = Number(process.env.TRL_PROPERTY_SECONDS ?? 60);
+  const runs = process.env.TRL_PROPERTY_RUNS === undefined ? undefined : Number(process.env.TRL_PROPERTY_RUNS);
   this.timeout((budgetSeconds + 600) * 1000);
   const pki = new TestPki();
   let certs: Record<CertName, Certificate>;
@@ -425,7 +426,11 @@ describe("invariants over generated histories (fast-check, the real POSIX script
           host.remove();
         }
       }),
-      { seed, numRuns: 100_000, interruptAfterTimeLimit: budgetSeconds * 1000, markInterruptAsFailure: false },
+      // TRL_PROPERTY_RUNS bounds the histories by count instead of time (the mutant runs: same histories on any
+      // machine); TRL_PROPERTY_NO_SHRINK reports the first failure as found.
+      runs === undefined
+        ? { seed, numRuns: 100_000, interruptAfterTimeLimit: budgetSeconds * 1000, markInterruptAsFailure: false }
+        : { seed, numRuns: runs, endOnFailure: process.env.TRL_PROPERTY_NO_SHRINK === "1" },
     );
     console.log(`      invariants: ${histories} histories in ${((Date.now() - started) / 1000).toFixed(0)} s, seed ${seed} (TRL_PROPERTY_SEED=${seed} replays them)`);
     assert.ok(histories >= 5, `only ${histories} histories ran in ${budgetSeconds} s: too few to mean anything`);
