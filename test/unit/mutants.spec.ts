@@ -95,6 +95,16 @@ const MUTANTS: Mutant[] = [
     seed: 1,
     runs: 400,
   },
+  {
+    invariant: "I6 (rollback)",
+    breaks: "an interrupted apply is discarded instead of rolled back (the next apply still converges)",
+    file: "components/platforms/posix.js",
+    from: 'if [ -e "$t/committed" ] || [ ! -e "$t/rollback" ]; then rm -rf "$t"; continue; fi',
+    to: 'rm -rf "$t"; continue',
+    caughtAs: /I6: after a crash the host is wholly as before the apply/,
+    seed: 1,
+    runs: 400,
+  },
 ];
 
 const DIST = resolve(__dirname, "../..");

@@ -270,6 +270,13 @@ describe("regressions from the invariants (issue 21), on parsed observations", f
     assert.deepEqual(next.withheld.map((held) => held.subject), [intermediate.subject]);
   });
 
+  it("an additive declaration that dropped an intermediate it installed still takes it away once its issuer is gone (counterexample)", () => {
+    const caStore = debian.parseObservation(host([entry(intermediate, "CA", ["web01-ca"])], [[own(intermediate), intermediate.pem]], intermediate.pem), "CA");
+    const next = plan({ roots: [], owner: "web01-ca" }, caStore, "additive");
+    assert.deepEqual(next.removals.map((removal) => [removal.subject, removal.reason]), [[intermediate.subject, "issuer no longer trusted"]]);
+    assert.deepEqual(next.manifest.roots, []);
+  });
+
   it("a shipped root deselected with \"!\" but selected again by a later line (an update appended it) counts as trusted, and is distrusted again (counterexample, seed 1254864388)", () => {
     const shipped = "/usr/share/ca-certificates/mozilla/Regression_Other.crt";
     const stdout = observeOutput([
