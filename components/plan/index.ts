@@ -85,7 +85,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   // Windows' locations are physical stores, where each certificate is removed alone: only files are shared.
   const protectedFiles = new Set(
     [
-      ...observed.roots.filter((root) => desiredSet.has(root.sha256) || root.origin !== "local").flatMap((root) => root.locations),
+      ...observed.roots.filter((root) => desiredSet.has(root.sha256) || root.origin !== "local" || owners.others(root.sha256).length > 0).flatMap((root) => root.locations),
       ...observed.roots.flatMap((root) => root.ownLocations ?? []),
       ...(observed.neighbours ?? []).flatMap((root) => root.locations),
     ].filter(isFile),
@@ -197,7 +197,8 @@ function removalReason(
   if (ours && chain.applies && !chain.keeps(root)) return "issuer no longer trusted";
   // Another declaration's root is never this one's to remove, whatever the mode.
   if (ours && mode !== "additive") return "no longer desired";
-  if (root.origin === "local" && mode === "purgeUnmanaged") return "not declared (purgeUnmanaged)";
+  // A local root another declaration holds (its copy is an administrator's) is declared: not this purge's.
+  if (root.origin === "local" && mode === "purgeUnmanaged" && owners.others(root.sha256).length === 0) return "not declared (purgeUnmanaged)";
   return undefined;
 }
 
@@ -358,12 +359,14 @@ function nextManifest(
   // neither removed nor released (additive mode keeps undeclared roots, and their holder with them).
   const holdsAfter = (sha256: string) => desired.has(sha256) || (owners.holds(sha256) && !released.has(sha256) && present.has(sha256));
   const kept: ManifestEntry[] = [];
-  const holders = new Map<string, { root: ManifestEntry; ids: Set<string> }>();
-  const claim = (root: CertificateIdentity | ManifestEntry, ids: readonly string[]) => {
-    const held = holders.get(root.sha256) ?? { root: entry(root), ids: new Set<string>() };
+  const holders = new Map<string, { root: ManifestEntry; ids: Set<string>; installed: boolean }>();
+  const claim = (root: CertificateIdentity | ManifestEntry, ids: readonly string[], installed = (root as ManifestEntry).installed !== false) => {
+    const held = holders.get(root.sha256) ?? { root: entry(root), ids: new Set<string>(), installed };
+    held.installed ||= installed;
     for (const id of ids) held.ids.add(id);
     holders.set(root.sha256, held);
   };
+  const local = new Set(observed.roots.filter((root) => root.origin === "local" && root.trusted).map((root) => root.sha256));
   for (const root of observed.manifest.roots) {
     if (neighboursRemoved.has(root.sha256)) continue;
     if (root.store !== undefined && root.store !== store) {
@@ -383,10 +386,14 @@ function nextManifest(
       // From before stores: this declaration's hold moves to an entry of its own store; the others stay shared.
       if (others.length > 0) kept.push({ ...entry(root), owners: ownerList(...others) });
     } else claim(root, others);
-    if (holdsAfter(root.sha256)) claim(root, [owners.owner]);
+    // A hold on an administrator's copy lasts only while the root is declared.
+    if (root.installed === false ? desired.has(root.sha256) : holdsAfter(root.sha256)) claim(root, [owners.owner]);
   }
-  for (const root of imports) claim(root, [owners.owner]);
-  for (const { root, ids } of holders.values()) if (ids.size > 0) kept.push({ ...root, store, owners: ownerList(...ids) });
+  for (const root of imports) claim(root, [owners.owner], true);
+  // A declared root an administrator's copy already provides is held too, so that another declaration's
+  // purgeUnmanaged does not take it away; the copy stays the administrator's.
+  for (const root of observed.roots) if (desired.has(root.sha256) && local.has(root.sha256) && !holders.has(root.sha256)) claim(root, [owners.owner], false);
+  for (const { root, ids, installed } of holders.values()) if (ids.size > 0) kept.push({ ...root, store, ...(installed ? {} : { installed: false as const }), owners: ownerList(...ids) });
   return { version: MANIFEST_VERSION, roots: kept };
 }
 

@@ -1,7 +1,7 @@
-import { createPosixPlatform } from "./posix";
+import { createPosixPlatform, type PosixLayout } from "./posix";
 
 /** Debian and Ubuntu: `update-ca-certificates` reads only `*.crt` under /usr/local/share/ca-certificates. */
-export const debian = createPosixPlatform({
+export const DEBIAN_LAYOUT: PosixLayout = {
   name: "debian",
   anchorsDir: "/usr/local/share/ca-certificates",
   anchorSuffix: ".crt",
@@ -11,4 +11,6 @@ export const debian = createPosixPlatform({
   refreshCommand: (afterRemoval) => (afterRemoval ? "update-ca-certificates --fresh" : "update-ca-certificates"),
   distrust: { kind: "ca-certificates.conf" },
   pendingRebootTest: "[ -e /var/run/reboot-required ]",
-});
+};
+
+export const debian = createPosixPlatform(DEBIAN_LAYOUT);

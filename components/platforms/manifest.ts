@@ -11,6 +11,7 @@ const entrySchema = z.strictObject({
   subject: z.string(),
   owners: z.array(z.string().min(1)).optional(),
   store: z.enum(STORE_NAMES).optional(),
+  installed: z.literal(false).optional(),
 });
 
 const manifestSchema = z.object({
@@ -73,7 +74,14 @@ export function renderManifest(manifest: Manifest): string {
   const canonical = (entries: readonly ManifestEntry[]) =>
     [...entries]
       .sort((a, b) => (a.store ?? "").localeCompare(b.store ?? "") || a.sha256.localeCompare(b.sha256))
-      .map(({ sha256, sha1, subject, store, owners }) => ({ sha256, sha1, subject, ...(store ? { store } : {}), ...(owners ? { owners } : {}) }));
+      .map(({ sha256, sha1, subject, store, installed, owners }) => ({
+        sha256,
+        sha1,
+        subject,
+        ...(store ? { store } : {}),
+        ...(installed === false ? { installed } : {}),
+        ...(owners ? { owners } : {}),
+      }));
   return JSON.stringify({ version: MANIFEST_VERSION, roots: canonical(manifest.roots), distrusted: canonical(manifest.distrusted) }, null, 2) + "\n";
 }
 

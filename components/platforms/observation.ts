@@ -68,8 +68,11 @@ export function mergeObservedRoots(held: readonly HeldCertificates[], listed: (s
   }));
 }
 
-/** Whether the manifest lists a root for `store` (its own entries, or ones from before stores were recorded). */
+/**
+ * Whether the manifest lists a root this tool installed for `store` (its own entries, or ones from before stores
+ * were recorded); a hold on a root an administrator's copy provides does not make that copy this tool's.
+ */
 export function listedFor(manifest: Manifest, store: StoreName): (sha256: string) => boolean {
-  const listed = new Set(entriesFor(manifest.roots, store).map((entry) => entry.sha256));
+  const listed = new Set(entriesFor(manifest.roots, store).filter((entry) => entry.installed !== false).map((entry) => entry.sha256));
   return (sha256) => listed.has(sha256);
 }

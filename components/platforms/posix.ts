@@ -46,7 +46,7 @@ export interface PosixLayout {
   stateDir?: string;
 }
 
-const stateDirOf = (layout: PosixLayout) => layout.stateDir ?? STATE_DIR;
+export const stateDirOf = (layout: PosixLayout): string => layout.stateDir ?? STATE_DIR;
 /** Debian's selection of shipped roots ("!" deselects one) and where the shipped roots are. */
 const selectionOf = (layout: PosixLayout) =>
   layout.distrust.kind === "ca-certificates.conf"

@@ -58,6 +58,12 @@ export interface ManifestEntry {
    */
   store?: StoreName;
   /**
+   * `false`: a hold on a root this tool did not install (an administrator's file or store entry already trusted
+   * it when the declaration applied). It keeps other declarations' purgeUnmanaged away from that root, lasts only
+   * while the root is declared, and never makes the administrator's copy this tool's. Absent: installed here.
+   */
+  installed?: false;
+  /**
    * The declarations that hold this root (a stable id per server and store, e.g. `project/stack/web01-root`).
    * A root leaves the host only when no owner holds it any more. Absent in manifests written before owners
    * existed: the next declaration that applies adopts the entry.

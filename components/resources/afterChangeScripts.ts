@@ -24,7 +24,8 @@ const IIS_PRESET = "Restart-Service -Name W3SVC -Force";
 // turns such a program's first stderr line into a terminating error under 'Stop' once stderr is redirected, so a
 // tool that writes progress to stderr and exits 0 would fail. There the exit code decides, stderr stays text,
 // and any other error the statement recorded still fails the command (even one silenced with -ErrorAction
-// SilentlyContinue: use Ignore there). Other statements keep 'Stop'.
+// SilentlyContinue: use Ignore there). Other statements keep the preference the command set ('Stop' unless it
+// changed it).
 const USER_COMMAND_BODY = String.raw`Write-Record 'begin command'
 $trustedRootsParseErrors = $null
 $trustedRootsAst = [System.Management.Automation.Language.Parser]::ParseInput($Data, [ref] $null, [ref] $trustedRootsParseErrors)
@@ -41,6 +42,7 @@ foreach ($trustedRootsStatement in @($trustedRootsAst.EndBlock.Statements)) {
   $trustedRootsWhere = ' (line ' + $trustedRootsStatement.Extent.StartLineNumber + ': ' + $trustedRootsStatement.Extent.Text + ')'
   $global:LASTEXITCODE = 0
   $trustedRootsNative = Test-TrustedRootsRunsNative $trustedRootsStatement
+  $trustedRootsPreference = $ErrorActionPreference
   $Error.Clear()
   try {
     if ($trustedRootsStatement -is [System.Management.Automation.Language.ExitStatementAst]) {
@@ -51,7 +53,7 @@ foreach ($trustedRootsStatement in @($trustedRootsAst.EndBlock.Statements)) {
     }
     if ($trustedRootsNative) { $ErrorActionPreference = 'Continue' }
     . ([ScriptBlock]::Create($trustedRootsStatement.Extent.Text))
-  } catch { Write-Failure 'error' ($_.Exception.Message + $trustedRootsWhere); return } finally { $ErrorActionPreference = 'Stop' }
+  } catch { Write-Failure 'error' ($_.Exception.Message + $trustedRootsWhere); return } finally { if ($trustedRootsNative) { $ErrorActionPreference = $trustedRootsPreference } }
   if ($LASTEXITCODE -ne 0) { Write-Failure 'native' ('a native command exited with ' + $LASTEXITCODE + $trustedRootsWhere); return }
   if ($trustedRootsNative) {
     foreach ($trustedRootsError in @($Error)) {

@@ -1,22 +1,61 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { parseCertificateIdentities } from "../../components/certificates";
-import { createPosixPlatform, type PosixLayout } from "../../components/platforms/posix";
+import { decodeFieldBytes, parseRecords } from "../../components/platforms/protocol";
+import { createPosixPlatform, stateDirOf, type PosixLayout } from "../../components/platforms/posix";
 import { shQuote } from "../../components/platforms/shell";
-import type { RemoteScript } from "../../components/platforms";
+import type { Platform, RemoteScript } from "../../components/platforms";
 import type { ExecResult, ScriptRunner } from "../../components/transport";
 import { LocalShell } from "./localShell";
+
+/** What a history's checks read from a host, in one go. */
+export interface HostState {
+  /** Every file in the anchors directory with its content. */
+  anchors: Map<string, string>;
+  /** SHA-256 fingerprints in the bundle: what TLS clients trust. */
+  trusted: Set<string>;
+  manifest: string | undefined;
+  conf: string;
+  /** Transactions left in the state directory (an interrupted apply). */
+  transactions: string[];
+}
+
+/**
+ * A Debian-family host the invariant histories run against: the production POSIX platform over `runner`, and
+ * the test's own hands on the host (an administrator's files, an OS update's conf edit, a damaged manifest).
+ */
+export interface HistoryHost {
+  readonly layout: PosixLayout;
+  readonly platform: Platform;
+  readonly runner: ScriptRunner;
+  /** The ca-certificates.conf line that selects the shipped root S1. */
+  readonly shippedLine: string;
+  /** The runner, except that the apply script dies at its step mark `step`. */
+  crashingAt(step: number): ScriptRunner;
+  state(): Promise<HostState>;
+  writeAnchor(name: string, content: string): Promise<void>;
+  removeAnchor(name: string): Promise<void>;
+  writeManifest(text: string): Promise<void>;
+  writeConf(text: string): Promise<void>;
+  /** What an OS update or an administrator's `update-ca-certificates` does after their change. */
+  refresh(): Promise<void>;
+}
+
+const manifestPathOf = (layout: PosixLayout) => `${stateDirOf(layout)}/manifest.json`;
 
 /**
  * A Debian-family host in a directory, for histories of thousands of steps: the production POSIX platform
  * (observe and apply scripts, lock, transaction, rollback, recovery) with every path under `dir`, its own
  * shipped roots and ca-certificates.conf. The one stand-in is the refresh: a few lines of sh that build the
  * bundle as update-ca-certificates does (selected shipped roots, then every local *.crt), because the real one
- * rehashes the machine's whole CA list (2 to 4 s a run). The lab runs the real one on real hosts.
+ * rehashes the machine's whole CA list (2 to 4 s a run). The lab runs the same histories on a real host
+ * (`ScriptedHost`), with the real update-ca-certificates.
  */
-export class ModelHost {
+export class ModelHost implements HistoryHost {
   readonly dir: string;
   readonly layout: PosixLayout;
+  readonly runner = new LocalShell();
+  readonly shippedLine = "S1.crt";
 
   constructor(shipped: Record<string, string>) {
     this.dir = mkdtempSync("/tmp/trusted-roots-model.");
@@ -38,44 +77,130 @@ export class ModelHost {
       pendingRebootTest: "false",
       stateDir: `${this.dir}/state`,
     };
-    this.refresh();
+    execFileSync("sh", ["-c", refresh]);
   }
 
   get platform() {
     return createPosixPlatform(this.layout);
   }
 
-  get manifestPath(): string {
-    return `${this.layout.stateDir}/manifest.json`;
+  crashingAt(step: number): ScriptRunner {
+    return new CrashingRunner(this.runner, step);
   }
 
-  /** What an OS update does after changing the shipped roots or their selection. */
-  refresh(): void {
-    execFileSync("sh", ["-c", this.layout.refreshCommand(true)]);
-  }
-
-  /** SHA-256 fingerprints in the bundle: what TLS clients trust. */
-  trusted(): Set<string> {
+  async state(): Promise<HostState> {
     const bundle = readFileSync(this.layout.bundlePath);
-    return new Set(bundle.length === 0 ? [] : parseCertificateIdentities(bundle).map((certificate) => certificate.sha256));
+    const manifestPath = manifestPathOf(this.layout);
+    return {
+      anchors: new Map(readdirSync(this.layout.anchorsDir).map((name) => [name, readFileSync(`${this.layout.anchorsDir}/${name}`, "utf8")])),
+      trusted: new Set(bundle.length === 0 ? [] : parseCertificateIdentities(bundle).map((certificate) => certificate.sha256)),
+      manifest: existsSync(manifestPath) ? readFileSync(manifestPath, "utf8") : undefined,
+      conf: readFileSync(`${this.dir}/ca-certificates.conf`, "utf8"),
+      transactions: readdirSync(stateDirOf(this.layout)).filter((name) => name.startsWith("txn.")),
+    };
   }
 
-  /** Every file in the anchors directory with its content. */
-  anchors(): Map<string, string> {
-    return new Map(readdirSync(this.layout.anchorsDir).map((name) => [name, readFileSync(`${this.layout.anchorsDir}/${name}`, "utf8")]));
+  async writeAnchor(name: string, content: string): Promise<void> {
+    writeFileSync(`${this.layout.anchorsDir}/${name}`, content);
   }
 
-  /** Transactions left in the state directory (an interrupted apply). */
-  transactions(): string[] {
-    return readdirSync(this.layout.stateDir!).filter((name) => name.startsWith("txn."));
+  async removeAnchor(name: string): Promise<void> {
+    unlinkSync(`${this.layout.anchorsDir}/${name}`);
   }
 
-  readManifest(): string | undefined {
-    return existsSync(this.manifestPath) ? readFileSync(this.manifestPath, "utf8") : undefined;
+  async writeManifest(text: string): Promise<void> {
+    writeFileSync(manifestPathOf(this.layout), text);
+  }
+
+  async writeConf(text: string): Promise<void> {
+    writeFileSync(`${this.dir}/ca-certificates.conf`, text);
+  }
+
+  async refresh(): Promise<void> {
+    execFileSync("sh", ["-c", this.layout.refreshCommand(true)]);
   }
 
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A real host reached through `runner` (an SSH session to a lab host): the production layout and the real
+ * update-ca-certificates; every read and write is one small script, the state one script for all of it.
+ */
+export class ScriptedHost implements HistoryHost {
+  readonly platform: Platform;
+
+  constructor(
+    readonly runner: ScriptRunner,
+    readonly layout: PosixLayout,
+    readonly shippedLine: string,
+  ) {
+    this.platform = createPosixPlatform(layout);
+  }
+
+  private get conf(): string {
+    return this.layout.distrust.kind === "ca-certificates.conf" ? (this.layout.distrust.conf ?? "/etc/ca-certificates.conf") : "/dev/null";
+  }
+
+  private async sh(script: string): Promise<string> {
+    const result = await this.runner.exec({ command: "/bin/sh -s", stdin: `${script}\n`, elevation: "sudo" });
+    if (result.exitCode !== 0) throw new Error(`${this.runner.label}: a test script failed (exit ${result.exitCode}): ${result.stderr}\n${script}`);
+    return result.stdout;
+  }
+
+  crashingAt(step: number): ScriptRunner {
+    return new CrashingRunner(this.runner, step);
+  }
+
+  async state(): Promise<HostState> {
+    const b64 = (path: string) => `"$(base64 < ${path} | tr -d '\\n')"`;
+    const stdout = await this.sh(
+      [
+        `for f in ${shQuote(this.layout.anchorsDir)}/*; do [ -f "$f" ] && printf '@@anchor %s %s\\n' "$(printf %s "\${f##*/}" | base64 | tr -d '\\n')" ${b64('"$f"')}; done`,
+        `printf '@@bundle %s\\n' ${b64(shQuote(this.layout.bundlePath))}`,
+        `if [ -f ${shQuote(manifestPathOf(this.layout))} ]; then printf '@@manifest %s\\n' ${b64(shQuote(manifestPathOf(this.layout)))}; fi`,
+        `printf '@@conf %s\\n' ${b64(shQuote(this.conf))}`,
+        `for t in ${shQuote(stateDirOf(this.layout))}/txn.*; do [ -e "$t" ] && printf '@@txn %s\\n' "$(printf %s "\${t##*/}" | base64 | tr -d '\\n')"; done`,
+        "true",
+      ].join("\n"),
+    );
+    const state: HostState = { anchors: new Map(), trusted: new Set(), manifest: undefined, conf: "", transactions: [] };
+    for (const record of parseRecords(stdout)) {
+      const text = (index: number) => decodeFieldBytes(record.fields[index]).toString("utf8");
+      if (record.kind === "anchor") state.anchors.set(text(0), text(1));
+      const bundle = record.kind === "bundle" ? decodeFieldBytes(record.fields[0]) : undefined;
+      if (bundle && bundle.length > 0) state.trusted = new Set(parseCertificateIdentities(bundle).map((certificate) => certificate.sha256));
+      if (record.kind === "manifest") state.manifest = text(0);
+      if (record.kind === "conf") state.conf = text(0);
+      if (record.kind === "txn") state.transactions.push(text(0));
+    }
+    return state;
+  }
+
+  private write(path: string, content: string): Promise<string> {
+    return this.sh(`printf %s ${shQuote(Buffer.from(content).toString("base64"))} | base64 -d > ${shQuote(path)}`);
+  }
+
+  async writeAnchor(name: string, content: string): Promise<void> {
+    await this.write(`${this.layout.anchorsDir}/${name}`, content);
+  }
+
+  async removeAnchor(name: string): Promise<void> {
+    await this.sh(`rm -f ${shQuote(`${this.layout.anchorsDir}/${name}`)}`);
+  }
+
+  async writeManifest(text: string): Promise<void> {
+    await this.write(manifestPathOf(this.layout), text);
+  }
+
+  async writeConf(text: string): Promise<void> {
+    await this.write(this.conf, text);
+  }
+
+  async refresh(): Promise<void> {
+    await this.sh(`${this.layout.refreshCommand(true)} >/dev/null`);
   }
 }
 
@@ -85,18 +210,29 @@ export function withStepHook(stdin: string, body: string): string {
 }
 
 /**
- * Runs scripts like LocalShell, except that the apply script dies (SIGKILL, no trap, no rollback) at its
+ * Runs scripts like its inner runner, except that the apply script dies (SIGKILL, no trap, no rollback) at its
  * `trusted_roots_step N` mark: a crash or power cut at step N. The script is otherwise the production one.
  */
-export class CrashingShell implements ScriptRunner {
-  readonly label = "crashing shell";
-  private readonly inner = new LocalShell();
+export class CrashingRunner implements ScriptRunner {
+  readonly label: string;
 
-  constructor(private readonly crashAtStep: number) {}
+  constructor(
+    private readonly inner: ScriptRunner,
+    private readonly crashAtStep: number,
+  ) {
+    this.label = `${inner.label} (crashing at step ${crashAtStep})`;
+  }
 
-  exec(script: RemoteScript): Promise<ExecResult> {
+  exec(script: RemoteScript, timeoutSeconds?: number): Promise<ExecResult> {
     const stdin = withStepHook(script.stdin, `if [ "$1" = ${this.crashAtStep} ]; then kill -9 $$; fi`);
     if (stdin === script.stdin && script.stdin.includes("@@begin apply")) throw new Error("internal: the apply script has no step mark to crash at");
-    return this.inner.exec({ ...script, stdin });
+    return this.inner.exec({ ...script, stdin }, timeoutSeconds);
+  }
+}
+
+/** A CrashingRunner over a local shell. */
+export class CrashingShell extends CrashingRunner {
+  constructor(crashAtStep: number) {
+    super(new LocalShell(), crashAtStep);
   }
 }

@@ -277,6 +277,21 @@ describe("regressions from the invariants (issue 21), on parsed observations", f
     assert.deepEqual(next.manifest.roots, []);
   });
 
+  it("a root an administrator's file already provides is held by the declaration that declares it, so another declaration's purgeUnmanaged keeps that file (counterexample, seed 1)", () => {
+    const adminFile = anchor("corporate.crt");
+    const before = debian.parseObservation(host([], [[adminFile, other.pem]], other.pem), "Root");
+    const declaring = plan({ roots: [other], owner: "stack-a" }, before, "exact");
+    assert.deepEqual([declaring.imports, declaring.removals], [[], []], "nothing to install: the administrator's copy serves");
+    assert.deepEqual(declaring.manifest.roots, [{ sha256: other.sha256, sha1: other.sha1, subject: other.subject, store: "Root", installed: false, owners: ["stack-a"] }]);
+    const held = debian.parseObservation(host(declaring.manifest.roots, [[adminFile, other.pem]], other.pem), "Root");
+    assert.equal(held.roots[0].origin, "local", "the hold does not make the administrator's file this tool's");
+    assert.deepEqual(plan({ roots: [], owner: "stack-b" }, held, "purgeUnmanaged").removals, [], "another declaration's purge keeps it");
+    assert.deepEqual(plan({ roots: [], owner: "stack-a" }, held, "exact").removals, [], "retiring it removes nothing of the administrator's");
+    assert.deepEqual(plan({ roots: [], owner: "stack-a" }, held, "additive").manifest.roots, [], "the hold lasts only while declared");
+    // Without the hold (what an earlier version wrote), the purge took the file, and stack-a's root with it.
+    assert.deepEqual(plan({ roots: [], owner: "stack-b" }, before, "purgeUnmanaged").removals.map((removal) => removal.files), [[adminFile]]);
+  });
+
   it("a shipped root deselected with \"!\" but selected again by a later line (an update appended it) counts as trusted, and is distrusted again (counterexample, seed 1254864388)", () => {
     const shipped = "/usr/share/ca-certificates/mozilla/Regression_Other.crt";
     const stdout = observeOutput([

@@ -96,8 +96,9 @@ describe("Windows transport: every command fits cmd.exe, every byte survives, ev
       const detect = /function Test-TrustedRootsRunsNative[\s\S]*?\n\}/.exec(runner)![0];
       assert.match(detect, /\$ExecutionContext\.InvokeCommand\.GetCommand\(\$name, 'Application'\)/, "a native program is what resolves as an Application");
       assert.match(detect, /\(\$null -eq \$name\) -or/, "a dynamic call (& $path) counts as native");
+      assert.match(runner, /\$trustedRootsPreference = \$ErrorActionPreference\n/);
       assert.match(runner, /if \(\$trustedRootsNative\) \{ \$ErrorActionPreference = 'Continue' \}\n {4}\. \(\[ScriptBlock\]::Create/);
-      assert.match(runner, /finally \{ \$ErrorActionPreference = 'Stop' \}/, "the next statement stops on errors again");
+      assert.match(runner, /finally \{ if \(\$trustedRootsNative\) \{ \$ErrorActionPreference = \$trustedRootsPreference \} \}/, "the next statement has the preference back");
       assert.match(runner, /if \(\$LASTEXITCODE -ne 0\) \{ Write-Failure 'native'/);
       assert.match(runner, /FullyQualifiedErrorId -notlike 'NativeCommandError\*'\)\) \{ Write-Failure 'error'/, "stderr lines (NativeCommandError, NativeCommandErrorMessage) are not failures; other errors are");
       assert.doesNotMatch(runner, /2>&1/);
