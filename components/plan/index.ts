@@ -95,7 +95,18 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   const released: CertificateIdentity[] = [];
   for (const root of observed.roots) {
     const reason = removalReason(root, desiredSet, distrustedSet, mode, owners, chain);
-    if (!reason) continue;
+    if (!reason) {
+      // An OS, Microsoft or policy root this declaration installed and no longer declares: its hold goes, and so
+      // does its own copy where the OS's or policy's stays beside it (a shipped file); where its copy is the only
+      // real one (Windows' .Default of a Microsoft root), the copy stays, never this tool's to remove.
+      if (mode !== "additive" && !desiredSet.has(root.sha256) && (root.origin === "system" || root.origin === "policy") && owners.holds(root.sha256)) {
+        const own = root.ownLocations ?? [];
+        const elsewhere = root.locations.some((location) => !own.includes(location) && (isFile(location) || location.startsWith(".")));
+        if (own.length > 0 && elsewhere && owners.others(root.sha256).length === 0) removals.push({ ...identityOf(root), reason: "no longer desired", files: own, leaves: false });
+        else released.push(identityOf(root));
+      }
+      continue;
+    }
     if (reason === "no longer desired" && owners.others(root.sha256).length > 0) {
       released.push(identityOf(root));
       continue;

@@ -317,6 +317,18 @@ describe("Windows platform", function () {
   });
 
   describe("what Windows needs is never removed", () => {
+    it("a Microsoft root this tool imported and no longer declares keeps its copy, and the hold goes (counterexample of the Windows planner histories)", () => {
+      const list = buildTrustList([createHash("sha1").update(second.der).digest("hex").toUpperCase()]);
+      const manifest = renderManifest({ version: 3, roots: [{ sha256: second.sha256, sha1: second.sha1, subject: second.subject, store: "Root", owners: ["web#a"] }], distrusted: [] });
+      const observed = parseWindowsObservation(
+        observationStdout(observation({ Manifest: Buffer.from(manifest).toString("base64"), TrustList: list.toString("base64"), Certificates: [record(second, ".Default")] })),
+        "Root",
+      );
+      const retired = plan({ roots: [], owner: "web#a" }, observed, "exact");
+      assert.deepEqual(retired.removals, [], "Microsoft's root stays, even the copy this tool imported");
+      assert.deepEqual(retired.manifest.roots, [], "and the retired declaration holds it no more");
+    });
+
     it("purgeUnmanaged keeps the documented required roots and every root-program root in .Default; removes only local ones", () => {
       const required = root;
       const program = second;
