@@ -16,9 +16,9 @@ const SHIPPED_LINE = "trl-model/S1.crt";
 // real host over SSH: the production Debian layout, the real update-ca-certificates (--fresh after removals),
 // the real /etc/ca-certificates.conf with S1 shipped under /usr/share/ca-certificates, crashes by SIGKILL of
 // the remote shell at a step of the apply. A count of histories, not a time budget (TRL_LAB_PROPERTY_RUNS,
-// default 40: about 200 steps, each refreshing the real store).
+// default 100: about 300 steps, each refreshing the real store).
 describeLab("invariants over generated histories on a real host (real update-ca-certificates, over SSH)", function () {
-  const runs = Number(process.env.TRL_LAB_PROPERTY_RUNS ?? 40);
+  const runs = Number(process.env.TRL_LAB_PROPERTY_RUNS ?? 100);
   // Each step refreshes the real store (3 to 8 s here); a machine five times slower still finishes.
   this.timeout(runs * 10 * 60_000);
   const pki = new TestPki();
