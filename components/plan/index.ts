@@ -144,7 +144,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   );
 
   const manifest = {
-    ...nextManifest(observed, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners, new Set(neighbourRemovals.map((removal) => removal.sha256))),
+    ...nextManifest(observed, present, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners, new Set(neighbourRemovals.map((removal) => removal.sha256))),
     distrusted: distrustEntries,
   };
   const foreign = observed.roots.filter(
@@ -357,6 +357,8 @@ function nextDistrusts(
 
 function nextManifest(
   observed: ObservedStore,
+  /** Roots the host has for this store: trusted, or at least somewhere in it. */
+  present: Set<string>,
   imports: readonly PlannedRoot[],
   removed: Set<string>,
   released: Set<string>,
@@ -365,7 +367,6 @@ function nextManifest(
   neighboursRemoved: Set<string>,
 ): Omit<Manifest, "distrusted"> {
   const store = observed.store;
-  const present = new Set(observed.roots.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
   // After the plan this declaration holds what it declares, and what it held, still finds on the host, and
   // neither removed nor released (additive mode keeps undeclared roots, and their holder with them).
   const holdsAfter = (sha256: string) => desired.has(sha256) || (owners.holds(sha256) && !released.has(sha256) && present.has(sha256));

@@ -6,7 +6,7 @@ import { decodeField, parseRecords, ProtocolError } from "./protocol";
 import { listsCertificate, parseTrustList, WINDOWS_REQUIRED_ROOTS, type TrustList } from "./trustList";
 import type { ApplyOutcome, BootReading, ObservedRoot, ObservedStore, Platform, RemoteScript, RootOrigin, StoreHazard, StoreName, StorePlan } from "./types";
 import { ADMINISTRATORS_SID, MANIFEST_FILE_FUNCTIONS, manifestSecurityProblems, pathSecuritySchema, SYSTEM_SID, type PathSecurity } from "./windowsManifestFiles";
-import { reportedFailure, windowsRefusal, windowsScript } from "./windowsTransport";
+import { jsonList, reportedFailure, windowsRefusal, windowsScript } from "./windowsTransport";
 
 /** Where the manifest lives under %ProgramData%; the self-test uses a folder of its own. */
 export const WINDOWS_MANIFEST_DIR = "trusted-roots";
@@ -269,11 +269,7 @@ function applyScript(layout: WindowsStoreLayout, plan: StorePlan): RemoteScript 
   return windowsScript(APPLY_BODY, JSON.stringify(payload));
 }
 
-// ConvertTo-Json writes a one-element collection as an object and an empty one as null or nothing,
 // Windows PowerShell 5.1 writes DateTime as "/Date(ms)/", PowerShell 7 as ISO text.
-const many = <T extends z.ZodTypeAny>(item: T) =>
-  z.preprocess((value) => (value === null || value === undefined ? [] : Array.isArray(value) ? value : [value]), z.array(item));
-
 const windowsDate = z.preprocess((value) => normalizeWindowsDate(value), z.string());
 const optionalNumber = z.preprocess((value) => (value === null ? undefined : value), z.number().int().optional());
 const optionalBlob = z.preprocess((value) => (value === null ? "" : value), z.string().default(""));
@@ -281,18 +277,18 @@ const optionalBlob = z.preprocess((value) => (value === null ? "" : value), z.st
 const certificateRecord = z.object({
   Thumbprint: z.string(),
   RawData: z.string(),
-  PhysicalStores: many(z.string()),
+  PhysicalStores: jsonList(z.string()),
 });
 
 const observationRecord = z.object({
   BootId: windowsDate,
-  PendingRebootReasons: many(z.string()),
+  PendingRebootReasons: jsonList(z.string()),
   Manifest: z.string().nullable().optional(),
   ManifestDigest: z.string(),
-  ManifestSecurity: many(pathSecuritySchema),
+  ManifestSecurity: jsonList(pathSecuritySchema),
   SecurityDigest: z.string(),
-  Certificates: many(certificateRecord),
-  Distrusted: many(certificateRecord),
+  Certificates: jsonList(certificateRecord),
+  Distrusted: jsonList(certificateRecord),
   TrustList: optionalBlob,
   DisallowedTrustList: optionalBlob,
   ClientAuthTrustMode: optionalNumber,

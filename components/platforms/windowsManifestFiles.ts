@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonList } from "./windowsTransport";
 
 /**
  * Where a Windows host keeps the manifest, and why only administrators can change it.
@@ -128,8 +129,6 @@ function Set-TrustedRootsManifest([string] $Staging, [string] $Path, $Backup) {
 }`;
 
 const ruleSchema = z.object({ Sid: z.string(), Allow: z.boolean(), Rights: z.number().int(), InheritOnly: z.boolean() });
-const many = <T extends z.ZodTypeAny>(item: T) =>
-  z.preprocess((value) => (value === null || value === undefined ? [] : Array.isArray(value) ? value : [value]), z.array(item));
 
 /** What the host reports for one manifest folder or the manifest file. */
 export const pathSecuritySchema = z.object({
@@ -138,7 +137,7 @@ export const pathSecuritySchema = z.object({
   Folder: z.boolean().optional(),
   ReparsePoint: z.boolean().optional(),
   Owner: z.string().optional(),
-  Rules: many(ruleSchema).optional(),
+  Rules: jsonList(ruleSchema).optional(),
 });
 export type PathSecurity = z.infer<typeof pathSecuritySchema>;
 

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { describeStderr } from "./clixml";
 import { decodeField, parseRecords, type ProtocolRecord } from "./protocol";
 import type { CommandOutput, RemoteScript } from "./types";
@@ -103,3 +104,7 @@ export function windowsCommandFailure(output: CommandOutput): string | undefined
   if (records.some((record) => record.kind === "done")) return undefined;
   return `the script ended without reporting a result (the session was cut, or the command called exit from inside a block): ${describeStderr(output.stderr)}`;
 }
+
+/** A list as ConvertTo-Json writes it: a one-element collection as the element, an empty one as null or nothing. */
+export const jsonList = <T extends z.ZodTypeAny>(item: T) =>
+  z.preprocess((value) => (value === null || value === undefined ? [] : Array.isArray(value) ? value : [value]), z.array(item));
