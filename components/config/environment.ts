@@ -4,7 +4,8 @@ import type { FleetSecrets } from "./load";
 /**
  * Secrets for a scan or an import come from the environment (the stack file holds them encrypted):
  * TRUSTED_ROOTS_PRIVATE_KEY (PEM text) or TRUSTED_ROOTS_PRIVATE_KEY_FILE, TRUSTED_ROOTS_PASSPHRASE,
- * TRUSTED_ROOTS_PASSWORD; otherwise an ssh-agent at SSH_AUTH_SOCK. TRUSTED_ROOTS_LDAP_PASSWORD for ldap root sets.
+ * TRUSTED_ROOTS_PASSWORD; otherwise an ssh-agent at SSH_AUTH_SOCK. TRUSTED_ROOTS_LDAP_PASSWORD for ldap root sets,
+ * TRUSTED_ROOTS_PROXY_CREDENTIALS (user:password) for their proxy.
  */
 export function secretsFromEnvironment(env: NodeJS.ProcessEnv): FleetSecrets {
   let privateKey = env.TRUSTED_ROOTS_PRIVATE_KEY;
@@ -21,5 +22,6 @@ export function secretsFromEnvironment(env: NodeJS.ProcessEnv): FleetSecrets {
     password: env.TRUSTED_ROOTS_PASSWORD,
     agent: env.SSH_AUTH_SOCK,
     ldapPassword: env.TRUSTED_ROOTS_LDAP_PASSWORD,
+    proxyCredentials: env.TRUSTED_ROOTS_PROXY_CREDENTIALS,
   };
 }

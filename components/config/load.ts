@@ -24,6 +24,8 @@ export interface FleetSecrets {
    * reaches the state.
    */
   ldapPassword?: string;
+  /** The login (user:password) of the root sets' HTTP proxy; plain for the same reason as ldapPassword. */
+  proxyCredentials?: string;
   /** An ssh-agent socket, used when no key or password is given. */
   agent?: string;
 }
@@ -191,7 +193,11 @@ export function fleetArgsFromConfig(
  * Fetch every url, certsrv and ldap root set (all at once; each request has its own timeout) and keep the pinned
  * certificates. A source that fails becomes a problem naming the set's key, so the config error lists them all.
  */
-export async function fetchRootSets(config: FleetConfig, readFile: (path: string) => Buffer, ldapPassword?: string): Promise<Map<string, FetchedRootSet>> {
+export async function fetchRootSets(
+  config: FleetConfig,
+  readFile: (path: string) => Buffer,
+  { ldapPassword, proxyCredentials }: Pick<FleetSecrets, "ldapPassword" | "proxyCredentials"> = {},
+): Promise<Map<string, FetchedRootSet>> {
   const remote = Object.entries(config.rootSets).flatMap(([setName, set]) => {
     const source = remoteSourceOf(set);
     return source ? [{ setName, set, source }] : [];
@@ -210,11 +216,14 @@ export async function fetchRootSets(config: FleetConfig, readFile: (path: string
       if (source.kind === "ldap" && source.bindDn && ldapPassword === undefined) {
         return [setName, { problem: `${key}.ldap.bindDn: the bind needs a password: pulumi config set --secret ${CONFIG_NAMESPACE}:ldapPassword` }];
       }
+      if (set.fetch?.proxy && proxyCredentials !== undefined && !proxyCredentials.includes(":")) {
+        return [setName, { problem: `${CONFIG_NAMESPACE}:proxyCredentials: must be user:password (the value is a secret and not shown)` }];
+      }
       try {
         const { certificates, leftOut } = await fetchRoots({
           source,
           thumbprints: set.thumbprints.map(normalizeThumbprint),
-          fetch: { timeoutSeconds: set.fetch?.timeoutSeconds, proxy: set.fetch?.proxy, ca },
+          fetch: { timeoutSeconds: set.fetch?.timeoutSeconds, proxy: set.fetch?.proxy, proxyCredentials: set.fetch?.proxy ? proxyCredentials : undefined, ca },
           name: `${key}.${source.kind}`,
           ldapPassword,
         });
@@ -234,7 +243,7 @@ export async function loadFleetArgs(
   readFile: (path: string) => Buffer,
   options: Omit<FleetArgsOptions, "fetched"> = {},
 ): Promise<{ args: TrustFleetArgs; leftOut: Map<string, Certificate[]> }> {
-  const fetched = await fetchRootSets(config, readFile, secrets.ldapPassword);
+  const fetched = await fetchRootSets(config, readFile, secrets);
   const leftOut = new Map([...fetched].flatMap(([setName, result]) => ("leftOut" in result && result.leftOut.length > 0 ? [[setName, result.leftOut] as const] : [])));
   return { args: fleetArgsFromConfig(config, secrets, readFile, { ...options, fetched }), leftOut };
 }

@@ -5,13 +5,15 @@ import { PLATFORM_NAMES } from "../platforms";
 import { RESTART_PRESETS } from "../resources/afterChangeScripts";
 import { TLS_VERSIONS } from "../resources/health";
 import { rolloutSchema } from "../rollout";
+import { cleartextBindProblem } from "../sources/ldap";
+import { hasUrlCredentials } from "../sources/redact";
 import { parseHostKeyPin } from "../transport";
 
 /** The namespace of the stack config: `trusted-roots:servers`, `trusted-roots:rootSets`, ... */
 export const CONFIG_NAMESPACE = "trusted-roots";
 
 /** Keys read as Pulumi secrets (`pulumi config set --secret`), never through the fleet schema. */
-export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey", "bastionPrivateKey", "ldapPassword"] as const;
+export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey", "bastionPrivateKey", "ldapPassword", "proxyCredentials"] as const;
 
 const hostKey = z.string().superRefine((value, context) => {
   try {
@@ -88,12 +90,22 @@ const serverSchema = z.strictObject({
   bastion: bastionConfigSchema.optional(),
 });
 
-export const httpUrl = (example: string) => z.string().regex(/^https?:\/\/[^\s/?#]+/i, `must be an http:// or https:// URL, e.g. ${example}`);
+// A URL in plain config or invoke input is stored and printed as it is: credentials in it would be too.
+const withoutCredentials = (url: z.ZodString, remedy: string) =>
+  url.refine((value) => !hasUrlCredentials(value), `must not carry credentials (user:password@): plain config is stored and shown in clear; ${remedy}`);
+
+export const httpUrl = (example: string) => withoutCredentials(z.string().regex(/^https?:\/\/[^\s/?#]+/i, `must be an http:// or https:// URL, e.g. ${example}`), "a CA publishes its roots without a login");
+
+/** An HTTP proxy's address; its user:password is a secret of its own (`proxyCredentials`). */
+export const proxyUrl = withoutCredentials(
+  z.string().regex(/^https?:\/\/[^\s/?#]+/i, "must be an http:// URL, e.g. http://proxy.corp:3128"),
+  `give the proxy as http://proxy.corp:3128 and its user:password as the secret proxyCredentials (pulumi config set --secret ${CONFIG_NAMESPACE}:proxyCredentials)`,
+);
 
 /** How a root set's url, certsrv or ldap source is fetched (at every preview and up); the proxy is for HTTP only. */
 const sourceFetchSchema = z.strictObject({
-  /** An HTTP proxy, http://proxy:3128; environment variables such as HTTPS_PROXY are not read. */
-  proxy: httpUrl("http://proxy.corp:3128").optional(),
+  /** An HTTP proxy, http://proxy:3128; environment variables such as HTTPS_PROXY are not read. Its login is the secret proxyCredentials. */
+  proxy: proxyUrl.optional(),
   /** PEM file of the CAs that issue the source's own TLS certificate (an internal HTTPS server). */
   caBundleFile: z.string().min(1).optional(),
   /** Per request, from connecting to the last byte. Default 30. */
@@ -101,13 +113,21 @@ const sourceFetchSchema = z.strictObject({
 });
 
 /** A directory's cACertificate values (AD: CN=Certification Authorities,CN=Public Key Services,...). */
-export const ldapSourceSchema = z.strictObject({
-  url: z.string().regex(/^ldaps?:\/\/[^\s/?#]+\/?$/i, "must be ldap://host[:port] or ldaps://host[:port], e.g. ldaps://dc01.contoso.com"),
-  base: z.string().min(1),
-  /** Without it the search is anonymous; its password is the secret ldapPassword. */
-  bindDn: z.string().min(1).optional(),
-  startTls: z.boolean().optional(),
-});
+export const ldapSourceSchema = z
+  .strictObject({
+    url: withoutCredentials(
+      z.string().regex(/^ldaps?:\/\/[^\s/?#]+\/?$/i, "must be ldap://host[:port] or ldaps://host[:port], e.g. ldaps://dc01.contoso.com"),
+      "bind with bindDn and the secret ldapPassword",
+    ),
+    base: z.string().min(1),
+    /** Without it the search is anonymous; its password is the secret ldapPassword. */
+    bindDn: z.string().min(1).optional(),
+    startTls: z.boolean().optional(),
+  })
+  .superRefine((source, context) => {
+    const problem = cleartextBindProblem(source);
+    if (problem) context.addIssue({ code: "custom", path: ["bindDn"], message: problem });
+  });
 
 export const thumbprintList = z
   .array(z.string())

@@ -8,7 +8,7 @@ import { rolloutSchema } from "../rollout";
 import * as afterChange from "../resources/afterChangeProvider";
 import * as trustStore from "../resources/trustStoreProvider";
 import { describeIssues } from "../resources/shared";
-import { afterChangeSchema, httpUrl, ldapSourceSchema, thumbprintList } from "../config/schema";
+import { afterChangeSchema, httpUrl, ldapSourceSchema, proxyUrl, thumbprintList } from "../config/schema";
 import { fetchRoots, remoteSourceOf } from "../sources";
 import { TrustFleet, type FleetServer } from "../TrustFleet";
 import { WebServerTrust, type AfterChange } from "../WebServerTrust";
@@ -135,12 +135,12 @@ export class TrustedRootsProvider implements provider.Provider {
     if (token !== FETCH_ROOTS_FUNCTION) throw new Error(`the trusted-roots provider has no function ${token}`);
     const parsed = fetchRootsInputSchema.safeParse(plainValues(inputs));
     if (!parsed.success) return { failures: describeIssues(parsed.error).map(({ property, reason }) => ({ property, reason })) };
-    const { ldapPassword, thumbprints, proxy, caBundle, timeoutSeconds } = parsed.data;
+    const { ldapPassword, thumbprints, proxy, proxyCredentials, caBundle, timeoutSeconds } = parsed.data;
     const fetched = await fetchRoots({
       // The schema's refine made sure exactly one source is set.
       source: remoteSourceOf(parsed.data)!,
       thumbprints: thumbprints.map(normalizeThumbprint),
-      fetch: { proxy, ca: caBundle, timeoutSeconds },
+      fetch: { proxy, proxyCredentials, ca: caBundle, timeoutSeconds },
       name: FETCH_ROOTS_FUNCTION,
       ldapPassword,
     });
@@ -207,7 +207,8 @@ export const fetchRootsInputSchema = z
     ldap: ldapSourceSchema.optional(),
     ldapPassword: z.string().optional(),
     thumbprints: thumbprintList.refine((pins) => pins.length > 0, "pin the thumbprint of each root you verified out of band; only certificates they name are used"),
-    proxy: httpUrl("http://proxy.corp:3128").optional(),
+    proxy: proxyUrl.optional(),
+    proxyCredentials: z.string().includes(":", { message: "must be user:password" }).optional(),
     caBundle: z.string().optional(),
     timeoutSeconds: z.number().positive().max(600).optional(),
   })

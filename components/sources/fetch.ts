@@ -1,10 +1,13 @@
 import { Agent, fetch, ProxyAgent, type Dispatcher } from "undici";
+import { redactUrlCredentials } from "./redact";
 
 /** How one source is fetched: each request gets the whole timeout, from connecting to its last byte. */
 export interface FetchSettings {
   timeoutSeconds: number;
   /** http://host:port of an HTTP proxy; https sources go through it with CONNECT, http ones as plain requests. */
   proxy?: string;
+  /** The proxy's login, user:password (a secret: never part of the proxy URL, never in a message). */
+  proxyCredentials?: string;
   /** PEM of the CAs that may issue the source's TLS certificate, instead of Node's public list. */
   ca?: string;
 }
@@ -17,8 +20,14 @@ export interface FetchedBody {
   body: Buffer;
 }
 
-/** A source that gave no usable answer; the message says which URL and what happened. */
-export class SourceFetchError extends Error {}
+/** A source that gave no usable answer; the message says which URL and what happened, with no URL's login in it. */
+export class SourceFetchError extends Error {
+  constructor(message: string) {
+    super(redactUrlCredentials(message));
+  }
+}
+
+const PROXY_LOGIN_HINT = "the proxy wants a login: set its user:password as the secret proxyCredentials";
 
 /** A CA's answer is a few certificates; anything far larger is not what was asked for. */
 export const MAX_SOURCE_BYTES = 4 * 1024 * 1024;
@@ -40,7 +49,9 @@ export function tlsProblem(code: string | undefined): string | undefined {
 function dispatcherFor(settings: FetchSettings): Dispatcher {
   const tls = settings.ca ? { ca: settings.ca } : {};
   // proxyTunnel false: a plain http source is asked through the proxy as usual; corporate proxies often allow CONNECT only to 443.
-  return settings.proxy ? new ProxyAgent({ uri: settings.proxy, requestTls: tls, proxyTunnel: false }) : new Agent({ connect: tls });
+  if (!settings.proxy) return new Agent({ connect: tls });
+  const token = settings.proxyCredentials ? { token: `Basic ${Buffer.from(settings.proxyCredentials, "utf8").toString("base64")}` } : {};
+  return new ProxyAgent({ uri: settings.proxy, requestTls: tls, proxyTunnel: false, ...token });
 }
 
 /** A source that could not be reached: the error's code (when its message lacks it) and message. */
@@ -59,6 +70,7 @@ function describeFailure(error: unknown, url: string, settings: FetchSettings): 
   if (tls) return `${url}: ${tls}`;
   const via = settings.proxy ? ` through the proxy ${settings.proxy}` : "";
   const reason = failure.cause?.message ?? failure.message;
+  if (settings.proxy && /\b407\b/.test(reason)) return `${url}: refused by the proxy ${settings.proxy} (HTTP 407): ${PROXY_LOGIN_HINT}`;
   return unreachable(url, code, reason, via);
 }
 
@@ -72,7 +84,8 @@ export async function fetchBody(url: string, settings: FetchSettings): Promise<F
     const where = finalUrl === url ? url : `${url} (redirected to ${finalUrl})`;
     if (!response.ok) {
       await response.body?.cancel();
-      throw new SourceFetchError(`${where}: answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
+      const hint = response.status === 407 && settings.proxy ? `: ${PROXY_LOGIN_HINT}` : "";
+      throw new SourceFetchError(`${where}: answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${hint}`);
     }
     const chunks: Buffer[] = [];
     let size = 0;

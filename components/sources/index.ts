@@ -1,6 +1,7 @@
 import { uniqueCertificates, type Certificate, type FetchedFrom } from "../certificates";
 import { fetchBody, type FetchSettings } from "./fetch";
 import { fetchLdapCertificates } from "./ldap";
+import { redactUrlCredentials } from "./redact";
 import { certificatesInAnswer, certsrvChainUrl, certsrvRenewalsPage, parseRenewalCount, selectPinned, sourceAddress, type RemoteSource } from "./remote";
 
 export type { FetchSettings } from "./fetch";
@@ -49,7 +50,7 @@ export async function fetchRoots(options: FetchRootsOptions): Promise<FetchedRoo
   if (options.thumbprints.length === 0 && !options.allowUnpinned) {
     throw new Error(`${label(address)}: pin the thumbprint of each root you verified out of band; a fetched certificate is used only when it matches one`);
   }
-  const named = (error: Error) => new Error(options.name ? `${options.name}: ${error.message}` : error.message);
+  const named = (error: Error) => new Error(redactUrlCredentials(options.name ? `${options.name}: ${error.message}` : error.message));
   const asked: string[] = [];
   const get = async (url: string) => {
     asked.push(url);

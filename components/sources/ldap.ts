@@ -20,6 +20,13 @@ export interface LdapSettings {
   password?: string;
 }
 
+/** Why a bind would send its password in clear text (ldap:// without StartTLS), with the fix; undefined when it would not. */
+export function cleartextBindProblem(source: Pick<LdapSource, "url" | "bindDn" | "startTls">): string | undefined {
+  return source.bindDn && /^ldap:/i.test(source.url) && !source.startTls
+    ? "a bind over ldap:// without startTls sends the password in clear text; use ldaps://host (port 636) or set startTls: true"
+    : undefined;
+}
+
 // AD and OpenLDAP publish the same attribute; OpenLDAP returns certificate syntax with the ;binary option.
 const CERTIFICATE_ATTRIBUTES = ["cACertificate", "cACertificate;binary"];
 
@@ -31,6 +38,8 @@ export async function fetchLdapCertificates(source: LdapSource, settings: LdapSe
   const ldaps = /^ldaps:/i.test(source.url);
   const client = new Client({ url: source.url, timeout, connectTimeout: timeout, ...(ldaps ? { tlsOptions } : {}) });
   const where = `${source.url} (${source.base})`;
+  const cleartext = cleartextBindProblem(source);
+  if (cleartext) throw new SourceFetchError(`${where}: ${cleartext}`);
   try {
     // ldapts' StartTLS does not pass the host on: without it Node checks the certificate against "localhost".
     if (source.startTls) await client.startTLS({ ...tlsOptions, host: new URL(source.url).hostname });

@@ -238,10 +238,14 @@ describeLab("root sets fetched from where the CA publishes them (real nginx, rea
       url: `ldap://${site.address}`,
       base: CERTIFICATION_AUTHORITIES,
       bindDn: LDAP_ADMIN,
+      // A bind never crosses the network in clear: ldap:// binds only after StartTLS.
+      startTls: true,
       ...overrides,
     });
+    const directoryCa = { ca: "" };
 
     before(async () => {
+      directoryCa.ca = lab.serverCa;
       const ldif = directoryLdif([
         { name: "Contoso Root CA", der: pki.der(oldRoot) },
         { name: "Contoso Root CA 2026", der: pki.der(newRoot) },
@@ -251,13 +255,13 @@ describeLab("root sets fetched from where the CA publishes them (real nginx, rea
       await lab.sh(site, "mkdir -p /var/lib/trl-ldap && slapadd -q -f /etc/trl-slapd.conf -l /tmp/directory.ldif");
       await lab.exec(site, "slapd", "-f", "/etc/trl-slapd.conf", "-h", `ldap://${site.address}/ ldaps://${site.address}/`);
       await waitUntil(
-        () => fetchRoots({ source: ldap(), thumbprints: [cert(oldRoot).sha256], ldapPassword: LDAP_PASSWORD }).then(() => true, () => false),
+        () => fetchRoots({ source: ldap(), fetch: directoryCa, thumbprints: [cert(oldRoot).sha256], ldapPassword: LDAP_PASSWORD }).then(() => true, () => false),
         "slapd answers",
       );
     });
 
     it("binds, reads every cACertificate under the base, and keeps the pinned root", async () => {
-      const fetched = await fetchRoots({ source: ldap(), thumbprints: [cert(oldRoot).sha256], ldapPassword: LDAP_PASSWORD });
+      const fetched = await fetchRoots({ source: ldap(), fetch: directoryCa, thumbprints: [cert(oldRoot).sha256], ldapPassword: LDAP_PASSWORD });
       assert.deepEqual(fetched.certificates.map((certificate) => certificate.sha256), [cert(oldRoot).sha256]);
       assert.deepEqual(fetched.certificates[0].fetchedFrom, { url: `ldap://${site.address}/${CERTIFICATION_AUTHORITIES}`, pinned: true });
       assert.deepEqual(fetched.leftOut.map((certificate) => certificate.sha256), [cert(newRoot).sha256]);
@@ -265,19 +269,20 @@ describeLab("root sets fetched from where the CA publishes them (real nginx, rea
 
     it("over ldaps and StartTLS with the directory's CA given; without it the TLS certificate is refused", async () => {
       const pins = { thumbprints: [cert(newRoot).sha256], ldapPassword: LDAP_PASSWORD };
-      const ldaps = await fetchRoots({ source: ldap({ url: `ldaps://${site.address}` }), fetch: { ca: lab.serverCa }, ...pins });
+      const ldaps = await fetchRoots({ source: ldap({ url: `ldaps://${site.address}`, startTls: undefined }), fetch: { ca: lab.serverCa }, ...pins });
       assert.equal(ldaps.certificates[0].sha256, cert(newRoot).sha256);
       const startTls = await fetchRoots({ source: ldap({ startTls: true }), fetch: { ca: lab.serverCa }, ...pins });
       assert.equal(startTls.certificates[0].sha256, cert(newRoot).sha256);
-      await assert.rejects(fetchRoots({ source: ldap({ url: `ldaps://${site.address}` }), ...pins }), /its TLS certificate .*fetch\.caBundleFile/);
+      await assert.rejects(fetchRoots({ source: ldap({ url: `ldaps://${site.address}`, startTls: undefined }), ...pins }), /its TLS certificate .*fetch\.caBundleFile/);
+      await assert.rejects(fetchRoots({ source: ldap(), ...pins }), /its TLS certificate .*fetch\.caBundleFile/);
     });
 
     it("a wrong password, an anonymous search, a wrong base, a wrong pin and a closed port each say what happened", async () => {
       const old = [cert(oldRoot).sha256];
-      await assert.rejects(fetchRoots({ source: ldap(), thumbprints: old, ldapPassword: "wrong" }), /refused the bind as cn=admin,dc=contoso,dc=test \(invalid credentials\); check the secret ldapPassword/);
-      await assert.rejects(fetchRoots({ source: ldap({ bindDn: undefined }), thumbprints: old }), /the directory refused the search \(insufficient access\); set bindDn/);
-      await assert.rejects(fetchRoots({ source: ldap({ base: `cn=Nowhere,${LDAP_SUFFIX}` }), thumbprints: old, ldapPassword: LDAP_PASSWORD }), /the directory has no entry cn=Nowhere,dc=contoso,dc=test; check base/);
-      await assert.rejects(fetchRoots({ source: ldap(), thumbprints: [cert(other).sha256], ldapPassword: LDAP_PASSWORD }), /no certificate it answered has the pinned thumbprint/);
+      await assert.rejects(fetchRoots({ source: ldap(), fetch: directoryCa, thumbprints: old, ldapPassword: "wrong" }), /refused the bind as cn=admin,dc=contoso,dc=test \(invalid credentials\); check the secret ldapPassword/);
+      await assert.rejects(fetchRoots({ source: ldap({ bindDn: undefined }), fetch: directoryCa, thumbprints: old }), /the directory refused the search \(insufficient access\); set bindDn/);
+      await assert.rejects(fetchRoots({ source: ldap({ base: `cn=Nowhere,${LDAP_SUFFIX}` }), fetch: directoryCa, thumbprints: old, ldapPassword: LDAP_PASSWORD }), /the directory has no entry cn=Nowhere,dc=contoso,dc=test; check base/);
+      await assert.rejects(fetchRoots({ source: ldap(), fetch: directoryCa, thumbprints: [cert(other).sha256], ldapPassword: LDAP_PASSWORD }), /no certificate it answered has the pinned thumbprint/);
       await assert.rejects(fetchRoots({ source: ldap({ url: `ldap://${site.address}:1389` }), thumbprints: old, ldapPassword: LDAP_PASSWORD }), /cannot be reached: .*ECONNREFUSED/);
     });
 
