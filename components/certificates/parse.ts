@@ -3,7 +3,6 @@ import { certificatesInPkcs7, firstDerElementLength, signatureAlgorithmOf } from
 import { CertificateInputError } from "./errors";
 import type { Certificate, CertificateIdentity, CertificateKind } from "./types";
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----\r?\n?([\s\S]*?)-----END ([A-Z0-9 #]+)-----/g;
 const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
 const EC_CURVE_BITS: Record<string, number> = {
   prime256v1: 256,
@@ -99,36 +98,46 @@ function dersFromAsn1(der: Buffer, where: () => string, fail: (reason: string) =
   return fromPkcs7!;
 }
 
+// Sticky: each is tried only where a marker starts, so a hostile input costs one pass, never one per BEGIN.
+const BEGIN_LINE = /-----BEGIN ([A-Z0-9 #]+)-----\r?\n?/y;
+const END_LINE = /-----END ([A-Z0-9 #]+)-----/y;
+
+/**
+ * The PEM blocks of `text` in one left-to-right pass (indexOf from where the last block ended): a file of BEGIN
+ * lines without END lines is refused at the first one, in time linear in its size.
+ */
 function dersFromPem(text: string, fail: (reason: string) => never): Buffer[] {
   const ders: Buffer[] = [];
   let blockNumber = 0;
-  let consumedTo = 0;
-  for (const match of text.matchAll(PEM_BLOCK)) {
+  const unterminated = (offset: number) => fail(`a '-----BEGIN' at line ${lineOf(text, offset)} has no matching END line (truncated?)`);
+  for (let start = text.indexOf("-----BEGIN"); start >= 0; ) {
     blockNumber++;
-    const [whole, label, body, endLabel] = match;
-    const start = match.index ?? 0;
+    BEGIN_LINE.lastIndex = start;
+    const begin = BEGIN_LINE.exec(text);
+    if (!begin) unterminated(start);
+    const label = begin![1];
+    const bodyStart = start + begin![0].length;
+    const end = text.indexOf("-----END", bodyStart);
+    if (end < 0) unterminated(start);
     // Only a failure needs the line number, and counting lines for every block of a large bundle is not free.
     const where = () => `block ${blockNumber} (${label}) at line ${lineOf(text, start)}`;
-    const unterminated = text.slice(consumedTo, start).indexOf("-----BEGIN");
-    if (unterminated >= 0) {
-      fail(`a '-----BEGIN' at line ${lineOf(text, consumedTo + unterminated)} has no matching END line (truncated?)`);
-    }
-    consumedTo = start + whole.length;
-    if (body.includes("-----BEGIN")) fail(`${where()} has no END line before the next block (truncated?)`);
+    const nextBegin = text.indexOf("-----BEGIN", bodyStart);
+    if (nextBegin >= 0 && nextBegin < end) fail(`${where()} has no END line before the next block (truncated?)`);
+    END_LINE.lastIndex = end;
+    const endLine = END_LINE.exec(text);
+    if (!endLine) fail(`${where()} has a damaged END line`);
+    const endLabel = endLine![1];
     if (label.includes("PRIVATE KEY") || endLabel.includes("PRIVATE KEY")) {
       fail(`${where()} is a private key; a trust bundle must hold certificates only: remove that block`);
     }
     if (label !== endLabel) fail(`${where()} ends with '-----END ${endLabel}-----'; the file is damaged`);
-    const der = decodeBase64Body(body, where, fail);
+    const der = decodeBase64Body(text.slice(bodyStart, end), where, fail);
     if (label === "CERTIFICATE" || label === "X509 CERTIFICATE") ders.push(...dersFromAsn1(der, where, fail));
     else if (label === "TRUSTED CERTIFICATE") ders.push(trustedCertificateDer(der, where, fail));
     else if (label === "PKCS7" || label === "PKCS #7 SIGNED DATA" || label === "CMS") {
       ders.push(...dersFromAsn1(der, where, fail));
     } else fail(`${where()} is not a certificate; only CERTIFICATE and PKCS7 blocks are accepted`);
-  }
-  const trailingBegin = text.indexOf("-----BEGIN", consumedTo);
-  if (trailingBegin >= 0) {
-    fail(`a '-----BEGIN' at line ${lineOf(text, trailingBegin)} has no matching END line (truncated?)`);
+    start = nextBegin;
   }
   return ders;
 }

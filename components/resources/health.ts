@@ -114,8 +114,11 @@ function tunnelAgent(check: HealthCheck, url: URL, tunnel: Tunnel): HttpAgent {
   })({ keepAlive: false }) as HttpAgent;
 }
 
-/** One request; resolves with the status code, rejects on connection or TLS errors. */
-export function probe(check: HealthCheck, tunnel?: Tunnel): Promise<ProbeResult> {
+/** A probe's whole time, from connecting to the last byte of the answer (not an idle timeout: a trickling server ends too). */
+const PROBE_SECONDS = 10;
+
+/** One request; resolves with the status code, rejects on connection or TLS errors or when `deadlineMs` passes. */
+export function probe(check: HealthCheck, tunnel?: Tunnel, deadlineMs = PROBE_SECONDS * 1000): Promise<ProbeResult> {
   const url = new URL(check.url);
   const send = url.protocol === "https:" ? request : httpRequest;
   return new Promise((resolve, reject) => {
@@ -123,7 +126,6 @@ export function probe(check: HealthCheck, tunnel?: Tunnel): Promise<ProbeResult>
       url,
       {
         method: "GET",
-        timeout: 10_000,
         // A fresh connection each time: a kept-alive one may belong to a worker from before the change.
         agent: tunnel ? tunnelAgent(check, url, tunnel) : false,
         ...(url.protocol === "https:" ? tlsOptions(check) : {}),
@@ -138,7 +140,11 @@ export function probe(check: HealthCheck, tunnel?: Tunnel): Promise<ProbeResult>
         response.on("end", () => resolve({ status: response.statusCode ?? 0, substatus: iisSubstatus(response.statusCode ?? 0, body) }));
       },
     );
-    req.on("timeout", () => req.destroy(new Error("no response within 10 s")));
+    const deadline = setTimeout(() => {
+      reject(new Error(`no complete response within ${Math.round(deadlineMs / 100) / 10} s`));
+      req.destroy();
+    }, deadlineMs);
+    req.on("close", () => clearTimeout(deadline));
     req.on("error", reject);
     req.end();
   });
@@ -152,7 +158,8 @@ export async function runHealthCheck(check: HealthCheck, label: string, tunnel?:
   while (true) {
     attempts++;
     try {
-      const { status, substatus } = await probe(check, tunnel);
+      const remainingMs = check.timeoutSeconds * 1000 - (Date.now() - started);
+      const { status, substatus } = await probe(check, tunnel, Math.max(1, Math.min(PROBE_SECONDS * 1000, remainingMs)));
       if (status === check.expectStatus) return { status, attempts, elapsedSeconds: (Date.now() - started) / 1000 };
       last = substatus ? `HTTP ${substatus} (${IIS_SUBSTATUS[substatus]})` : status === 403 ? `HTTP 403 ${UNNAMED_403}` : `HTTP ${status}`;
     } catch (error) {

@@ -43,12 +43,19 @@ export function certsrvChainUrl(url: string, renewal: number): string {
  * enrollment, or a login page, has none: then this says what came back instead.
  */
 export function parseRenewalCount(page: string, pageUrl: string): number {
-  const match = /\bnRenewals\s*=\s*(\d+)\s*;/.exec(page);
+  const match = /\bnRenewals\s*=\s*(\d{1,12})\s*;/.exec(page);
   if (!match) {
     throw new Error(`${pageUrl}: not an AD CS web enrollment page (no "nRenewals"); it answered ${preview(Buffer.from(page))}`);
   }
-  return Number(match[1]);
+  const renewals = Number(match[1]);
+  if (renewals > MAX_CERTSRV_RENEWALS) {
+    throw new Error(`${pageUrl}: declares ${renewals} CA renewals; a CA renews every few years, so more than ${MAX_CERTSRV_RENEWALS} is not a CA's history: check the site`);
+  }
+  return renewals;
 }
+
+/** A CA renewed yearly for a century stays below this; each renewal is one request. */
+export const MAX_CERTSRV_RENEWALS = 100;
 
 /** The first bytes of an answer, printable, for messages about what came back. */
 export function preview(body: Buffer): string {

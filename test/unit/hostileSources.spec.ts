@@ -7,6 +7,12 @@ import { TrustedRootsProvider } from "../../components/provider/provider";
 import { fetchRoots } from "../../components/sources";
 import { redactUrlCredentials } from "../../components/sources/redact";
 import { FETCH_ROOTS_FUNCTION, PACKAGE_VERSION } from "../../components/typeTokens";
+import { parseCertificates as parseAny } from "../../components/certificates/parse";
+import { MAX_SOURCE_BYTES } from "../../components/sources/fetch";
+import { MAX_LDAP_ENTRIES } from "../../components/sources/ldap";
+import { MAX_CERTSRV_RENEWALS } from "../../components/sources/remote";
+import { runHealthCheck } from "../../components/resources/health";
+import { hostileDirectory } from "../support/hostileLdap";
 import { TestPki } from "../support/pki";
 
 // Sources an attacker may control or sit in front of: what this tool refuses before any connection, and what
@@ -123,6 +129,97 @@ describe("hostile and careless sources", () => {
         assert.equal(seen.length, 2);
       } finally {
         proxy.close();
+      }
+    });
+  });
+
+  describe("denial of service by a hostile or intercepted source", function () {
+    // Generous: a step that never ends (the defect) fails here, whatever the machine's speed.
+    this.timeout(120_000);
+
+    /** The fastest of three runs of `work`, in ms. */
+    const fastest = (work: () => void): number => {
+      let best = Infinity;
+      for (let run = 0; run < 3; run++) {
+        const started = process.hrtime.bigint();
+        work();
+        best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
+      }
+      return best;
+    };
+    const refusal = (text: string) => () => assert.throws(() => parseAny(text, { name: "hostile" }), /hostile: a '-----BEGIN' at line 1 has no matching END line/);
+
+    it("BEGIN lines without END: refused at the first, in time linear in the size (8x the input, not 64x the time)", () => {
+      const line = "-----BEGIN CERTIFICATE-----\n";
+      const small = line.repeat(Math.floor(MAX_SOURCE_BYTES / 8 / line.length));
+      const large = line.repeat(Math.floor(MAX_SOURCE_BYTES / line.length));
+      const ratio = fastest(refusal(large)) / Math.max(fastest(refusal(small)), 0.05);
+      // Linear parsing gives about 8; the quadratic scanner this replaced gave 64 and more.
+      assert.ok(ratio < 24, `8x the input took ${ratio.toFixed(1)}x the time`);
+      // Labels that never close ("-----BEGIN X" without its dashes) take the same single pass.
+      refusal("-----BEGIN X\n".repeat(300_000))();
+    });
+
+    it("a certsrv page declaring a million renewals is refused before any renewal is asked", async () => {
+      const asked: string[] = [];
+      const site = createHttpServer((request, response) => {
+        asked.push(request.url ?? "");
+        response.end(request.url?.endsWith("certcarc.asp") ? "<script>var nRenewals=1000000;</script>" : root.pem);
+      });
+      await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
+      try {
+        const certsrv = `http://127.0.0.1:${(site.address() as AddressInfo).port}/certsrv`;
+        await assert.rejects(fetchRoots({ source: { kind: "certsrv", url: certsrv }, thumbprints: [root.sha256] }), new RegExp(`declares 1000000 CA renewals; .* more than ${MAX_CERTSRV_RENEWALS} is not a CA's history`));
+        assert.deepEqual(asked, ["/certsrv/certcarc.asp"]);
+      } finally {
+        site.close();
+      }
+    });
+
+    it("a directory that answers more entries than any CA container holds is refused", async () => {
+      const directory = await hostileDirectory(MAX_LDAP_ENTRIES + 50, root.der);
+      try {
+        await assert.rejects(
+          fetchRoots({ source: { kind: "ldap", url: directory.url, base: "cn=Certification Authorities" }, thumbprints: [root.sha256] }),
+          new RegExp(`answered more than ${MAX_LDAP_ENTRIES} entries with a cACertificate; narrow base`),
+        );
+      } finally {
+        directory.close();
+      }
+    });
+
+    it("a directory that sends without end is cut off after the byte cap, not read to exhaustion", async () => {
+      // 64 entries of 1 MB each: 16 times the cap.
+      const directory = await hostileDirectory(64, Buffer.alloc(1024 * 1024, 0x41));
+      try {
+        await assert.rejects(
+          fetchRoots({ source: { kind: "ldap", url: directory.url, base: "cn=Certification Authorities" }, thumbprints: [root.sha256] }),
+          new RegExp(`the answer is larger than ${MAX_SOURCE_BYTES} bytes`),
+        );
+        assert.ok(directory.bytesWritten() < 64 * 1024 * 1024, `the directory wrote ${directory.bytesWritten()} bytes`);
+      } finally {
+        directory.close();
+      }
+    });
+
+    it("a health check against a server that trickles its answer ends at the check's timeout", async () => {
+      const trickles: NodeJS.Timeout[] = [];
+      const web = createHttpServer((_request, response) => {
+        response.writeHead(200, { "content-type": "text/plain" });
+        // One byte every 100 ms: an idle timeout never fires; only a deadline ends this.
+        trickles.push(setInterval(() => response.write("."), 100));
+      });
+      await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
+      try {
+        const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}/`;
+        await assert.rejects(
+          runHealthCheck({ url, expectStatus: 200, timeoutSeconds: 1, intervalSeconds: 1, insecureSkipTlsVerify: false }, "web01"),
+          /web01: health check .* expected HTTP 200 but got no complete response within 1 s \(1 attempts/,
+        );
+      } finally {
+        trickles.forEach((trickle) => clearInterval(trickle));
+        web.closeAllConnections();
+        web.close();
       }
     });
   });
