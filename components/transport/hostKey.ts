@@ -7,6 +7,18 @@ export type HostKeyPin =
 
 const KEY_TYPES = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-dss)$/;
 
+/**
+ * The host key signature algorithms offered, strongest first: never SHA-1 `ssh-rsa` signatures, never DSA.
+ * An RSA key signs with rsa-sha2-512/256 (RFC 8332; OpenSSH 7.2 and later, every Win32-OpenSSH release).
+ */
+export const HOST_KEY_ALGORITHMS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256"] as const;
+export type HostKeyAlgorithm = (typeof HOST_KEY_ALGORITHMS)[number];
+
+/** The signature algorithms that prove a key of this type: asked for alone, so a server with several keys presents the pinned one. */
+export function signatureAlgorithmsFor(keyType: string): HostKeyAlgorithm[] {
+  return keyType === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256"] : HOST_KEY_ALGORITHMS.filter((algorithm) => algorithm === keyType);
+}
+
 /** OpenSSH's `SHA256:...` fingerprint (unpadded base64) of a raw public key blob. */
 export function fingerprintOf(blob: Buffer): string {
   return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
@@ -37,6 +49,12 @@ export function parseHostKeyPin(text: string): HostKeyPin {
   const declaredType = blob.length > 4 ? blob.subarray(4, 4 + blob.readUInt32BE(0)).toString("latin1") : "";
   if (declaredType !== words[typeIndex]) {
     throw new Error(`host key ${JSON.stringify(shorten(trimmed))}: the base64 key does not encode a ${words[typeIndex]} key (damaged copy?)`);
+  }
+  if (declaredType === "ssh-dss") {
+    throw new Error(
+      `host key ${JSON.stringify(shorten(trimmed))} is a DSA key, which OpenSSH disabled in 7.0 (1024 bits, SHA-1); pin the host's ed25519 key ` +
+        "(ssh-keygen -A creates it; `ssh-keyscan -t ed25519 HOST` reads it)",
+    );
   }
   return { kind: "key", keyType: words[typeIndex], blob, fingerprint: fingerprintOf(blob) };
 }

@@ -4,7 +4,7 @@ import { describeStderr } from "../platforms/clixml";
 import type { CommandOutput, RemoteScript } from "../platforms/types";
 import { backoffDelay } from "./concurrency";
 import { TransportError } from "./errors";
-import { fingerprintOf, parseHostKeyPin, pinMatches, type HostKeyPin } from "./hostKey";
+import { fingerprintOf, HOST_KEY_ALGORITHMS, parseHostKeyPin, pinMatches, signatureAlgorithmsFor, type HostKeyPin } from "./hostKey";
 import { parseSshTarget, targetLabel, type SshTarget, type SshTargetInput } from "./target";
 
 export type ExecResult = CommandOutput;
@@ -198,8 +198,7 @@ function connectOnce(target: SshTarget, label: string, pin: HostKeyPin | undefin
         return pin ? pinMatches(pin, key) : true;
       },
     };
-    // Ask for the pinned key's type, so a server holding several keys presents the one we know.
-    if (pin?.kind === "key") config.algorithms = { serverHostKey: [pin.keyType as "ssh-ed25519"] };
+    config.algorithms = { serverHostKey: pin?.kind === "key" ? signatureAlgorithmsFor(pin.keyType) : [...HOST_KEY_ALGORITHMS] };
     if (target.privateKey) config.privateKey = target.privateKey;
     if (target.passphrase) config.passphrase = target.passphrase;
     if (target.password) config.password = target.password;
