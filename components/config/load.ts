@@ -166,7 +166,7 @@ export function fleetArgsFromConfig(
     return {
       name: server.name,
       previousNames: server.previousNames,
-      connection: connectionFor(server, config, secrets),
+      connection: connectionFor(server, config, secrets, where, problems),
       platform: server.platform,
       roots,
       intermediates,
@@ -272,7 +272,7 @@ function readInventory(file: string, readFile: (path: string) => Buffer, problem
   return parsed.data.servers;
 }
 
-function connectionFor(server: ServerConfig, config: FleetConfig, secrets: FleetSecrets): ConnectionArgs {
+function connectionFor(server: ServerConfig, config: FleetConfig, secrets: FleetSecrets, where: string, problems: string[]): ConnectionArgs {
   const base: ConnectionInput = {
     host: server.host,
     port: server.port ?? config.defaults.port ?? 22,
@@ -290,16 +290,30 @@ function connectionFor(server: ServerConfig, config: FleetConfig, secrets: Fleet
     ...(secrets.agent && !secrets.privateKey && !perServerKey && !secrets.password ? { agent: secrets.agent } : {}),
   };
   const bastion = server.bastion ?? config.defaults.bastion;
+  const { shareServerKey, ...bastionAddress } = bastion ?? {};
+  const bastionCredentials = bastion ? bastionCredentialsFor(secrets, shareServerKey ? credentials : {}) : {};
+  if (bastion && Object.keys(bastionCredentials).length === 0) {
+    problems.push(
+      `${where}.bastion: no credentials for the bastion ${bastion.host}: set the secret ${CONFIG_NAMESPACE}:bastionPrivateKey, use an ssh-agent, ` +
+        "or set bastion.shareServerKey: true to log in to it with the servers' key too (a password is never sent to another host)",
+    );
+  }
   return {
     ...definedBase,
     ...credentials,
-    ...(bastion
-      ? {
-          // Port and user default where the connection is parsed (transport/target.ts), as for the server's own.
-          bastion: { ...bastion, ...(secrets.bastionPrivateKey ? { privateKey: secrets.bastionPrivateKey } : credentials) },
-        }
-      : {}),
+    // Port and user default where the connection is parsed (transport/target.ts), as for the server's own.
+    ...(bastion ? { bastion: { ...bastionAddress, ...bastionCredentials } } : {}),
   } as ConnectionArgs;
+}
+
+/**
+ * What the bastion is given: its own key, else the servers' key where the config shares it explicitly, else the
+ * ssh-agent. Never a password: one meant for the servers would hand the jump host's owner a login to them.
+ */
+function bastionCredentialsFor(secrets: FleetSecrets, shared: { privateKey?: unknown; passphrase?: unknown }): Record<string, unknown> {
+  if (secrets.bastionPrivateKey) return { privateKey: secrets.bastionPrivateKey };
+  if (shared.privateKey) return { privateKey: shared.privateKey, ...(shared.passphrase ? { passphrase: shared.passphrase } : {}) };
+  return secrets.agent ? { agent: secrets.agent } : {};
 }
 
 function healthCheckFor(

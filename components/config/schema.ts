@@ -59,12 +59,16 @@ const healthCheckConfigSchema = z.strictObject({
   timeoutSeconds: z.number().positive().optional(),
 });
 
-/** A jump host: always pinned. Its key is the secret `bastionPrivateKey`, else the servers' own credentials. */
+/**
+ * A jump host: always pinned. Its key is the secret `bastionPrivateKey`, else the servers' key when
+ * `shareServerKey` says so, else the ssh-agent; never the servers' password.
+ */
 const bastionConfigSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).optional(),
   user: z.string().min(1).optional(),
   hostKey,
+  shareServerKey: z.boolean().optional(),
 });
 
 const serverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names Pulumi resources)");

@@ -85,7 +85,7 @@ describeLab("hosts behind a bastion (ssh2 forwardOut, like ssh -J)", function ()
     writeFileSync(
       join(dir, "inventory.json"),
       JSON.stringify({
-        servers: [{ name: "hidden", host: hidden.address, platform: "debian", hostKey: hidden.hostKey, groups: ["web"], bastion: { host: bastion.address, hostKey: bastion.hostKey } }],
+        servers: [{ name: "hidden", host: hidden.address, platform: "debian", hostKey: hidden.hostKey, groups: ["web"], bastion: { host: bastion.address, hostKey: bastion.hostKey, shareServerKey: true } }],
         rootSets: { contoso: { files: ["contoso.crt"] } },
         groups: { web: { roots: ["contoso"] } },
       }),

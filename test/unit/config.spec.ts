@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fleetArgsFromConfig, FleetConfigError, parseFleetConfig } from "../../components/config/load";
+import { fleetArgsFromConfig, FleetConfigError, parseFleetConfig, type FleetSecrets as FleetSecretsInput } from "../../components/config/load";
 import { readStackConfig } from "../../components/config/stackFile";
 import { waves } from "../../components/rollout";
 import { parseCertificates } from "../../components/certificates";
@@ -223,6 +223,23 @@ describe("stack config", () => {
     assert.match(text, /trusted-roots:servers\[1\] \(web02\) roots: .*"CN=Fabrikam Issuing CA 01, O=Fabrikam".*is an intermediate CA/s);
     assert.match(text, /trusted-roots:servers\[0\]\.hostKey: web01 has no pinned host key; add hostKey \(ssh-keyscan -t ed25519 10\.0\.0\.1\)/);
     assert.match(text, /trusted-roots:privateKey: no credentials/);
+  });
+
+  it("a bastion gets its own key, the servers' key only where shared, or the agent; never the servers' password", () => {
+    const pin = "SHA256:" + "B".repeat(43);
+    const bastion = (extra: object = {}) => ({ host: "jump.contoso.test", hostKey: pin, ...extra });
+    const connectionWith = (secretsGiven: FleetSecretsInput, jump: object) => {
+      const config = parseFleetConfig({ servers: [{ name: "web01", host: "10.0.0.1", platform: "debian", hostKey: pin, roots: ["contoso"], bastion: jump }], rootSets: { contoso: { files: ["roots/contoso-root-ca-g2.pem"] } } });
+      return fleetArgsFromConfig(config, secretsGiven, readExample).servers[0].connection as { bastion: Record<string, unknown> };
+    };
+    const withPassword = { privateKey: "server key", passphrase: "server passphrase", password: "server password" };
+    assert.deepEqual(connectionWith({ ...withPassword, bastionPrivateKey: "bastion key" }, bastion()).bastion, { host: "jump.contoso.test", hostKey: pin, privateKey: "bastion key" });
+    assert.deepEqual(connectionWith(withPassword, bastion({ shareServerKey: true })).bastion, { host: "jump.contoso.test", hostKey: pin, privateKey: "server key", passphrase: "server passphrase" });
+    assert.deepEqual(connectionWith({ password: "server password", agent: "/run/agent.sock" }, bastion()).bastion, { host: "jump.contoso.test", hostKey: pin, agent: "/run/agent.sock" });
+    assert.deepEqual(problemsOf(() => connectionWith(withPassword, bastion())), [
+      "trusted-roots:servers[0].bastion: no credentials for the bastion jump.contoso.test: set the secret trusted-roots:bastionPrivateKey, use an ssh-agent, or set bastion.shareServerKey: true to log in to it with the servers' key too (a password is never sent to another host)",
+    ]);
+    assert.equal(problemsOf(() => connectionWith({ password: "server password" }, bastion({ shareServerKey: true }))).length, 1, "a shared password-only login is still no bastion credential");
   });
 });
 
