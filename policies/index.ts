@@ -8,7 +8,8 @@ import { pinnedSources } from "./pinnedSources";
 import { requiredRoots } from "./requiredRoots";
 import { rootHygiene, rootHygieneWarnings } from "./rootHygiene";
 import { rolloutSafety } from "./rolloutSafety";
+import { sha256Pins } from "./sha256Pins";
 
-export const policies = [requiredRoots, forbiddenRoots, rootHygiene, rootHygieneWarnings, pinnedHostKeys, pinnedSources, afterChangeAction, rolloutSafety, fleetCoverage];
+export const policies = [requiredRoots, forbiddenRoots, rootHygiene, rootHygieneWarnings, pinnedHostKeys, pinnedSources, sha256Pins, afterChangeAction, rolloutSafety, fleetCoverage];
 
 new PolicyPack("trusted-roots", { policies });

@@ -1,15 +1,17 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { asRecord, declaredRoots, serverLabel, WEB_SERVER_TRUST, type ResourceView } from "./shared";
+import { asRecord, coveredByComponent, declaredRoots, serverLabel, TRUST_STORE, WEB_SERVER_TRUST, type ResourceView } from "./shared";
 
 const COLLECTIONS = ["roots", "intermediates", "distrusted"] as const;
 
 /**
- * Roots fetched from a URL or certsrv without a pinned thumbprint: whoever controls the source, or the path
- * to it, would decide what the fleet trusts. The stack config cannot declare one; a program can, only with
- * `allowUnpinned`, and this policy is where that choice is stopped.
+ * Roots fetched from a URL, certsrv or a directory without a pinned thumbprint: whoever controls the source, or
+ * the path to it, would decide what the fleet trusts. The stack config cannot declare one; a program can, only
+ * with `allowUnpinned`, and this policy is where that choice is stopped, on a WebServerTrust or on a TrustStore
+ * given such roots directly.
  */
 export function unpinnedSourceViolations(resource: ResourceView): string[] {
-  if (resource.type !== WEB_SERVER_TRUST) return [];
+  if (resource.type !== WEB_SERVER_TRUST && resource.type !== TRUST_STORE) return [];
+  if (coveredByComponent(resource)) return [];
   return COLLECTIONS.flatMap((collection) =>
     declaredRoots(resource, collection).flatMap((root) => {
       const fetchedFrom = asRecord(root.fetchedFrom);

@@ -29,8 +29,8 @@ export interface DeclaredRoot {
   keySize?: number;
   signatureAlgorithm?: string;
   pem?: string;
-  /** Where a fetched root came from (WebServerTrust only). */
-  fetchedFrom?: { url?: unknown; pinned?: unknown };
+  /** Where a fetched root came from, and which kind of pin selected it. */
+  fetchedFrom?: { url?: unknown; pinned?: unknown; pinnedBy?: unknown };
 }
 
 /** The minimum of a resource a policy reads (satisfied by ResourceValidationArgs and PolicyResource). */
@@ -80,7 +80,11 @@ export function declaredRoots(resource: ResourceView, collection: "roots" | "dis
       return { ...entry, name: entry.subject };
     });
   }
-  return Object.entries(asRecord(value)).map(([name, root]) => ({ ...(asRecord(root) as unknown as DeclaredRoot), name }));
+  // A TrustStore's map is keyed by SHA-256; its subject names the root in messages.
+  return Object.values(asRecord(value)).map((root) => {
+    const entry = asRecord(root) as unknown as DeclaredRoot;
+    return { ...entry, name: entry.subject };
+  });
 }
 
 /** A TrustStore declared by a WebServerTrust is covered by the component's own check. */

@@ -39,6 +39,8 @@ export interface FetchedFrom {
   url: string;
   /** True when a pinned thumbprint selected it; false only where a program allowed unpinned roots. */
   pinned: boolean;
+  /** Which pin selected it: a SHA-1 one works (certmgr shows SHA-1) but the sha256-pins policy asks for SHA-256. */
+  pinnedBy?: "SHA-1" | "SHA-256";
 }
 
 /** What identifies a certificate in a store: enough to compare, report and name it. */

@@ -45,8 +45,8 @@ const trustStoreInputs: Record<string, Property> = {
   connection,
   platform,
   store: enumOf(STORE_NAMES, "The Windows logical store (Linux: Root)."),
-  roots: mapOf(ref("RootInput", ""), "Desired roots by display name."),
-  distrusted: mapOf(ref("RootInput", ""), "Roots the server must not trust, by display name."),
+  roots: mapOf(ref("RootInput", ""), "Desired roots by SHA-256 (upper-case hex)."),
+  distrusted: mapOf(ref("RootInput", ""), "Roots the server must not trust, by SHA-256."),
   mode,
   retainOnDelete: boolean("Leave the roots on the server when the resource is deleted."),
   owner: string("This declaration's id in the host-side manifest; default <project>/<stack>/<name>."),
@@ -123,8 +123,23 @@ export const PACKAGE_SCHEMA = {
     [`${PACKAGE_NAME}:index:RootInput`]: {
       type: "object",
       description: "A certificate as a TrustStore input.",
-      properties: { pem: string("PEM text."), sha256: string("Upper-case SHA-256 hex."), sha1: string("Upper-case SHA-1 hex."), subject: string("Distinguished name.") },
+      properties: {
+        pem: string("PEM text."),
+        sha256: string("Upper-case SHA-256 hex."),
+        sha1: string("Upper-case SHA-1 hex."),
+        subject: string("Distinguished name."),
+        fetchedFrom: ref("FetchedFrom", "Where a fetched root came from, and whether a pin selected it (the pinned-sources policy reads it)."),
+      },
       required: ["pem", "sha256", "sha1", "subject"],
+    },
+    [`${PACKAGE_NAME}:index:FetchedFrom`]: {
+      type: "object",
+      properties: {
+        url: string("The source's address."),
+        pinned: boolean("Whether a pinned thumbprint selected the root."),
+        pinnedBy: string('Which kind of pin selected it: "SHA-1" or "SHA-256".'),
+      },
+      required: ["url", "pinned"],
     },
     [`${PACKAGE_NAME}:index:ClientCertificate`]: {
       type: "object",

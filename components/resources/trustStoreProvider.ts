@@ -19,7 +19,6 @@ import {
   rootChanges,
   summarize,
   trustStoreInputsSchema,
-  rootKeys,
   withoutPem,
   type TrustStoreOutputs,
   type ValidTrustStoreInputs,
@@ -110,8 +109,7 @@ async function importStore(id: string): Promise<provider.ReadResult> {
   const target = importTarget(id, process.env);
   const observed = await observeStore(target, { warn });
   const managed = observed.roots.filter((root) => root.origin === "managed" && root.trusted && root.der);
-  const keys = rootKeys(managed);
-  const roots = Object.fromEntries(managed.map((root, index) => [keys[index], { pem: toPem(root.der!), sha256: root.sha256, sha1: root.sha1, subject: root.subject }]));
+  const roots = Object.fromEntries(managed.map((root) => [root.sha256, { pem: toPem(root.der!), sha256: root.sha256, sha1: root.sha1, subject: root.subject }]));
   const inputs = validated({ connection: target.connection, platform: target.platform, store: target.store, roots, mode: "exact" });
   const outputs: TrustStoreOutputs = {
     ...inputs,

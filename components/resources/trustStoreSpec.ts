@@ -19,6 +19,8 @@ const rootInputSchema = z.object({
   sha256: z.string().regex(/^[0-9A-F]{64}$/, "must be the upper-case SHA-256 hex of the certificate"),
   sha1: z.string().regex(/^[0-9A-F]{40}$/, "must be the upper-case SHA-1 hex of the certificate"),
   subject: z.string(),
+  /** Where a root fetched by fetchRoots came from, and whether a pin selected it: the pinned-sources policy reads it. */
+  fetchedFrom: z.strictObject({ url: z.string(), pinned: z.boolean(), pinnedBy: z.enum(["SHA-1", "SHA-256"]).optional() }).optional(),
 });
 export type RootInput = z.infer<typeof rootInputSchema>;
 
@@ -27,7 +29,10 @@ export const trustStoreInputsSchema = z.object({
   connection: connectionInputSchema,
   platform: z.enum(PLATFORM_NAMES),
   store: z.enum(STORE_NAMES).default("Root"),
-  /** Desired roots by display name: `pulumi preview` shows `+ roots["Contoso Root CA G2"]`. */
+  /**
+   * Desired roots by SHA-256 (`toRootInputs`): a key a certificate's own name chose could be `__proto__`, which
+   * serialization drops, or collide with another's. `pulumi preview --diff` shows each entry with its subject.
+   */
   roots: z.record(z.string(), rootInputSchema),
   distrusted: z.record(z.string(), rootInputSchema).default({}),
   mode: z.enum(STORE_MODES).default("exact"),
@@ -67,22 +72,10 @@ export interface TrustStoreOutputs extends Omit<ValidTrustStoreInputs, "roots" |
   holder?: string;
 }
 
-/** The name a root gets in the `roots` map: its common name, made unique with the thumbprint if needed. */
-export function rootKeys(certificates: readonly Pick<Certificate, "commonName" | "sha1">[]): string[] {
-  const counts = new Map<string, number>();
-  for (const certificate of certificates) counts.set(certificate.commonName, (counts.get(certificate.commonName) ?? 0) + 1);
-  return certificates.map((certificate) =>
-    (counts.get(certificate.commonName) ?? 0) > 1 ? `${certificate.commonName} (${certificate.sha1.slice(0, 8)})` : certificate.commonName,
-  );
-}
-
+/** The `roots` map of these certificates, each under its SHA-256 (a twin declared twice is one entry). */
 export function toRootInputs(certificates: readonly Certificate[]): Record<string, RootInput> {
-  const keys = rootKeys(certificates);
   return Object.fromEntries(
-    certificates.map((certificate, index) => [
-      keys[index],
-      { pem: certificate.pem, sha256: certificate.sha256, sha1: certificate.sha1, subject: certificate.subject },
-    ]),
+    certificates.map(({ pem, sha256, sha1, subject, fetchedFrom }) => [sha256, { pem, sha256, sha1, subject, ...(fetchedFrom ? { fetchedFrom } : {}) }]),
   );
 }
 
@@ -229,15 +222,7 @@ export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore
       !declared.has(root.sha256) &&
       ((root.origin === "managed" && state.mode !== "additive") || (root.origin === "local" && state.mode === "purgeUnmanaged")),
   );
-  const removableKeys = rootKeys(removable);
-  removable.forEach((root, index) => {
-    roots[removableKeys[index] in roots ? `${removableKeys[index]} (${root.sha1.slice(0, 8)})` : removableKeys[index]] = {
-      pem: "",
-      sha256: root.sha256,
-      sha1: root.sha1,
-      subject: root.subject,
-    };
-  });
+  for (const root of removable) roots[root.sha256] = { pem: "", sha256: root.sha256, sha1: root.sha1, subject: root.subject };
   const distrustedNow = new Set(observed.distrusted.map((root) => root.sha256));
   const distrusted = Object.fromEntries(Object.entries(state.distrusted).filter(([, root]) => distrustedNow.has(root.sha256)));
   return { ...state, roots, distrusted };
@@ -266,18 +251,18 @@ export function withoutPem(roots: Record<string, RootInput>): Record<string, Omi
 
 /** Declared and distrusted roots, with or without their PEM (inputs, or the state's outputs). */
 export interface RootSets {
-  roots: Record<string, Pick<RootInput, "sha256">>;
-  distrusted: Record<string, Pick<RootInput, "sha256">>;
+  roots: Record<string, Pick<RootInput, "sha256" | "subject">>;
+  distrusted: Record<string, Pick<RootInput, "sha256" | "subject">>;
 }
 
 /** Root-by-root difference between what the state holds and what is declared. */
 export function rootChanges(olds: RootSets, news: RootSets): string[] {
   const changes: string[] = [];
   const compare = (collection: "roots" | "distrusted") => {
-    const before = new Map(Object.entries(olds[collection]).map(([key, root]) => [root.sha256, key]));
-    const after = new Map(Object.entries(news[collection]).map(([key, root]) => [root.sha256, key]));
-    for (const [sha256, key] of after) if (!before.has(sha256)) changes.push(`+ ${collection}["${key}"]`);
-    for (const [sha256, key] of before) if (!after.has(sha256)) changes.push(`- ${collection}["${key}"]`);
+    const before = new Map(Object.values(olds[collection]).map((root) => [root.sha256, root.subject]));
+    const after = new Map(Object.values(news[collection]).map((root) => [root.sha256, root.subject]));
+    for (const [sha256, subject] of after) if (!before.has(sha256)) changes.push(`+ ${collection}: ${subject} (SHA-256 ${sha256})`);
+    for (const [sha256, subject] of before) if (!after.has(sha256)) changes.push(`- ${collection}: ${subject} (SHA-256 ${sha256})`);
   };
   compare("roots");
   compare("distrusted");

@@ -1,4 +1,4 @@
-import { uniqueCertificates, type Certificate, type FetchedFrom } from "../certificates";
+import { matchesThumbprint, uniqueCertificates, type Certificate, type FetchedFrom } from "../certificates";
 import { fetchBody, type FetchSettings } from "./fetch";
 import { fetchLdapCertificates } from "./ldap";
 import { redactUrlCredentials } from "./redact";
@@ -80,5 +80,11 @@ export async function fetchRoots(options: FetchRootsOptions): Promise<FetchedRoo
   }
   const pinned = options.thumbprints.length > 0;
   const { used, leftOut } = pinned ? selectPinned(answered, options.thumbprints, label(address)) : { used: answered, leftOut: [] };
-  return { certificates: used.map((certificate) => ({ ...certificate, fetchedFrom: { url: address, pinned } })), leftOut, asked };
+  const pinnedBy = (certificate: Certificate): FetchedFrom["pinnedBy"] =>
+    options.thumbprints.some((pin) => pin.length === 64 && matchesThumbprint(certificate, pin)) ? "SHA-256" : "SHA-1";
+  return {
+    certificates: used.map((certificate) => ({ ...certificate, fetchedFrom: { url: address, pinned, ...(pinned ? { pinnedBy: pinnedBy(certificate) } : {}) } })),
+    leftOut,
+    asked,
+  };
 }

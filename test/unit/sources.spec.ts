@@ -69,4 +69,16 @@ describe("root sources (the pure part: certsrv addresses, answers, pins)", () =>
       server.close();
     }
   });
+
+  it("each fetched root records which kind of pin selected it (the sha256-pins policy reads it)", async () => {
+    const server = createServer((_request, response) => response.end(Buffer.concat([Buffer.from(old.pem), Buffer.from(renewed.pem)])));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/roots.pem`;
+      const fetched = await fetchRoots({ source: { kind: "url", url }, thumbprints: [old.sha1, renewed.sha256] });
+      assert.deepEqual(fetched.certificates.map((c) => [c.sha256, c.fetchedFrom.pinnedBy]), [[old.sha256, "SHA-1"], [renewed.sha256, "SHA-256"]]);
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -9,7 +9,6 @@ import {
   nextRevision,
   replacementReasons,
   rootChanges,
-  rootKeys,
   toRootInputs,
   trustStoreInputsSchema,
   type ValidTrustStoreInputs,
@@ -45,28 +44,35 @@ describe("TrustStore spec (pure)", function () {
     warnings: [],
   });
 
-  it("names roots by common name, disambiguating twins by thumbprint", () => {
-    const keys = rootKeys([contoso, twin, fabrikam]);
-    assert.deepEqual(keys, [`Contoso Root (${contoso.sha1.slice(0, 8)})`, `Contoso Root (${twin.sha1.slice(0, 8)})`, "Fabrikam Root"]);
+  it("keys roots by SHA-256: twins by name, a root named __proto__ and names crafted to collide all stay apart", () => {
+    const proto = parseCertificates(pki.root("proto", "/CN=__proto__", { key: "ec256" }).pem)[0];
+    const crafted = parseCertificates(pki.root("crafted", `/CN=Contoso Root (${contoso.sha1.slice(0, 8)})`, { key: "ec256" }).pem)[0];
+    const declared = [contoso, twin, proto, crafted];
+    const roots = toRootInputs(declared);
+    assert.deepEqual(Object.keys(roots), declared.map((certificate) => certificate.sha256));
+    // What the engine does with the map: serialize it and read it back through the schema.
+    const reread = inputs([], { roots: JSON.parse(JSON.stringify(roots)) as ValidTrustStoreInputs["roots"] });
+    assert.deepEqual(Object.values(reread.roots).map((root) => root.subject), declared.map((certificate) => certificate.subject));
+    assert.deepEqual(checkRoots(reread), []);
   });
 
   it("check: expired, duplicate, both desired and distrusted, Windows' own stores and a root in a Linux CA store", () => {
     const failures = checkRoots(
-      inputs([contoso, contoso], { distrusted: toRootInputs([fabrikam]), roots: { ...toRootInputs([contoso]), Copy: toRootInputs([contoso])["Contoso Root"], F: toRootInputs([fabrikam])["Fabrikam Root"] }, store: "CA" }),
+      inputs([contoso, contoso], { distrusted: toRootInputs([fabrikam]), roots: { ...toRootInputs([contoso]), Copy: toRootInputs([contoso])[contoso.sha256], F: toRootInputs([fabrikam])[fabrikam.sha256] }, store: "CA" }),
       new Date("2100-01-01T00:00:00Z"),
     ).map((failure) => `${failure.property}: ${failure.reason}`);
     const text = failures.join("\n");
-    assert.match(text, /roots\["Contoso Root"\]: .*expired on/);
-    assert.match(text, /roots\["Copy"\]: .*declared twice \(also as roots\["Contoso Root"\]\)/);
-    assert.match(text, /distrusted\["Fabrikam Root"\]: is also desired as roots\["F"\]/);
-    assert.match(text, /roots\["Contoso Root"\]: .*is a self-signed root; on debian declare it under roots, not in the "CA" store/);
+    assert.match(text, new RegExp(`roots\\["${contoso.sha256}"\\]: .*expired on`));
+    assert.match(text, new RegExp(`roots\\["Copy"\\]: .*declared twice \\(also as roots\\["${contoso.sha256}"\\]\\)`));
+    assert.match(text, new RegExp(`distrusted\\["${fabrikam.sha256}"\\]: is also desired as roots\\["F"\\]`));
+    assert.match(text, new RegExp(`roots\\["${contoso.sha256}"\\]: .*is a self-signed root; on debian declare it under roots, not in the "CA" store`));
     const disallowed = checkRoots(inputs([contoso], { store: "ClientAuthIssuer" })).map((failure) => `${failure.property}: ${failure.reason}`);
     assert.deepEqual(disallowed, ['store: debian has the stores "Root" and "CA"; ClientAuthIssuer is Windows\' alone']);
   });
 
   it("check: fingerprints that do not match the PEM", () => {
     const tampered = inputs([contoso]);
-    tampered.roots["Contoso Root"] = { ...tampered.roots["Contoso Root"], sha256: fabrikam.sha256 };
+    tampered.roots[contoso.sha256] = { ...tampered.roots[contoso.sha256], sha256: fabrikam.sha256 };
     assert.match(checkRoots(tampered).map((failure) => failure.reason).join(), /fingerprints do not match the PEM/);
   });
 
@@ -76,10 +82,10 @@ describe("TrustStore spec (pure)", function () {
       { ...identityOf(old), origin: "managed", trusted: true, locations: ["/b"] },
     ]);
     const exact = liveInputs(inputs([contoso, fabrikam]), host);
-    assert.deepEqual(Object.keys(exact.roots).sort(), ["Fabrikam Root", "Old Root"]);
-    assert.deepEqual(rootChanges(exact, inputs([contoso, fabrikam])), ['+ roots["Contoso Root"]', '- roots["Old Root"]']);
+    assert.deepEqual(Object.keys(exact.roots).sort(), [fabrikam.sha256, old.sha256].sort());
+    assert.deepEqual(rootChanges(exact, inputs([contoso, fabrikam])), [`+ roots: CN=Contoso Root (SHA-256 ${contoso.sha256})`, `- roots: CN=Old Root (SHA-256 ${old.sha256})`]);
     const additive = liveInputs(inputs([contoso, fabrikam], { mode: "additive" }), host);
-    assert.deepEqual(Object.keys(additive.roots), ["Fabrikam Root"]);
+    assert.deepEqual(Object.keys(additive.roots), [fabrikam.sha256]);
   });
 
   it("revision changes only when something was applied, and differs for different changes", () => {
