@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { certificatesInPkcs7, firstDerElementLength, signatureAlgorithmOf } from "./asn1";
 import { CertificateInputError } from "./errors";
+import { printable } from "./printable";
 import type { Certificate, CertificateIdentity, CertificateKind } from "./types";
 
 const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -255,13 +256,14 @@ function keyOf(x509: X509Certificate): { keyAlgorithm: string; keySize: number }
 
 // node prints names one attribute per line, most significant first (C=..., O=..., CN=...); people and
 // Windows read them the other way round, comma-separated.
+/** Node's one-attribute-per-line name as `CN=..., O=...`, every invisible or control character escaped. */
 function displayName(multiline: string): string {
-  return multiline.split("\n").filter(Boolean).reverse().join(", ");
+  return printable(multiline.split("\n").filter(Boolean).reverse().join(", "));
 }
 
 function commonNameOf(multiline: string): string | undefined {
   const line = multiline.split("\n").find((entry) => entry.startsWith("CN="));
-  return line?.slice(3);
+  return line === undefined ? undefined : printable(line.slice(3));
 }
 
 /** PEM text of a DER certificate, 64 characters a line. */

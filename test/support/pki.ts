@@ -43,7 +43,7 @@ export class TestPki {
     const keyPath = join(this.dir, `${stem}.key`);
     openssl([
       "req", "-x509", ...keyArgs(options.key ?? "rsa2048"), "-nodes", "-keyout", keyPath, "-out", certPath,
-      "-days", String(options.days ?? 3650), "-subj", subject, `-${options.digest ?? "sha256"}`,
+      "-days", String(options.days ?? 3650), "-utf8", "-subj", subject, `-${options.digest ?? "sha256"}`,
       "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
     ]);
     return { certPath, keyPath, pem: readFileSync(certPath, "utf8") };

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { parseCertificates, type Certificate } from "../../components/certificates";
+import { describeCertificate, parseCertificates, type Certificate } from "../../components/certificates";
 import type { ObservedStore } from "../../components/platforms";
 import { identityOf } from "../../components/platforms/observation";
 import { evaluateHost, exitCodeFor, kindsOf, parseFailOn } from "../../components/scan/findings";
@@ -111,5 +111,29 @@ describe("scan findings: roots that expire before they bite", () => {
     assert.match(renderTable(report, false), /EXPIRED: CN=gone .*expiring: CN=soon \(2026-12-12\)/);
     assert.match(renderJunit(report), /<failure type="expiring"[\s\S]*expired 2026-11-01T00:00:00.000Z \(local\): CN=gone[\s\S]*expiring 2026-12-12T00:00:00.000Z \(managed\): CN=soon/);
     assert.deepEqual(JSON.parse(JSON.stringify(report)).hosts[0].expiring[0].notAfter, "2026-12-12T00:00:00.000Z");
+  });
+});
+
+describe("scan output: what a certificate's maker chose is shown, never hidden", function () {
+  this.timeout(30_000);
+  const pki = new TestPki();
+  const emptyStore: ObservedStore = {
+    platform: "debian", store: "Root", bootId: "b", pendingReboot: false, roots: [], distrusted: [],
+    manifest: { version: 2, roots: [], distrusted: [] }, manifestDigest: "absent", warnings: [],
+  };
+
+  it("a subject with bidirectional overrides, zero-width and control characters is escaped in the table, the JUnit report and messages", () => {
+    // U+202E turns "Contoso Root gpj.exe" into what reads as "Contoso Root exe.jpg"; U+200B hides a difference.
+    const [sneaky] = parseCertificates(pki.root("sneaky", "/O=Contoso\u202Egpj.exe/CN=Root\u200BCA\u2066", { key: "ec256" }).pem);
+    const invisible = /[\u202E\u200B\u2066]/;
+    assert.equal(sneaky.subject, "CN=Root\\u{200B}CA\\u{2066}, O=Contoso\\u{202E}gpj.exe");
+    assert.equal(sneaky.commonName, "Root\\u{200B}CA\\u{2066}");
+    assert.equal(parseCertificates(pki.root("plain", "/CN=Fő tanúsítvány 認証局", { key: "ec256" }).pem)[0].commonName, "Fő tanúsítvány 認証局", "visible text of any script is kept");
+    const finding = evaluateHost({ name: "web01", host: "h", platform: "debian", roots: [sneaky], distrusted: [], mode: "exact" }, emptyStore, 1);
+    const report = buildReport([finding], parseFailOn("missing"), 5);
+    for (const text of [renderTable(report, false), renderJunit(report), describeCertificate(sneaky), JSON.stringify(report)]) {
+      assert.doesNotMatch(text, invisible);
+      assert.match(text, /Root\\{1,2}u\{200B\}CA/);
+    }
   });
 });
