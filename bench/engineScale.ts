@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { parseCertificates } from "../components/certificates";
 import { fleetFromStackConfig } from "../components/program";
-import { EngineProject } from "../test/support/engine";
+import { EngineProject, setStackConfig } from "../test/support/engine";
 import { Lab } from "../test/support/lab";
 import { TestPki } from "../test/support/pki";
 import { seconds } from "./timing";
@@ -38,7 +38,7 @@ async function measure(lab: Lab, count: number, rootPem: string) {
   writeFileSync(join(project.dir, "servers.yaml"), stringify({ servers }));
   const skipCheckpoints = count >= SKIP_CHECKPOINTS_FROM;
   const stack = await project.stack("scale", async () => ({ servers: (await fleetFromStackConfig(project.dir)).servers.length }), skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {});
-  await stack.setAllConfig({
+  await setStackConfig(stack, {
     "trusted-roots:inventory": { value: "servers.yaml" },
     "trusted-roots:rootSets": { value: JSON.stringify({ bench: { files: ["roots/bench.pem"] } }) },
     "trusted-roots:groups": { value: JSON.stringify({ web: { roots: ["bench"] } }) },

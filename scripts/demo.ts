@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ConfigMap } from "@pulumi/pulumi/automation";
-import { EngineProject } from "../test/support/engine";
+import { EngineProject, setStackConfig } from "../test/support/engine";
 import { Lab, labUnavailableReason } from "../test/support/lab";
 import { TestPki } from "../test/support/pki";
 
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
       return exported();
     };
     const stack = await project.stack("demo", program);
-    await stack.setAllConfig(config);
+    await setStackConfig(stack, config);
     console.log(`    stack "demo", config in ${join(project.dir, "Pulumi.demo.yaml")}`);
 
     step("pulumi preview");

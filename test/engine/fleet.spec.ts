@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 import { fleetFromStackConfig } from "../../components/program";
 import { parseCertificates } from "../../components/certificates";
-import { EngineProject } from "../support/engine";
+import { EngineProject, setStackConfig } from "../support/engine";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
 
@@ -78,7 +78,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
     await lab.plantLocalAnchor(lab.hosts[2], "/usr/local/share/ca-certificates/contoso-by-hand.crt", contoso.pem);
     await lab.sh(lab.hosts[2], "nginx -s reload");
     stack = await project.stack("fleet", program);
-    await stack.setAllConfig(fleetConfig("contoso", fleetHosts().map((host) => server(host))));
+    await setStackConfig(stack, fleetConfig("contoso", fleetHosts().map((host) => server(host))));
   });
 
   after(async () => {
@@ -147,7 +147,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
 
   it("renaming a server (web-h1 -> web-01) replaces its resources and never strips its roots", async () => {
     const [h1, ...others] = fleetHosts();
-    await stack.setAllConfig(fleetConfig("contoso", [server(h1, { name: "web-01" }), ...others.map((host) => server(host))]));
+    await setStackConfig(stack, fleetConfig("contoso", [server(h1, { name: "web-01" }), ...others.map((host) => server(host))]));
     const result = await stack.up({ onOutput });
     assert.equal(result.summary.resourceChanges?.create, 3, "web-01, its store and its restart");
     assert.equal(result.summary.resourceChanges?.delete, 3, "web-h1, its store and its restart");
@@ -160,7 +160,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
 
   it("renaming with previousNames (web-01 -> web-one) is an update in place, and the roots stay", async () => {
     const [h1, ...others] = fleetHosts();
-    await stack.setAllConfig(fleetConfig("contoso", [server(h1, { name: "web-one", previousNames: ["web-01"] }), ...others.map((host) => server(host))]));
+    await setStackConfig(stack, fleetConfig("contoso", [server(h1, { name: "web-one", previousNames: ["web-01"] }), ...others.map((host) => server(host))]));
     const result = await stack.up({ onOutput });
     assert.equal(result.summary.resourceChanges?.create ?? 0, 0, "nothing created");
     assert.equal(result.summary.resourceChanges?.delete ?? 0, 0, "nothing deleted");
@@ -171,7 +171,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
 
   it("exact mode: a root dropped from the config leaves every host, and the client certificate is rejected again", async () => {
     // No health check this time: h3 keeps trusting the root through its hand-made anchor (200 there).
-    await stack.setAllConfig(
+    await setStackConfig(stack, 
       fleetConfig("fabrikam", fleetHosts().map((host, index) => server(host, index === 0 ? { name: "web-one" } : {})), {
         defaults: { afterChange: { action: "restart", preset: "nginx" } },
       }),
@@ -203,7 +203,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
   it("a wave that fails (a host that never comes back from reboot) leaves later waves untouched", async () => {
     const [canary, later] = lab.hosts.slice(3);
     const failing = await project.stack("waves", program);
-    await failing.setAllConfig(
+    await setStackConfig(failing, 
       fleetConfig(
         "contoso",
         [
@@ -228,7 +228,7 @@ describeLab("the real Pulumi engine against lab hosts", function () {
 
   it("destroy removes the managed roots; retainOnDelete keeps them", async () => {
     const keep = await project.stack("keep", program);
-    await keep.setAllConfig(fleetConfig("contoso", [server(lab.hosts[4])], { retainOnDelete: true }));
+    await setStackConfig(keep, fleetConfig("contoso", [server(lab.hosts[4])], { retainOnDelete: true }));
     await keep.up();
     await keep.destroy();
     assert.match(await anchors(lab.hosts[4]), /trusted-roots-/, "retained");

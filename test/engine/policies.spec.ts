@@ -8,7 +8,7 @@ import { parseCertificates } from "../../components/certificates";
 import { fleetFromStackConfig } from "../../components/program";
 import { fetchRoots } from "../../components/sources";
 import { WebServerTrust } from "../../components/WebServerTrust";
-import { EngineProject } from "../support/engine";
+import { EngineProject, setStackConfig } from "../support/engine";
 import { describeLab, Lab } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
 
@@ -65,14 +65,14 @@ describeLab("the policy pack under the real engine", function () {
   });
 
   it("a stack that declares the required root passes preview with the pack", async () => {
-    await stack.setAllConfig(fleet("contoso"));
+    await setStackConfig(stack, fleet("contoso"));
     const preview = await stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [configFile("required.json", requiredContoso())] });
     assert.match(preview.stdout, /Policies:[\s\S]*trusted-roots@v0\.1\.0/);
     assert.doesNotMatch(preview.stdout, /mandatory/);
   });
 
   it("a stack missing the required root is blocked: non-zero, names the server and the root, touches no host", async () => {
-    await stack.setAllConfig(fleet("fabrikam"));
+    await setStackConfig(stack, fleet("fabrikam"));
     const before = await anchors();
     await assert.rejects(stack.up({ policyPacks: [POLICY_PACK], policyPackConfigs: [configFile("required.json", requiredContoso())] }), (error: Error) => {
       assert.match(error.message, /required-roots/);
@@ -120,7 +120,7 @@ describeLab("the policy pack under the real engine", function () {
       const config = fleet("contoso");
       config["trusted-roots:rootSets"] = { value: JSON.stringify({ contoso: { url, thumbprints: [parseCertificates(fabrikam.pem)[0].sha256] } }) };
       const fetching = await project.stack("fetching", async () => ({ report: (await fleetFromStackConfig(project.dir)).report }));
-      await fetching.setAllConfig(config);
+      await setStackConfig(fetching, config);
       await assert.rejects(fetching.up(), (error: Error) => {
         assert.match(error.message, /trusted-roots:rootSets\.contoso\.url \(http:\/\/127\.0\.0\.1:\d+\/contoso\.crt\): no certificate it answered has the pinned thumbprint/);
         assert.match(error.message, /nothing was applied/);

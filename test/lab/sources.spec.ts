@@ -143,7 +143,7 @@ describeLab("root sets fetched from where the CA publishes them (real nginx, rea
     it(`a URL serving ${file}: the pinned root is used, nothing else`, async () => {
       const fetched = await fetchFrom({ source: { kind: "url", url: `${base()}/${file}` } });
       assert.deepEqual(fetched.certificates.map((certificate) => certificate.sha256), [cert(oldRoot).sha256]);
-      assert.deepEqual(fetched.certificates[0].fetchedFrom, { url: `${base()}/${file}`, pinned: true });
+      assert.deepEqual(fetched.certificates[0].fetchedFrom, { url: `${base()}/${file}`, pinned: true, pinnedBy: "SHA-256" });
       assert.deepEqual(fetched.leftOut.map((certificate) => certificate.sha256), file === "roots.p7b" ? [cert(newRoot).sha256] : []);
     });
   }
@@ -263,7 +263,7 @@ describeLab("root sets fetched from where the CA publishes them (real nginx, rea
     it("binds, reads every cACertificate under the base, and keeps the pinned root", async () => {
       const fetched = await fetchRoots({ source: ldap(), fetch: directoryCa, thumbprints: [cert(oldRoot).sha256], ldapPassword: LDAP_PASSWORD });
       assert.deepEqual(fetched.certificates.map((certificate) => certificate.sha256), [cert(oldRoot).sha256]);
-      assert.deepEqual(fetched.certificates[0].fetchedFrom, { url: `ldap://${site.address}/${CERTIFICATION_AUTHORITIES}`, pinned: true });
+      assert.deepEqual(fetched.certificates[0].fetchedFrom, { url: `ldap://${site.address}/${CERTIFICATION_AUTHORITIES}`, pinned: true, pinnedBy: "SHA-256" });
       assert.deepEqual(fetched.leftOut.map((certificate) => certificate.sha256), [cert(newRoot).sha256]);
     });
 

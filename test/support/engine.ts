@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type ConfigMap, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 
 const REPO = resolve(__dirname, "../../..");
 let toolchainBin: string | undefined;
@@ -21,7 +21,8 @@ export class EngineProject {
   readonly dir: string;
   readonly stateDir: string;
 
-  constructor() {
+  /** `pathPrefix`: directories searched before the toolchain (a test's wrapper around `pulumi`). */
+  constructor(private readonly pathPrefix: string[] = []) {
     this.dir = mkdtempSync(join(tmpdir(), "trusted-roots-engine-"));
     this.stateDir = join(this.dir, "state");
     mkdirSync(this.stateDir);
@@ -33,7 +34,7 @@ export class EngineProject {
     const bin = pulumiToolchain();
     return {
       // The trusted-roots provider plugin from this checkout (bin/pulumi-resource-trusted-roots over dist/).
-      PATH: `${bin}:${join(REPO, "bin")}:${process.env.PATH}`,
+      PATH: [...this.pathPrefix, bin, join(REPO, "bin"), process.env.PATH].join(":"),
       PULUMI_HOME: join(this.dir, "pulumi-home"),
       PULUMI_BACKEND_URL: `file://${this.stateDir}`,
       PULUMI_CONFIG_PASSPHRASE: "trusted-roots-tests",
@@ -51,5 +52,28 @@ export class EngineProject {
       { stackName, projectName: "trusted-roots", program },
       { workDir: this.dir, envVars: { ...this.env, ...extraEnv }, projectSettings: { name: "trusted-roots", runtime: "nodejs" } },
     );
+  }
+}
+
+/**
+ * Set a stack's config: plain values as the Automation API does, secret ones through `pulumi config set --secret`
+ * with the value on stdin. The Automation API passes every value as an argument (`config set-all --secret k=v`),
+ * where any user of the machine reads it in `ps`; a private key must never travel that way.
+ */
+export async function setStackConfig(stack: Stack, config: ConfigMap): Promise<void> {
+  const entries = Object.entries(config);
+  const plain = Object.fromEntries(entries.filter(([, value]) => !value.secret));
+  if (Object.keys(plain).length > 0) await stack.setAllConfig(plain);
+  const workspace = stack.workspace as LocalWorkspace;
+  for (const [key, { value }] of entries.filter(([, entry]) => entry.secret)) {
+    await new Promise<void>((resolvePromise, reject) => {
+      const child = execFile(
+        "pulumi",
+        ["config", "set", "--secret", "--stack", stack.name, key],
+        { cwd: workspace.workDir, env: { ...process.env, ...workspace.envVars } },
+        (error, _stdout, stderr) => (error ? reject(new Error(`pulumi config set --secret ${key}: ${stderr || error.message}`)) : resolvePromise()),
+      );
+      child.stdin!.end(value);
+    });
   }
 }
