@@ -64,11 +64,14 @@ describeLab("the policy pack under the real engine", function () {
     await lab?.stop();
   });
 
-  it("a stack that declares the required root passes preview with the pack", async () => {
+  it("a stack that declares the required root passes preview with the pack; its SHA-1 name draws the advisory sha256-pins", async () => {
     await setStackConfig(stack, fleet("contoso"));
-    const preview = await stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [configFile("required.json", requiredContoso())] });
+    const config = { ...requiredContoso(), "sha256-pins": requiredContoso()["required-roots"] };
+    const preview = await stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [configFile("required.json", config)] });
     assert.match(preview.stdout, /Policies:[\s\S]*trusted-roots@v0\.1\.0/);
     assert.doesNotMatch(preview.stdout, /mandatory/);
+    const sha256 = parseCertificates(contoso.pem)[0].sha256;
+    assert.match(preview.stdout, new RegExp(`sha256-pins[\\s\\S]*the required root "Contoso Root CA G2" is named by its SHA-1 thumbprint [0-9A-F]{40}; name it by its SHA-256 instead: ${sha256}`));
   });
 
   it("a stack missing the required root is blocked: non-zero, names the server and the root, touches no host", async () => {
