@@ -14,8 +14,7 @@ import { TestPki } from "../support/pki";
 import { waitUntil } from "../support/wait";
 
 // The machine's own address on the lab bridge: the hidden host refuses every SSH login from it.
-const MACHINE_ADDRESS = "10.213.0.1";
-const DENY_MACHINE = `\nMatch Address ${MACHINE_ADDRESS}\n  DenyUsers *\n`;
+const denyMachine = (machineAddress: string) => `\nMatch Address ${machineAddress}\n  DenyUsers *\n`;
 
 describeLab("hosts behind a bastion (ssh2 forwardOut, like ssh -J)", function () {
   this.timeout(600_000);
@@ -39,7 +38,7 @@ describeLab("hosts behind a bastion (ssh2 forwardOut, like ssh -J)", function ()
     contoso = parseCertificates(root.pem)[0];
     const issued = pki.issue("alice", "/CN=alice", root);
     client = { cert: readFileSync(issued.certPath, "utf8"), key: readFileSync(issued.keyPath, "utf8") };
-    await lab.sh(hidden, `printf '${DENY_MACHINE.replace(/\n/g, "\\n")}' >> /etc/ssh/trl_sshd_config && kill -HUP "$(cat /run/sshd.pid)"`);
+    await lab.sh(hidden, `printf '${denyMachine(lab.machineAddress).replace(/\n/g, "\\n")}' >> /etc/ssh/trl_sshd_config && kill -HUP "$(cat /run/sshd.pid)"`);
     await waitUntil(refusedDirectly, "the hidden host refuses logins from this machine");
   });
 
@@ -59,7 +58,7 @@ describeLab("hosts behind a bastion (ssh2 forwardOut, like ssh -J)", function ()
   it("the HTTPS health check goes through the bastion too, where this machine has no route to the site", async () => {
     // The hidden site refuses this machine's address, as a site behind a jump host is out of reach.
     // In the server's rewrite phase, before the location's own `return` (a `deny` would come after it).
-    await lab.sh(hidden, `sed -i 's|^    listen \\(.*\\):443 ssl;|&\\n    if ($remote_addr = ${MACHINE_ADDRESS}) { return 403; }|' /etc/nginx/nginx.conf && nginx -t 2>/dev/null && nginx -s reload`);
+    await lab.sh(hidden, `sed -i 's|^    listen \\(.*\\):443 ssl;|&\\n    if ($remote_addr = ${lab.machineAddress}) { return 403; }|' /etc/nginx/nginx.conf && nginx -t 2>/dev/null && nginx -s reload`);
     await waitUntil(async () => (await lab.httpsStatus(hidden, client).catch(() => 0)) === 403, "the hidden site refuses this machine");
     const healthCheck = { url: `https://${hidden.address}/`, clientCertificate: client, caCertificate: lab.serverCa, timeoutSeconds: 30, intervalSeconds: 0.5 };
     const outs = (await afterChange.create({ connection: throughBastion(), platform: "debian", revision: "r2", changed: true, kind: "verify", healthCheck })).outs as AfterChangeOutputs;

@@ -8,15 +8,13 @@ import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
 import { waitUntil } from "../support/wait";
 
-// The machine's own address on the lab bridge: the PKI site's /private/ refuses it, as a site reachable only through a proxy.
-const MACHINE_ADDRESS = "10.213.0.1";
-
 /**
  * The site a CA publishes its roots on, served by a lab host's real nginx: DER, PEM and PKCS#7 files, a
  * redirect, a trickling answer, a login page, an AD CS web enrollment site's two pages, and the same over HTTPS.
  */
-function pkiSiteConfig(address: string): string {
-  const refuseMachine = `if ($remote_addr = ${MACHINE_ADDRESS}) { return 403; }`;
+// `machineAddress`, this machine's own on the lab bridge, is refused /private/: a site reachable only through a proxy.
+function pkiSiteConfig(address: string, machineAddress: string): string {
+  const refuseMachine = `if ($remote_addr = ${machineAddress}) { return 403; }`;
   return `
   server {
     listen ${address}:8080;
@@ -83,7 +81,7 @@ Port 3128
 Listen ${address}
 Timeout 60
 MaxClients 20
-Allow 10.213.0.0/16
+Allow ${address.replace(/\.\d+$/, ".0")}/24
 ConnectPort 8443
 PidFile "/run/trl-tinyproxy.pid"
 `;
@@ -129,7 +127,7 @@ describeLab("root sets fetched from where the CA publishes them (real nginx, rea
       await lab.exec(site, "mkdir", "-p", join("/srv/pki", path, ".."));
       await lab.writeFile(site, join("/srv/pki", path), content);
     }
-    await lab.sh(site, `sed -i '$ d' /etc/nginx/nginx.conf && cat >> /etc/nginx/nginx.conf <<'CONF'\n${pkiSiteConfig(site.address)}CONF\nnginx -t 2>&1 && nginx -s reload`);
+    await lab.sh(site, `sed -i '$ d' /etc/nginx/nginx.conf && cat >> /etc/nginx/nginx.conf <<'CONF'\n${pkiSiteConfig(site.address, lab.machineAddress)}CONF\nnginx -t 2>&1 && nginx -s reload`);
     await lab.writeFile(proxyHost, "/etc/trl-tinyproxy.conf", TINYPROXY_CONFIG(proxyHost.address));
     await lab.exec(proxyHost, "tinyproxy", "-c", "/etc/trl-tinyproxy.conf");
     await waitUntil(async () => (await fetch(`${base()}/root.pem`).catch(() => undefined))?.status === 200, "the PKI site answers");

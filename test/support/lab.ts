@@ -55,6 +55,11 @@ export class Lab {
     this.serverCa = readFileSync(join(dir, "pki", "server-ca.crt"), "utf8");
   }
 
+  /** This machine's own address on the lab bridge (`.1` of the lab's subnet, which TRL_LAB_SUBNET may move). */
+  get machineAddress(): string {
+    return this.hosts[0].address.replace(/\.\d+$/, ".1");
+  }
+
   static async start(count: number, dir = process.env.TRL_LAB_DIR ?? "/var/tmp/trusted-roots-lab"): Promise<Lab> {
     await run("bash", [LABCTL, "up", String(count)], { env: { ...process.env, TRL_LAB_DIR: dir }, timeout: 180_000 });
     return new Lab(dir);
