@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
+import { COMMANDS, commandHelp, overviewHelp, parseCommand, type CommandSpec } from "../../components/cli/commands";
 import { loadServers, UsageError } from "../../components/cli/inputs";
 import { exitCodeFor, type HostFinding } from "../../components/scan/findings";
 import { buildReport, renderJunit, renderTable } from "../../components/scan/report";
@@ -81,5 +82,47 @@ describe("trusted-roots command (pure parts and inspect)", function () {
     assert.equal((servers[0].connection as { privateKey?: string }).privateKey, "key");
     await assert.rejects(loadServers({ stack: "nope", projectDir: EXAMPLES }, {}), (error: Error) => error instanceof UsageError && /Pulumi\.nope\.yaml does not exist/.test(error.message));
     await assert.rejects(loadServers({}, {}), /exactly one of --stack NAME or --inventory FILE/);
+  });
+});
+
+describe("trusted-roots command line conventions: help from the same declaration as the parser", function () {
+  this.timeout(60_000);
+  const run = (args: string[]) =>
+    promisify(execFile)("node", [CLI, ...args]).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+
+  for (const [name, spec] of Object.entries(COMMANDS) as [string, CommandSpec][]) {
+    it(`${name}: --help, -h and help ${name} print its usage with every declared option and exit 0`, async () => {
+      const outputs = await Promise.all([[name, "--help"], [name, "-h"], ["help", name]].map(run));
+      for (const output of outputs) {
+        assert.deepEqual([output.code, output.stderr], [0, ""]);
+        assert.equal(output.stdout, `${commandHelp(spec)}\n`);
+      }
+      for (const option of Object.keys(spec.options)) assert.match(outputs[0].stdout, new RegExp(`^  --${option}\\b`, "m"), `--${option} is in the help`);
+    });
+
+    it(`${name}: every declared option is accepted by its parser, an undeclared one is refused with that command's usage`, async () => {
+      for (const [option, declared] of Object.entries(spec.options)) {
+        const parsed = parseCommand(spec, declared.type === "string" ? [`--${option}`, "x", ...(spec.positionals ? ["file"] : [])] : [`--${option}`]);
+        assert.equal(parsed.help, false, option);
+      }
+      const refused = await run([name, "--no-such-option"]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /Unknown option '--no-such-option'/);
+      assert.ok(refused.stderr.includes(commandHelp(spec)), "the command's own usage follows the error");
+    });
+  }
+
+  it("the overview lists every command; an unknown command or topic is exit 1 with the overview", async () => {
+    const overview = await run(["--help"]);
+    assert.equal(overview.code, 0);
+    for (const name of Object.keys(COMMANDS)) assert.match(overview.stdout, new RegExp(`^  ${name}\\b`, "m"));
+    for (const args of [["frobnicate"], ["help", "frobnicate"], []]) {
+      const result = await run(args);
+      assert.equal(result.code, 1, args.join(" "));
+      assert.ok(result.stderr.includes(overviewHelp()), args.join(" "));
+    }
   });
 });
