@@ -1,18 +1,18 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
-import { secretsFromEnvironment as readSecrets } from "../config/environment";
-import { loadFleetArgs, parseFleetConfig, type FleetSecrets } from "../config/load";
+import { secretsFromEnvironment } from "../config/environment";
+import { loadFleetArgs, parseFleetConfig } from "../config/load";
 import { readStackConfig } from "../config/stackFile";
 import type { FleetServer } from "../TrustFleet";
 
 /** A command-line mistake: printed as is, exit code 1. */
 export class UsageError extends Error {}
 
-/** The credentials in the environment (see config/environment.ts); an unreadable key file is a usage error. */
-export function secretsFromEnvironment(env: NodeJS.ProcessEnv): FleetSecrets {
+/** What `read` takes from the environment; its errors (an unreadable key file) are usage errors. */
+export function readEnvironment<T>(read: (env: NodeJS.ProcessEnv) => T, env: NodeJS.ProcessEnv): T {
   try {
-    return readSecrets(env);
+    return read(env);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -44,6 +44,6 @@ export async function loadServers(options: { stack?: string; inventory?: string;
   }
   const baseDir = options.stack ? resolve(options.projectDir ?? ".") : dirname(file);
   const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(baseDir, path));
-  const { args } = await loadFleetArgs(parseFleetConfig(values), secretsFromEnvironment(env), readFile, { healthChecks: false });
+  const { args } = await loadFleetArgs(parseFleetConfig(values), readEnvironment(secretsFromEnvironment, env), readFile, { healthChecks: false });
   return args.servers;
 }

@@ -10,9 +10,9 @@ import { buildReport, renderJunit, renderTable } from "../scan/report";
 import { scanFleet } from "../scan/scan";
 import { PLATFORM_NAMES, type PlatformName } from "../platforms";
 import { runSelftest } from "../selftest/run";
-import { TransportError } from "../transport";
+import { sshCredentialsFromEnvironment, TransportError } from "../transport";
 import { COMMANDS, commandHelp, isCommandName, overviewHelp, parseCommand, type CommandName } from "./commands";
-import { loadServers, secretsFromEnvironment, UsageError } from "./inputs";
+import { loadServers, readEnvironment, UsageError } from "./inputs";
 
 // SSH handshakes are CPU-bound on the scanning machine: a few per core keeps it busy without thrashing.
 const DEFAULT_CONCURRENCY = Math.min(64, Math.max(4, availableParallelism() * 8));
@@ -103,16 +103,12 @@ async function selftest(values: Values): Promise<number> {
     throw new UsageError(`selftest: --platform must be one of ${PLATFORM_NAMES.join(", ")}`);
   }
   if (!hostKey) throw new UsageError(`selftest: --host-key is required (ssh-keyscan -t ed25519 ${host}, verified out of band)`);
-  const secrets = secretsFromEnvironment(process.env);
   const connection = {
     host,
     port: values.port === undefined ? 22 : Number(values.port),
     user: text(values, "user") ?? "root",
     hostKey,
-    privateKey: secrets.privateKey as string | undefined,
-    passphrase: secrets.passphrase as string | undefined,
-    password: secrets.password as string | undefined,
-    agent: secrets.privateKey || secrets.password ? undefined : secrets.agent,
+    ...readEnvironment(sshCredentialsFromEnvironment, process.env),
   };
   let steps;
   try {

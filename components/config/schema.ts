@@ -1,13 +1,11 @@
 import { z } from "zod";
-import { normalizeThumbprint } from "../certificates";
 import { STORE_MODES } from "../plan";
 import { PLATFORM_NAMES } from "../platforms";
-import { RESTART_PRESETS } from "../resources/afterChangeScripts";
 import { TLS_VERSIONS } from "../resources/health";
 import { rolloutSchema } from "../rollout";
-import { cleartextBindProblem } from "../sources/ldap";
-import { hasUrlCredentials } from "../sources/redact";
-import { parseHostKeyPin } from "../transport";
+import { afterChangeSchema } from "../resources/afterChangeSpec";
+import { httpUrl, ldapSourceSchema, proxyUrl, thumbprintList } from "../sources/schema";
+import { hostKeyPinSchema } from "../transport";
 
 /** The namespace of the stack config: `trusted-roots:servers`, `trusted-roots:rootSets`, ... */
 export const CONFIG_NAMESPACE = "trusted-roots";
@@ -15,37 +13,7 @@ export const CONFIG_NAMESPACE = "trusted-roots";
 /** Keys read as Pulumi secrets (`pulumi config set --secret`), never through the fleet schema. */
 export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey", "bastionPrivateKey", "ldapPassword", "proxyCredentials"] as const;
 
-const hostKey = z.string().superRefine((value, context) => {
-  try {
-    parseHostKeyPin(value);
-  } catch (error) {
-    context.addIssue({ code: "custom", message: (error as Error).message });
-  }
-});
-
-/** What runs after a store change, as the stack config and multi-language programs (construct) declare it. */
-export const afterChangeSchema = z.discriminatedUnion("action", [
-  z.strictObject({ action: z.literal("none") }),
-  z.strictObject({
-    action: z.literal("reboot"),
-    timeoutSeconds: z.number().positive().optional(),
-    delaySeconds: z.number().int().min(0).optional(),
-    rebootCommand: z.string().min(1).optional(),
-    /** Reboot only hosts that already owe a reboot; the others get the test command and health check only. */
-    onlyIfPending: z.boolean().optional(),
-  }),
-  z
-    .strictObject({
-      action: z.literal("restart"),
-      preset: z.enum(RESTART_PRESETS).optional(),
-      // Service names are plain words; anything else is refused here even though it would be quoted safely.
-      service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9@._:-]*$/, "a service name is letters, digits and @._:- (e.g. W3SVC, nginx)").optional(),
-      command: z.string().min(1).optional(),
-    })
-    .refine((restart) => [restart.preset, restart.service, restart.command].filter(Boolean).length === 1, {
-      message: 'a restart needs exactly one of preset ("iis", "nginx", "apache"), service (a name) or command',
-    }),
-]);
+const hostKey = hostKeyPinSchema;
 
 const healthCheckConfigSchema = z.strictObject({
   url: z.string().url("must be an http:// or https:// URL"),
@@ -94,18 +62,6 @@ const serverSchema = z.strictObject({
   bastion: bastionConfigSchema.optional(),
 });
 
-// A URL in plain config or invoke input is stored and printed as it is: credentials in it would be too.
-const withoutCredentials = (url: z.ZodString, remedy: string) =>
-  url.refine((value) => !hasUrlCredentials(value), `must not carry credentials (user:password@): plain config is stored and shown in clear; ${remedy}`);
-
-export const httpUrl = (example: string) => withoutCredentials(z.string().regex(/^https?:\/\/[^\s/?#]+/i, `must be an http:// or https:// URL, e.g. ${example}`), "a CA publishes its roots without a login");
-
-/** An HTTP proxy's address; its user:password is a secret of its own (`proxyCredentials`). */
-export const proxyUrl = withoutCredentials(
-  z.string().regex(/^https?:\/\/[^\s/?#]+/i, "must be an http:// URL, e.g. http://proxy.corp:3128"),
-  `give the proxy as http://proxy.corp:3128 and its user:password as the secret proxyCredentials (pulumi config set --secret ${CONFIG_NAMESPACE}:proxyCredentials)`,
-);
-
 /** How a root set's url, certsrv or ldap source is fetched (at every preview and up); the proxy is for HTTP only. */
 const sourceFetchSchema = z.strictObject({
   /** An HTTP proxy, http://proxy:3128; environment variables such as HTTPS_PROXY are not read. Its login is the secret proxyCredentials. */
@@ -115,36 +71,6 @@ const sourceFetchSchema = z.strictObject({
   /** Per request, from connecting to the last byte. Default 30. */
   timeoutSeconds: z.number().positive().max(600).optional(),
 });
-
-/** A directory's cACertificate values (AD: CN=Certification Authorities,CN=Public Key Services,...). */
-export const ldapSourceSchema = z
-  .strictObject({
-    url: withoutCredentials(
-      z.string().regex(/^ldaps?:\/\/[^\s/?#]+\/?$/i, "must be ldap://host[:port] or ldaps://host[:port], e.g. ldaps://dc01.contoso.com"),
-      "bind with bindDn and the secret ldapPassword",
-    ),
-    base: z.string().min(1),
-    /** Without it the search is anonymous; its password is the secret ldapPassword. */
-    bindDn: z.string().min(1).optional(),
-    startTls: z.boolean().optional(),
-  })
-  .superRefine((source, context) => {
-    const problem = cleartextBindProblem(source);
-    if (problem) context.addIssue({ code: "custom", path: ["bindDn"], message: problem });
-  });
-
-export const thumbprintList = z
-  .array(z.string())
-  .default([])
-  .superRefine((values, context) => {
-    values.forEach((value, index) => {
-      try {
-        normalizeThumbprint(value);
-      } catch (error) {
-        context.addIssue({ code: "custom", message: (error as Error).message, path: [index] });
-      }
-    });
-  });
 
 const rootSetSchema = z
   .strictObject({

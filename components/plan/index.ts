@@ -409,7 +409,4 @@ function nextManifest(
   return { version: MANIFEST_VERSION, roots: kept };
 }
 
-/** True when applying the plan changes the host's trust: imports, removals, distrusts or lifted distrusts. */
-export function planChangesStore(storePlan: StorePlan): boolean {
-  return storePlan.imports.length + storePlan.removals.length + storePlan.distrusts.length + storePlan.undistrusts.length > 0;
-}
+export { planChangesStore } from "../platforms/types";

@@ -1,5 +1,4 @@
 import { issuedBy, toPem } from "../certificates";
-import { planChangesStore } from "../plan";
 import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificate, type HeldCertificates } from "./observation";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
@@ -15,6 +14,7 @@ import type {
   StoreName,
   StorePlan,
 } from "./types";
+import { planChangesStore } from "./types";
 
 export const STATE_DIR = "/var/lib/trusted-roots";
 const SHELL = "/bin/sh -s";

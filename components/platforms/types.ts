@@ -164,6 +164,11 @@ export interface StorePlan {
   withheld: CertificateIdentity[];
 }
 
+/** True when applying the plan changes the host's trust: imports, removals, distrusts or lifted distrusts. */
+export function planChangesStore(storePlan: StorePlan): boolean {
+  return storePlan.imports.length + storePlan.removals.length + storePlan.distrusts.length + storePlan.undistrusts.length > 0;
+}
+
 /** A command for one SSH exec and what to feed it on stdin. */
 export interface RemoteScript {
   command: string;

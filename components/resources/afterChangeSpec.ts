@@ -6,6 +6,36 @@ import { healthCheckSchema } from "./health";
 
 export const AFTER_CHANGE_PROVIDER_VERSION = "1";
 
+/** A restart names what it restarts once: the rule both the declaration and the resource inputs hold. */
+const ONE_RESTART_TARGET = 'exactly one of preset ("iis", "nginx", "apache"), service (a name) or command';
+
+function hasOneRestartTarget(restart: { preset?: string; service?: string; command?: string }): boolean {
+  return [restart.preset, restart.service, restart.command].filter(Boolean).length === 1;
+}
+
+/** What runs after a store change, as the stack config and multi-language programs (construct) declare it. */
+export const afterChangeSchema = z.discriminatedUnion("action", [
+  z.strictObject({ action: z.literal("none") }),
+  z.strictObject({
+    action: z.literal("reboot"),
+    timeoutSeconds: z.number().positive().optional(),
+    delaySeconds: z.number().int().min(0).optional(),
+    rebootCommand: z.string().min(1).optional(),
+    /** Reboot only hosts that already owe a reboot; the others get the test command and health check only. */
+    onlyIfPending: z.boolean().optional(),
+  }),
+  z
+    .strictObject({
+      action: z.literal("restart"),
+      preset: z.enum(RESTART_PRESETS).optional(),
+      // Service names are plain words; anything else is refused here even though it would be quoted safely.
+      service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9@._:-]*$/, "a service name is letters, digits and @._:- (e.g. W3SVC, nginx)").optional(),
+      command: z.string().min(1).optional(),
+    })
+    .refine(hasOneRestartTarget, { message: `a restart needs ${ONE_RESTART_TARGET}` }),
+]);
+
+
 /** Inputs shared by HostReboot and ServiceRestart: what to do on the host after its store changed. */
 export const afterChangeInputsSchema = z
   .object({
@@ -35,10 +65,7 @@ export const afterChangeInputsSchema = z
     testCommand: z.string().min(1).optional(),
     healthCheck: healthCheckSchema.optional(),
   })
-  .refine((inputs) => inputs.kind !== "restart" || [inputs.preset, inputs.command, inputs.service].filter(Boolean).length === 1, {
-    message: 'a service restart needs exactly one of preset ("iis", "nginx", "apache"), service (a name) or command',
-    path: ["preset"],
-  });
+  .refine((inputs) => inputs.kind !== "restart" || hasOneRestartTarget(inputs), { message: `a service restart needs ${ONE_RESTART_TARGET}`, path: ["preset"] });
 
 export type AfterChangeInputs = z.input<typeof afterChangeInputsSchema>;
 export type ValidAfterChangeInputs = z.output<typeof afterChangeInputsSchema>;

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { secretsFromEnvironment } from "../config/environment";
 import { PLATFORM_NAMES, STORE_NAMES, type PlatformName, type StoreName } from "../platforms";
-import { parseHostKeyPin, type SshTargetInput } from "../transport";
+import { parseHostKeyPin, sshCredentialsFromEnvironment, type SshTargetInput } from "../transport";
 
 /**
  * A TrustStore's id names the store and how to reach it, `<user>@<host>:<port>/<platform>/<store>`, so that
@@ -35,19 +34,8 @@ export function importTarget(id: string, env: NodeJS.ProcessEnv): ImportTarget {
     throw new Error(`cannot import TrustStore ${JSON.stringify(id)}: store "${store}" is not one of ${STORE_NAMES.join(", ")}; ${FIX}`);
   }
   const host = bracketedHost.replace(/^\[(.*)\]$/, "$1");
-  // Read from the environment: plain strings, never Outputs.
-  const secrets = secretsFromEnvironment(env);
   return {
-    connection: {
-      host,
-      port: Number(port),
-      user,
-      hostKey: knownHostKey(host, Number(port), env),
-      ...(secrets.privateKey ? { privateKey: secrets.privateKey as string } : {}),
-      ...(secrets.passphrase ? { passphrase: secrets.passphrase as string } : {}),
-      ...(secrets.password ? { password: secrets.password as string } : {}),
-      ...(!secrets.privateKey && !secrets.password && secrets.agent ? { agent: secrets.agent } : {}),
-    },
+    connection: { host, port: Number(port), user, hostKey: knownHostKey(host, Number(port), env), ...sshCredentialsFromEnvironment(env) },
     platform: platform as PlatformName,
     store: store as StoreName,
   };

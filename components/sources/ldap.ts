@@ -1,34 +1,18 @@
 import { Client, InsufficientAccessError, InvalidCredentialsError, NoSuchObjectError } from "ldapts";
 import type { Socket } from "node:net";
 import { MAX_SOURCE_BYTES, SourceFetchError, tlsProblem, unreachable } from "./fetch";
+import { cleartextBindProblem, type LdapSource } from "./schema";
 
 /** A Certification Authorities container holds a few dozen CAs; far more is not what was asked for. */
 export const MAX_LDAP_ENTRIES = 1000;
 
-/** A directory that publishes CA certificates, e.g. AD's Certification Authorities container. */
-export interface LdapSource {
-  /** ldap://host[:port] or ldaps://host[:port]. */
-  url: string;
-  /** Where to search (scope sub) for entries with a cACertificate. */
-  base: string;
-  /** Bind as this DN with the password; without it the search is anonymous. */
-  bindDn?: string;
-  /** Upgrade an ldap:// connection with StartTLS before binding. */
-  startTls?: boolean;
-}
+export type { LdapSource } from "./schema";
 
 export interface LdapSettings {
   timeoutSeconds: number;
   /** PEM of the CAs that issue the directory's own TLS certificate. */
   ca?: string;
   password?: string;
-}
-
-/** Why a bind would send its password in clear text (ldap:// without StartTLS), with the fix; undefined when it would not. */
-export function cleartextBindProblem(source: Pick<LdapSource, "url" | "bindDn" | "startTls">): string | undefined {
-  return source.bindDn && /^ldap:/i.test(source.url) && !source.startTls
-    ? "a bind over ldap:// without startTls sends the password in clear text; use ldaps://host (port 636) or set startTls: true"
-    : undefined;
 }
 
 // AD and OpenLDAP publish the same attribute; OpenLDAP returns certificate syntax with the ;binary option.

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { parseHostKeyPin } from "./hostKey";
 
-const pinnedKey = z.string().superRefine((value, context) => {
+/** A host key pin in any accepted form (see parseHostKeyPin), its problem as the validation message. */
+export const hostKeyPinSchema = z.string().superRefine((value, context) => {
   try {
     parseHostKeyPin(value);
   } catch (error) {
@@ -20,7 +21,7 @@ export const bastionSchema = z
     host: z.string().min(1, "the bastion's host is empty"),
     port: z.number().int().min(1).max(65535).default(22),
     user: z.string().min(1).default("root"),
-    hostKey: pinnedKey,
+    hostKey: hostKeyPinSchema,
     privateKey: z.string().optional(),
     passphrase: z.string().optional(),
     password: z.string().optional(),
@@ -35,7 +36,7 @@ export const sshTargetSchema = z
     host: z.string().min(1, "host is empty: give the server's DNS name or IP address"),
     port: z.number().int().min(1).max(65535).default(22),
     user: z.string().min(1).default("root"),
-    hostKey: pinnedKey.optional(),
+    hostKey: hostKeyPinSchema.optional(),
     insecureSkipHostKeyCheck: z.boolean().default(false),
     privateKey: z.string().optional(),
     passphrase: z.string().optional(),
