@@ -7,7 +7,7 @@ import type { RestartPreset } from "./resources/afterChangeScripts";
 import type { HealthCheckInput } from "./resources/health";
 import type { ConnectionArgs } from "./resources/shared";
 import { TrustStore } from "./resources/trustStore";
-import { toRootInputs } from "./resources/trustStoreSpec";
+import { toRootInputs } from "./resources/trustStoreCore";
 
 import { WEB_SERVER_TRUST_TYPE } from "./typeTokens";
 

@@ -10,7 +10,7 @@ import { buildReport, renderJunit, renderTable } from "../scan/report";
 import { scanFleet } from "../scan/scan";
 import { PLATFORM_NAMES, type PlatformName } from "../platforms";
 import { runSelftest } from "../selftest/run";
-import { sshCredentialsFromEnvironment, TransportError } from "../transport";
+import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, sshCredentialsFromEnvironment, TransportError } from "../transport";
 import { COMMANDS, commandHelp, isCommandName, overviewHelp, parseCommand, type CommandName } from "./commands";
 import { loadServers, readEnvironment, UsageError } from "./inputs";
 
@@ -105,8 +105,8 @@ async function selftest(values: Values): Promise<number> {
   if (!hostKey) throw new UsageError(`selftest: --host-key is required (ssh-keyscan -t ed25519 ${host}, verified out of band)`);
   const connection = {
     host,
-    port: values.port === undefined ? 22 : Number(values.port),
-    user: text(values, "user") ?? "root",
+    port: values.port === undefined ? DEFAULT_SSH_PORT : Number(values.port),
+    user: text(values, "user") ?? DEFAULT_SSH_USER,
     hostKey,
     ...readEnvironment(sshCredentialsFromEnvironment, process.env),
   };

@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from "../transport";
 import { z } from "zod";
 import { chainCertificateProblems, matchesThumbprint, normalizeThumbprint, parseCertificates, requireRoots, uniqueCertificates, type Certificate } from "../certificates";
 import type { HealthCheckInput } from "../resources/health";
@@ -275,8 +276,8 @@ function readInventory(file: string, readFile: (path: string) => Buffer, problem
 function connectionFor(server: ServerConfig, config: FleetConfig, secrets: FleetSecrets, where: string, problems: string[]): ConnectionArgs {
   const base: ConnectionInput = {
     host: server.host,
-    port: server.port ?? config.defaults.port ?? 22,
-    user: server.user ?? config.defaults.user ?? "root",
+    port: server.port ?? config.defaults.port ?? DEFAULT_SSH_PORT,
+    user: server.user ?? config.defaults.user ?? DEFAULT_SSH_USER,
     hostKey: server.hostKey,
     insecureSkipHostKeyCheck: server.insecureSkipHostKeyCheck,
     sudo: server.sudo,

@@ -3,7 +3,7 @@ import { STORE_MODES } from "../plan";
 import { PLATFORM_NAMES } from "../platforms";
 import { TLS_VERSIONS } from "../resources/health";
 import { rolloutSchema } from "../rollout";
-import { afterChangeSchema } from "../resources/afterChangeSpec";
+import { afterChangeSchema } from "../resources/afterChangeCore";
 import { httpUrl, ldapSourceSchema, proxyUrl, thumbprintList } from "../sources/schema";
 import { hostKeyPinSchema } from "../transport";
 

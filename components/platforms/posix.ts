@@ -54,11 +54,11 @@ const selectionOf = (layout: PosixLayout) =>
     : undefined;
 const manifestPathOf = (layout: PosixLayout) => `${stateDirOf(layout)}/manifest.json`;
 
-const FAMILY_CHECK = /^[0-9A-F]{64}$/;
+const SHA256_HEX = /^[0-9A-F]{64}$/;
 
 /** The file this tool writes for a root: derived from the fingerprint only, never from user text. */
 export function ownAnchorPath(layout: PosixLayout, sha256: string, dir = layout.anchorsDir): string {
-  if (!FAMILY_CHECK.test(sha256)) throw new Error(`internal: not a SHA-256 fingerprint: ${JSON.stringify(sha256)}`);
+  if (!SHA256_HEX.test(sha256)) throw new Error(`internal: not a SHA-256 fingerprint: ${JSON.stringify(sha256)}`);
   return `${dir}/trusted-roots-${sha256.toLowerCase()}${layout.ownSuffix}`;
 }
 

@@ -8,7 +8,7 @@ import { rolloutSchema } from "../rollout";
 import * as afterChange from "../resources/afterChangeProvider";
 import * as trustStore from "../resources/trustStoreProvider";
 import { describeIssues } from "../resources/shared";
-import { afterChangeSchema } from "../resources/afterChangeSpec";
+import { afterChangeSchema } from "../resources/afterChangeCore";
 import { httpUrl, ldapSourceSchema, proxyUrl, thumbprintList } from "../sources/schema";
 import { fetchRoots, remoteSourceOf } from "../sources";
 import { TrustFleet, type FleetServer } from "../TrustFleet";

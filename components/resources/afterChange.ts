@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformName } from "../platforms";
 import type { RestartPreset } from "./afterChangeScripts";
-import { AFTER_CHANGE_PROVIDER_VERSION } from "./afterChangeSpec";
+import { AFTER_CHANGE_PROVIDER_VERSION, REBOOT_DELAY_SECONDS, REBOOT_TIMEOUT_SECONDS } from "./afterChangeCore";
 import type { HealthCheckInput } from "./health";
 import { pluginResourceOptions, type ConnectionArgs } from "./shared";
 import { HEALTH_CHECK_TYPE, HOST_REBOOT_TYPE, RESOURCE_NAMES, SERVICE_RESTART_TYPE } from "../typeTokens";
@@ -60,7 +60,7 @@ export class HostReboot extends pulumi.CustomResource {
     super(
       HOST_REBOOT_TYPE,
       name,
-      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "reboot", delaySeconds: 5, timeoutSeconds: 600, ...definedOnly(withSecrets(args)), ...OUTPUTS },
+      { providerVersion: AFTER_CHANGE_PROVIDER_VERSION, kind: "reboot", delaySeconds: REBOOT_DELAY_SECONDS, timeoutSeconds: REBOOT_TIMEOUT_SECONDS, ...definedOnly(withSecrets(args)), ...OUTPUTS },
       pluginResourceOptions(opts, RESOURCE_NAMES.hostReboot, SECRET_OUTPUTS),
     );
   }

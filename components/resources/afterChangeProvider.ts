@@ -3,7 +3,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { platformFor, type BootReading } from "../platforms";
 import { bastionTunnel, targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
 import { restartScript, serviceRestartScript, userCommand } from "./afterChangeScripts";
-import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeSpec";
+import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeCore";
 import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
 import { forPlatform, runHealthCheck } from "./health";
 

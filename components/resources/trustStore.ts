@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { TRUST_STORE_PROVIDER_VERSION, type ObservedSummary, type RootInput } from "./trustStoreSpec";
+import { TRUST_STORE_PROVIDER_VERSION, type ObservedSummary, type RootInput } from "./trustStoreCore";
 import { pluginResourceOptions, type ConnectionArgs } from "./shared";
 import type { PlatformName, StoreName } from "../platforms";
 import type { StoreMode } from "../plan";

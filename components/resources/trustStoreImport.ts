@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { PLATFORM_NAMES, STORE_NAMES, type PlatformName, type StoreName } from "../platforms";
-import { parseHostKeyPin, sshCredentialsFromEnvironment, type SshTargetInput } from "../transport";
+import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, parseHostKeyPin, sshCredentialsFromEnvironment, type SshTargetInput } from "../transport";
 
 /**
  * A TrustStore's id names the store and how to reach it, `<user>@<host>:<port>/<platform>/<store>`, so that
@@ -18,7 +18,7 @@ const ID_PATTERN = /^(?:([^@/\s]+)@)?(\[[^\]]+\]|[^/:\s]+)(?::(\d+))?\/([a-z]+)\
 
 export function storeId(connection: Pick<SshTargetInput, "host" | "port" | "user">, platform: PlatformName, store: StoreName): string {
   const host = connection.host.includes(":") ? `[${connection.host}]` : connection.host;
-  return `${connection.user ?? "root"}@${host}:${connection.port ?? 22}/${platform}/${store}`;
+  return `${connection.user ?? DEFAULT_SSH_USER}@${host}:${connection.port ?? DEFAULT_SSH_PORT}/${platform}/${store}`;
 }
 
 const FIX = "an id looks like root@web01.contoso.test:22/debian/Root (user@host[:port]/platform/store)";
@@ -26,7 +26,7 @@ const FIX = "an id looks like root@web01.contoso.test:22/debian/Root (user@host[
 export function importTarget(id: string, env: NodeJS.ProcessEnv): ImportTarget {
   const match = ID_PATTERN.exec(id.trim());
   if (!match) throw new Error(`cannot import TrustStore ${JSON.stringify(id)}: ${FIX}`);
-  const [, user = "root", bracketedHost, port = "22", platform, store] = match;
+  const [, user = DEFAULT_SSH_USER, bracketedHost, port = String(DEFAULT_SSH_PORT), platform, store] = match;
   if (!(PLATFORM_NAMES as readonly string[]).includes(platform)) {
     throw new Error(`cannot import TrustStore ${JSON.stringify(id)}: platform "${platform}" is not one of ${PLATFORM_NAMES.join(", ")}; ${FIX}`);
   }

@@ -22,7 +22,7 @@ import {
   withoutPem,
   type TrustStoreOutputs,
   type ValidTrustStoreInputs,
-} from "./trustStoreSpec";
+} from "./trustStoreCore";
 
 type Inputs = Record<string, unknown>;
 

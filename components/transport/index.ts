@@ -3,7 +3,7 @@ export type { ExecResult, ScriptRunner, SessionOptions } from "./session";
 export { TransportError } from "./errors";
 export type { TransportFailure } from "./errors";
 export { parseHostKeyPin, fingerprintOf } from "./hostKey";
-export { hostKeyPinSchema, sshTargetSchema, parseSshTarget, targetLabel } from "./target";
+export { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, hostKeyPinSchema, sshTargetSchema, parseSshTarget, targetLabel } from "./target";
 export type { SshTarget, SshTargetInput } from "./target";
 export { mapWithConcurrency } from "./concurrency";
 export { sshCredentialsFromEnvironment } from "./environment";

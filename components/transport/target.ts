@@ -10,6 +10,10 @@ export const hostKeyPinSchema = z.string().superRefine((value, context) => {
   }
 });
 
+/** What a connection uses when it names no port or user. */
+export const DEFAULT_SSH_PORT = 22;
+export const DEFAULT_SSH_USER = "root";
+
 const credentials = <T extends { privateKey?: string; password?: string; agent?: string | boolean }>(target: T) => Boolean(target.privateKey || target.password || target.agent);
 
 /**
@@ -19,8 +23,8 @@ const credentials = <T extends { privateKey?: string; password?: string; agent?:
 export const bastionSchema = z
   .object({
     host: z.string().min(1, "the bastion's host is empty"),
-    port: z.number().int().min(1).max(65535).default(22),
-    user: z.string().min(1).default("root"),
+    port: z.number().int().min(1).max(65535).default(DEFAULT_SSH_PORT),
+    user: z.string().min(1).default(DEFAULT_SSH_USER),
     hostKey: hostKeyPinSchema,
     privateKey: z.string().optional(),
     passphrase: z.string().optional(),
@@ -34,8 +38,8 @@ export const bastionSchema = z
 export const sshTargetSchema = z
   .object({
     host: z.string().min(1, "host is empty: give the server's DNS name or IP address"),
-    port: z.number().int().min(1).max(65535).default(22),
-    user: z.string().min(1).default("root"),
+    port: z.number().int().min(1).max(65535).default(DEFAULT_SSH_PORT),
+    user: z.string().min(1).default(DEFAULT_SSH_USER),
     hostKey: hostKeyPinSchema.optional(),
     insecureSkipHostKeyCheck: z.boolean().default(false),
     privateKey: z.string().optional(),

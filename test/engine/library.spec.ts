@@ -5,7 +5,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { parseCertificates } from "../../components/certificates";
 import { ServiceRestart } from "../../components/resources/afterChange";
 import { TrustStore } from "../../components/resources/trustStore";
-import { toRootInputs } from "../../components/resources/trustStoreSpec";
+import { toRootInputs } from "../../components/resources/trustStoreCore";
 import { EngineProject } from "../support/engine";
 import { describeLab, Lab } from "../support/lab";
 import { TestPki } from "../support/pki";

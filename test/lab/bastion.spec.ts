@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
-import type { AfterChangeOutputs } from "../../components/resources/afterChangeSpec";
+import type { AfterChangeOutputs } from "../../components/resources/afterChangeCore";
 import * as afterChange from "../../components/resources/afterChangeProvider";
 import type { ScanReport } from "../../components/scan/report";
 import { converge, observeStore } from "../../components/store";

@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { parseCertificates, type Certificate } from "../../components/certificates";
-import type { AfterChangeOutputs } from "../../components/resources/afterChangeSpec";
+import type { AfterChangeOutputs } from "../../components/resources/afterChangeCore";
 import * as afterChange from "../../components/resources/afterChangeProvider";
 import * as trustStore from "../../components/resources/trustStoreProvider";
-import { toRootInputs, TRUST_STORE_PROVIDER_VERSION, type TrustStoreOutputs } from "../../components/resources/trustStoreSpec";
+import { toRootInputs, TRUST_STORE_PROVIDER_VERSION, type TrustStoreOutputs } from "../../components/resources/trustStoreCore";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
 

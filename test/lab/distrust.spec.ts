@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import * as trustStore from "../../components/resources/trustStoreProvider";
-import { toRootInputs, TRUST_STORE_PROVIDER_VERSION } from "../../components/resources/trustStoreSpec";
+import { toRootInputs, TRUST_STORE_PROVIDER_VERSION } from "../../components/resources/trustStoreCore";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki } from "../support/pki";
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { CertificateInputError, parseCertificates, requireRoots, type Certificate } from "../../components/certificates";
 import { fleetArgsFromConfig, FleetConfigError, parseFleetConfig } from "../../components/config/load";
 import { psQuote, shQuote } from "../../components/platforms";
-import { checkRoots, toRootInputs, trustStoreInputsSchema } from "../../components/resources/trustStoreSpec";
+import { checkRoots, toRootInputs, trustStoreInputsSchema } from "../../components/resources/trustStoreCore";
 import { throwawayRoot } from "../../components/selftest/throwaway";
 import { certificateCases, configCases, CORPUS_DIR, hostileValues } from "../support/corpus";
 import { TestPki } from "../support/pki";

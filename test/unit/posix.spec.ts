@@ -6,7 +6,7 @@ import { plan, PlanError } from "../../components/plan";
 import { PLATFORMS, ProtocolError, type ObservedStore, type Platform, type StoreName } from "../../components/platforms";
 import { identityOf } from "../../components/platforms/observation";
 import { TestPki } from "../support/pki";
-import { newHolder, ownerOfHolder } from "../../components/resources/trustStoreSpec";
+import { newHolder, ownerOfHolder } from "../../components/resources/trustStoreCore";
 import { HOSTILE_VALUES } from "../support/hostile";
 
 const LINUX = (["debian", "rhel", "suse", "alpine", "arch"] as const).map((name) => PLATFORMS[name]);

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import type { Certificate } from "../../../components/certificates";
-import { toRootInputs } from "../../../components/resources/trustStoreSpec";
+import { toRootInputs } from "../../../components/resources/trustStoreCore";
 import { fleetCoverage } from "../../../policies/fleetCoverage";
 import { TRUST_STORE, WEB_SERVER_TRUST } from "../../../policies/shared";
 import { NotApplicable, policyFixtures } from "../../support/policyArgs";

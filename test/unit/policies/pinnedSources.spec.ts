@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { declaredIdentities } from "../../../components/WebServerTrust";
-import { toRootInputs } from "../../../components/resources/trustStoreSpec";
+import { toRootInputs } from "../../../components/resources/trustStoreCore";
 import { pinnedSources } from "../../../policies/pinnedSources";
 import { TRUST_STORE, WEB_SERVER_TRUST } from "../../../policies/shared";
 import { policyFixtures, resourceArgs, serverProps, validate } from "../../support/policyArgs";

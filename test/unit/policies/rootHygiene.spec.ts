@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { toRootInputs } from "../../../components/resources/trustStoreSpec";
+import { toRootInputs } from "../../../components/resources/trustStoreCore";
 import { hygieneViolations, rootHygiene, rootHygieneWarnings } from "../../../policies/rootHygiene";
 import { TRUST_STORE, WEB_SERVER_TRUST } from "../../../policies/shared";
 import { policyFixtures, resourceArgs, serverProps, validate } from "../../support/policyArgs";

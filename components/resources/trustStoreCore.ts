@@ -6,6 +6,7 @@ import { DEFAULT_OWNER, STORE_MODES, type DesiredStore, type StoreMode } from ".
 import { PLATFORM_NAMES, PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
 import { connectionInputSchema, type ConnectionInput } from "./shared";
 import { parseHostKeyPin } from "../transport/hostKey";
+import { DEFAULT_SSH_PORT } from "../transport/target";
 
 /** Bumped when the provider's state shape changes; stored with every TrustStore. */
 export const TRUST_STORE_PROVIDER_VERSION = "1";
@@ -235,7 +236,7 @@ export function replacementReasons(olds: ValidTrustStoreInputs, news: ValidTrust
   const newConnection = news.connection as ConnectionInput;
   // A new address with the same pinned key (in any of its forms) is the same server renamed: an update. Without
   // a pin on both sides nothing proves that, so a new address is a new server: the old one must lose its roots.
-  const address = (connection: ConnectionInput) => `${connection.host}:${connection.port ?? 22}`;
+  const address = (connection: ConnectionInput) => `${connection.host}:${connection.port ?? DEFAULT_SSH_PORT}`;
   const pin = (connection: ConnectionInput) => (connection.hostKey ? parseHostKeyPin(connection.hostKey).fingerprint : undefined);
   const sameKey = pin(oldConnection) !== undefined && pin(oldConnection) === pin(newConnection);
   if (address(oldConnection) !== address(newConnection) && !sameKey) reasons.push("connection");

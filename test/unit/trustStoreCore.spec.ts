@@ -12,7 +12,7 @@ import {
   toRootInputs,
   trustStoreInputsSchema,
   type ValidTrustStoreInputs,
-} from "../../components/resources/trustStoreSpec";
+} from "../../components/resources/trustStoreCore";
 import { TestPki } from "../support/pki";
 
 describe("TrustStore spec (pure)", function () {

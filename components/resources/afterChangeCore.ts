@@ -6,6 +6,10 @@ import { healthCheckSchema } from "./health";
 
 export const AFTER_CHANGE_PROVIDER_VERSION = "1";
 
+/** A reboot waits this long before it starts (so the SSH session ends cleanly), and the host this long to return. */
+export const REBOOT_DELAY_SECONDS = 5;
+export const REBOOT_TIMEOUT_SECONDS = 600;
+
 /** A restart names what it restarts once: the rule both the declaration and the resource inputs hold. */
 const ONE_RESTART_TARGET = 'exactly one of preset ("iis", "nginx", "apache"), service (a name) or command';
 
@@ -50,9 +54,9 @@ export const afterChangeInputsSchema = z
     changed: z.boolean(),
     /** Replaces the platform's reboot command (`shutdown /r /t N`, `systemctl reboot`). */
     rebootCommand: z.string().min(1).optional(),
-    delaySeconds: z.number().int().min(0).max(600).default(5),
+    delaySeconds: z.number().int().min(0).max(600).default(REBOOT_DELAY_SECONDS),
     /** How long a reboot may take before the host counts as lost. */
-    timeoutSeconds: z.number().positive().max(7200).default(600),
+    timeoutSeconds: z.number().positive().max(7200).default(REBOOT_TIMEOUT_SECONDS),
     /** Reboot only when the host already owes one (Windows RebootPending, Debian's reboot-required...). */
     onlyIfPending: z.boolean().default(false),
     /** What the store's last observation said about a pending reboot (the TrustStore's observed.pendingReboot). */
