@@ -94,73 +94,10 @@ export function fleetArgsFromConfig(
   options: FleetArgsOptions = {},
 ): TrustFleetArgs {
   const problems: string[] = [];
-  const rootSets = new Map<string, Certificate[]>();
-  for (const [setName, set] of Object.entries(config.rootSets)) {
-    const key = `${CONFIG_NAMESPACE}:rootSets.${setName}`;
-    const certificates: Certificate[] = [];
-    set.files.forEach((file, index) => {
-      try {
-        certificates.push(...parseCertificates(readFile(file), { name: `${key}.files[${index}] (${file})` }));
-      } catch (error) {
-        problems.push((error as Error).message.replace(/^.*?ENOENT.*$/, `${key}.files[${index}]: no such file: ${file}`));
-      }
-    });
-    if (remoteSourceOf(set)) {
-      const fetched = options.fetched?.get(setName) ?? { problem: `${key}: not fetched (load the config with loadFleetArgs, which fetches url, certsrv and ldap sets)` };
-      if ("problem" in fetched) problems.push(fetched.problem);
-      else certificates.push(...fetched.certificates);
-    }
-    if (set.pem) {
-      try {
-        certificates.push(...parseCertificates(set.pem, { name: `${key}.pem` }));
-      } catch (error) {
-        problems.push((error as Error).message);
-      }
-    }
-    for (const thumbprint of set.thumbprints.map(normalizeThumbprint)) {
-      if (!certificates.some((certificate) => matchesThumbprint(certificate, thumbprint))) {
-        problems.push(`${key}.thumbprints: no certificate in the set has thumbprint ${thumbprint}; check the files against the thumbprint list`);
-      }
-    }
-    rootSets.set(setName, certificates);
-  }
-  const resolve = (names: readonly string[], where: string) =>
-    names.flatMap((setName) => {
-      const set = rootSets.get(setName);
-      if (!set) problems.push(`${where}: unknown root set "${setName}"; define it under ${CONFIG_NAMESPACE}:rootSets`);
-      return set ?? [];
-    });
-  const inventoried = config.inventory === undefined ? [] : readInventory(config.inventory, readFile, problems);
-  const declared = [
-    ...config.servers.map((server, index) => ({ server, where: `${CONFIG_NAMESPACE}:servers[${index}]` })),
-    ...inventoried.map((server, index) => ({ server, where: `${CONFIG_NAMESPACE}:inventory (${config.inventory}) servers[${index}]` })),
-  ];
-  if (declared.length === 0 && problems.length === 0) {
-    problems.push(`${CONFIG_NAMESPACE}:servers: declare at least one server, in ${CONFIG_NAMESPACE}:servers or in a file named by ${CONFIG_NAMESPACE}:inventory`);
-  }
-  const servers: FleetServer[] = declared.map(({ server, where }) => {
-    const groups = server.groups.map((groupName) => {
-      const group = config.groups[groupName];
-      if (!group) problems.push(`${where}.groups: unknown group "${groupName}"; define it under ${CONFIG_NAMESPACE}:groups`);
-      return { groupName, group: group ?? { roots: [], intermediates: [], crossSigned: [], clientAuthIssuers: [], distrusted: [] } };
-    });
-    const declaredRoots = [...groups.flatMap(({ groupName, group }) => resolve(group.roots, `${CONFIG_NAMESPACE}:groups.${groupName}.roots`)), ...resolve(server.roots, `${where}.roots`)];
-    let roots: Certificate[] = [];
-    try {
-      roots = requireRoots(uniqueCertificates(declaredRoots), `${where} (${server.name}) roots`);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-    const intermediates = uniqueCertificates(groups.flatMap(({ groupName, group }) => resolve(group.intermediates, `${CONFIG_NAMESPACE}:groups.${groupName}.intermediates`)));
-    const crossSigned = uniqueCertificates(groups.flatMap(({ groupName, group }) => resolve(group.crossSigned, `${CONFIG_NAMESPACE}:groups.${groupName}.crossSigned`)));
-    problems.push(...chainCertificateProblems(roots, intermediates, crossSigned).map((problem) => `${where} (${server.name}) ${problem}`));
-    const clientAuthIssuers = uniqueCertificates(
-      groups.flatMap(({ groupName, group }) => resolve(group.clientAuthIssuers, `${CONFIG_NAMESPACE}:groups.${groupName}.clientAuthIssuers`)),
-    );
-    if (clientAuthIssuers.length > 0 && server.platform !== "windows") {
-      problems.push(`${where}: clientAuthIssuers are for the Windows "ClientAuthIssuer" store (SChannel); ${server.name} is ${server.platform}`);
-    }
-    const distrusted = uniqueCertificates(groups.flatMap(({ groupName, group }) => resolve(group.distrusted, `${CONFIG_NAMESPACE}:groups.${groupName}.distrusted`)));
+  const rootSets = new Map(Object.entries(config.rootSets).map(([setName, set]) => [setName, rootSetCertificates(setName, set, readFile, options.fetched, problems)]));
+  const declared = declaredServers(config, readFile, problems);
+  const servers = declared.map(({ server, where }) => {
+    const lists = serverCertificateLists(server, where, config, rootSets, problems);
     if (!server.hostKey && !server.insecureSkipHostKeyCheck) {
       problems.push(`${where}.hostKey: ${server.name} has no pinned host key; add hostKey (ssh-keyscan -t ed25519 ${server.host}) or, knowingly, insecureSkipHostKeyCheck: true`);
     }
@@ -169,11 +106,7 @@ export function fleetArgsFromConfig(
       previousNames: server.previousNames,
       connection: connectionFor(server, config, secrets, where, problems),
       platform: server.platform,
-      roots,
-      intermediates,
-      crossSigned,
-      clientAuthIssuers,
-      distrusted,
+      ...lists,
       mode: config.mode,
       afterChange: server.afterChange ?? config.defaults.afterChange,
       testCommand: server.testCommand ?? config.defaults.testCommand,
@@ -181,13 +114,100 @@ export function fleetArgsFromConfig(
       retainOnDelete: config.retainOnDelete,
       groups: server.groups,
       tags: server.tags,
-    };
+    } satisfies FleetServer;
   });
   if (!secrets.privateKey && !secrets.password && !secrets.privateKeys && !secrets.agent) {
     problems.push(`${CONFIG_NAMESPACE}:privateKey: no credentials; set one with \`pulumi config set --secret ${CONFIG_NAMESPACE}:privateKey < key\` (or ${CONFIG_NAMESPACE}:password)`);
   }
   if (problems.length > 0) throw new FleetConfigError(problems);
   return { servers, rollout: config.rollout };
+}
+
+type RootSetConfig = FleetConfig["rootSets"][string];
+type GroupConfig = FleetConfig["groups"][string];
+type CertificateListName = "roots" | "intermediates" | "crossSigned" | "clientAuthIssuers" | "distrusted";
+
+/** One root set's certificates: its files, its fetched source, its inline PEM; each declared thumbprint must be among them. */
+function rootSetCertificates(setName: string, set: RootSetConfig, readFile: (path: string) => Buffer, fetched: FleetArgsOptions["fetched"], problems: string[]): Certificate[] {
+  const key = `${CONFIG_NAMESPACE}:rootSets.${setName}`;
+  const certificates: Certificate[] = [];
+  set.files.forEach((file, index) => {
+    try {
+      certificates.push(...parseCertificates(readFile(file), { name: `${key}.files[${index}] (${file})` }));
+    } catch (error) {
+      problems.push((error as Error).message.replace(/^.*?ENOENT.*$/, `${key}.files[${index}]: no such file: ${file}`));
+    }
+  });
+  if (remoteSourceOf(set)) {
+    const result = fetched?.get(setName) ?? { problem: `${key}: not fetched (load the config with loadFleetArgs, which fetches url, certsrv and ldap sets)` };
+    if ("problem" in result) problems.push(result.problem);
+    else certificates.push(...result.certificates);
+  }
+  if (set.pem) {
+    try {
+      certificates.push(...parseCertificates(set.pem, { name: `${key}.pem` }));
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  for (const thumbprint of set.thumbprints.map(normalizeThumbprint)) {
+    if (!certificates.some((certificate) => matchesThumbprint(certificate, thumbprint))) {
+      problems.push(`${key}.thumbprints: no certificate in the set has thumbprint ${thumbprint}; check the files against the thumbprint list`);
+    }
+  }
+  return certificates;
+}
+
+/** The servers of the config and of its inventory file, each with the key that names it in messages. */
+function declaredServers(config: FleetConfig, readFile: (path: string) => Buffer, problems: string[]): { server: ServerConfig; where: string }[] {
+  const inventoried = config.inventory === undefined ? [] : readInventory(config.inventory, readFile, problems);
+  const declared = [
+    ...config.servers.map((server, index) => ({ server, where: `${CONFIG_NAMESPACE}:servers[${index}]` })),
+    ...inventoried.map((server, index) => ({ server, where: `${CONFIG_NAMESPACE}:inventory (${config.inventory}) servers[${index}]` })),
+  ];
+  if (declared.length === 0 && problems.length === 0) {
+    problems.push(`${CONFIG_NAMESPACE}:servers: declare at least one server, in ${CONFIG_NAMESPACE}:servers or in a file named by ${CONFIG_NAMESPACE}:inventory`);
+  }
+  return declared;
+}
+
+const NO_GROUP: GroupConfig = { roots: [], intermediates: [], crossSigned: [], clientAuthIssuers: [], distrusted: [] };
+
+/**
+ * A server's five certificate lists: each its groups' sets of that list (the server's own `roots` added to its
+ * roots), unknown groups and sets named, roots checked to be roots and the chain lists against them.
+ */
+function serverCertificateLists(
+  server: ServerConfig,
+  where: string,
+  config: FleetConfig,
+  rootSets: ReadonlyMap<string, Certificate[]>,
+  problems: string[],
+): Record<CertificateListName, Certificate[]> {
+  const groups = server.groups.map((groupName) => {
+    const group = config.groups[groupName];
+    if (!group) problems.push(`${where}.groups: unknown group "${groupName}"; define it under ${CONFIG_NAMESPACE}:groups`);
+    return { groupName, group: group ?? NO_GROUP };
+  });
+  const setsOf = (names: readonly string[], key: string) =>
+    names.flatMap((setName) => {
+      const set = rootSets.get(setName);
+      if (!set) problems.push(`${key}: unknown root set "${setName}"; define it under ${CONFIG_NAMESPACE}:rootSets`);
+      return set ?? [];
+    });
+  const fromGroups = (list: CertificateListName) => groups.flatMap(({ groupName, group }) => setsOf(group[list], `${CONFIG_NAMESPACE}:groups.${groupName}.${list}`));
+  let roots: Certificate[] = [];
+  try {
+    roots = requireRoots(uniqueCertificates([...fromGroups("roots"), ...setsOf(server.roots, `${where}.roots`)]), `${where} (${server.name}) roots`);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const [intermediates, crossSigned, clientAuthIssuers, distrusted] = (["intermediates", "crossSigned", "clientAuthIssuers", "distrusted"] as const).map((list) => uniqueCertificates(fromGroups(list)));
+  problems.push(...chainCertificateProblems(roots, intermediates, crossSigned).map((problem) => `${where} (${server.name}) ${problem}`));
+  if (clientAuthIssuers.length > 0 && server.platform !== "windows") {
+    problems.push(`${where}: clientAuthIssuers are for the Windows "ClientAuthIssuer" store (SChannel); ${server.name} is ${server.platform}`);
+  }
+  return { roots, intermediates, crossSigned, clientAuthIssuers, distrusted };
 }
 
 /**
