@@ -114,58 +114,11 @@ export class WebServerTrust extends pulumi.ComponentResource {
       },
       opts,
     );
-    // Child URNs carry the child's own name (`web01-root`), not the parent's: each child needs its own alias.
-    const aliased = (suffix: string) => (args.previousNames ?? []).map((previous) => ({ name: `${previous}-${suffix}` }));
-    const child = (suffix: string) => ({ parent: this, dependsOn: args.waitFor, aliases: aliased(suffix) });
-    const common = {
-      connection: args.connection,
-      platform: args.platform,
-      mode: args.mode ?? "exact",
-      retainOnDelete: args.retainOnDelete ?? false,
-    };
-    const root = new TrustStore(
-      `${name}-root`,
-      { ...common, store: "Root", roots: toRootInputs(args.roots), distrusted: toRootInputs(args.distrusted ?? []) },
-      child("root"),
-    );
-    this.stores = [root];
-    const chainProblems = chainCertificateProblems(args.roots, args.intermediates ?? [], args.crossSigned ?? []);
-    if (chainProblems.length > 0) throw new Error(`${name}: ${chainProblems.join("; ")}`);
-    const chain = [...(args.intermediates ?? []), ...(args.crossSigned ?? [])];
-    if (chain.length > 0) {
-      // After the root store: both write the host's one manifest, and one at a time needs no conflict retry.
-      this.stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(chain) }, { ...child("ca"), dependsOn: [...(args.waitFor ?? []), root] }));
-    }
-    if (args.clientAuthIssuers && args.clientAuthIssuers.length > 0) {
-      if (args.platform !== "windows") {
-        throw new Error(`${name}: clientAuthIssuers go to the Windows "ClientAuthIssuer" store; ${args.platform} servers take roots only`);
-      }
-      this.stores.push(
-        new TrustStore(`${name}-clientauth`, { ...common, store: "ClientAuthIssuer", roots: toRootInputs(args.clientAuthIssuers) }, child("clientauth")),
-      );
-    }
+    this.stores = this.declareStores(name, args);
     // The action runs when any of the server's stores changed.
-    const revision = pulumi.all(this.stores.map((store) => store.revision)).apply((revisions) => revisions.join("+"));
-    this.revision = revision;
+    this.revision = pulumi.all(this.stores.map((store) => store.revision)).apply((revisions) => revisions.join("+"));
     const changed = pulumi.all(this.stores.map((store) => store.changed)).apply((flags) => flags.some(Boolean));
-    const trigger = { connection: args.connection, platform: args.platform, revision, changed, testCommand: args.testCommand, healthCheck: args.healthCheck };
-    const afterChange = args.afterChange ?? defaultAfterChange(args.platform);
-    const after = (suffix: string) => ({ parent: this, dependsOn: this.stores, aliases: aliased(suffix) });
-    if (afterChange.action === "reboot") {
-      const { timeoutSeconds, delaySeconds, rebootCommand, onlyIfPending } = afterChange;
-      const pendingReboot = onlyIfPending
-        ? pulumi.all(this.stores.map((store) => store.observed)).apply((observed) => observed.some((summary) => summary?.pendingReboot === true))
-        : undefined;
-      this.afterChange = new HostReboot(`${name}-reboot`, { ...trigger, timeoutSeconds, delaySeconds, rebootCommand, onlyIfPending, pendingReboot }, after("reboot"));
-    } else if (afterChange.action === "restart") {
-      this.afterChange = new ServiceRestart(
-        `${name}-restart`,
-        { ...trigger, preset: afterChange.preset, service: afterChange.service, command: afterChange.command },
-        after("restart"),
-      );
-    } else if (args.healthCheck || args.testCommand) {
-      this.afterChange = new HealthCheck(`${name}-health`, trigger, after("health"));
-    }
+    this.afterChange = this.declareAfterChange(name, args, changed);
     this.completion = this.afterChange ? [this.afterChange] : this.stores;
     const perStore = pulumi.all(this.stores.map((store) => pulumi.all([store.imported, store.removed, store.revision])));
     this.report = pulumi.all([changed, perStore]).apply(([anyChanged, stores]) => ({
@@ -176,5 +129,53 @@ export class WebServerTrust extends pulumi.ComponentResource {
       revision: stores.map(([, , storeRevision]) => storeRevision).join("+"),
     }));
     this.registerOutputs({ report: this.report });
+  }
+
+  /** Child options: this component as parent, and an alias per previous server name (child URNs carry their own name). */
+  private child(args: WebServerTrustArgs, suffix: string, dependsOn: pulumi.Input<pulumi.Resource>[] | undefined): pulumi.CustomResourceOptions {
+    return { parent: this, dependsOn, aliases: (args.previousNames ?? []).map((previous) => ({ name: `${previous}-${suffix}` })) };
+  }
+
+  /** The Root store, then the CA store for intermediates and cross-signed roots, and Windows' ClientAuthIssuer store. */
+  private declareStores(name: string, args: WebServerTrustArgs): TrustStore[] {
+    const common = { connection: args.connection, platform: args.platform, mode: args.mode ?? "exact", retainOnDelete: args.retainOnDelete ?? false };
+    const root = new TrustStore(
+      `${name}-root`,
+      { ...common, store: "Root", roots: toRootInputs(args.roots), distrusted: toRootInputs(args.distrusted ?? []) },
+      this.child(args, "root", args.waitFor),
+    );
+    const stores = [root];
+    const chainProblems = chainCertificateProblems(args.roots, args.intermediates ?? [], args.crossSigned ?? []);
+    if (chainProblems.length > 0) throw new Error(`${name}: ${chainProblems.join("; ")}`);
+    const chain = [...(args.intermediates ?? []), ...(args.crossSigned ?? [])];
+    if (chain.length > 0) {
+      // After the root store: both write the host's one manifest, and one at a time needs no conflict retry.
+      stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(chain) }, this.child(args, "ca", [...(args.waitFor ?? []), root])));
+    }
+    if (args.clientAuthIssuers && args.clientAuthIssuers.length > 0) {
+      if (args.platform !== "windows") {
+        throw new Error(`${name}: clientAuthIssuers go to the Windows "ClientAuthIssuer" store; ${args.platform} servers take roots only`);
+      }
+      stores.push(new TrustStore(`${name}-clientauth`, { ...common, store: "ClientAuthIssuer", roots: toRootInputs(args.clientAuthIssuers) }, this.child(args, "clientauth", args.waitFor)));
+    }
+    return stores;
+  }
+
+  /** The reboot, restart or bare health check that follows a change of any of the stores (none for `action: none` without checks). */
+  private declareAfterChange(name: string, args: WebServerTrustArgs, changed: pulumi.Output<boolean>): pulumi.CustomResource | undefined {
+    const trigger = { connection: args.connection, platform: args.platform, revision: this.revision, changed, testCommand: args.testCommand, healthCheck: args.healthCheck };
+    const afterChange = args.afterChange ?? defaultAfterChange(args.platform);
+    const options = (suffix: string) => this.child(args, suffix, this.stores);
+    if (afterChange.action === "reboot") {
+      const { timeoutSeconds, delaySeconds, rebootCommand, onlyIfPending } = afterChange;
+      const pendingReboot = onlyIfPending
+        ? pulumi.all(this.stores.map((store) => store.observed)).apply((observed) => observed.some((summary) => summary?.pendingReboot === true))
+        : undefined;
+      return new HostReboot(`${name}-reboot`, { ...trigger, timeoutSeconds, delaySeconds, rebootCommand, onlyIfPending, pendingReboot }, options("reboot"));
+    }
+    if (afterChange.action === "restart") {
+      return new ServiceRestart(`${name}-restart`, { ...trigger, preset: afterChange.preset, service: afterChange.service, command: afterChange.command }, options("restart"));
+    }
+    return args.healthCheck || args.testCommand ? new HealthCheck(`${name}-health`, trigger, options("health")) : undefined;
   }
 }

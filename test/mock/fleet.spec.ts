@@ -148,8 +148,10 @@ describe("fleet wiring under mocks", function () {
     assert.deepEqual((component.inputs.intermediates as { subject: string }[]).map((root) => root.subject), ["CN=Fabrikam Issuing CA 01, O=Fabrikam"]);
     assert.deepEqual((component.inputs.afterChange as { action: string }).action, "reboot");
     const store = registrations.find((registration) => registration.name === "iis01-root")!;
-    assert.deepEqual(Object.keys(store.inputs.roots as object), ["Contoso Root CA G2"]);
-    assert.deepEqual(Object.keys(store.inputs.distrusted as object), ["Contoso Retired Root 2015"]);
+    // Keyed by SHA-256, each entry naming its subject.
+    const subjects = (map: unknown) => Object.entries(map as Record<string, { sha256: string; subject: string }>).map(([key, root]) => [key === root.sha256, root.subject]);
+    assert.deepEqual(subjects(store.inputs.roots), [[true, "CN=Contoso Root CA G2, O=Contoso Ltd, C=US"]]);
+    assert.deepEqual(subjects(store.inputs.distrusted).map(([, subject]) => String(subject).split(",")[0]), ["CN=Contoso Retired Root 2015"]);
     assert.equal((registrations.find((registration) => registration.name === "iis01-ca")!.inputs.store), "CA");
   });
 
@@ -199,7 +201,7 @@ describe("fleet wiring under mocks", function () {
     await promiseOf(web.report);
     await promiseOf(web.afterChange!.urn);
     const ca = registrations.find((registration) => registration.name === "linux-chain-ca")!;
-    assert.deepEqual([ca.inputs.store, ca.inputs.platform, Object.keys(ca.inputs.roots as object)], ["CA", "debian", ["Fabrikam Issuing CA 01"]]);
+    assert.deepEqual([ca.inputs.store, ca.inputs.platform, Object.keys(ca.inputs.roots as object)], ["CA", "debian", [issuing[0].sha256]]);
     assert.deepEqual(dependencyNames("linux-chain-ca"), ["linux-chain-root"]);
     assert.deepEqual(dependencyNames("linux-chain-restart"), ["linux-chain-ca", "linux-chain-root"], "the restart follows both stores");
     assert.throws(
