@@ -54,19 +54,72 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   if (observed.manifestProblem) throw new PlanError(observed.manifestProblem);
   const distrustedWanted = desired.distrusted ?? [];
   const distrustedSet = new Set(distrustedWanted.map((root) => root.sha256));
-  const conflicts = desired.roots.filter((root) => distrustedSet.has(root.sha256));
-  if (conflicts.length > 0) {
-    throw new PlanError(
-      `${conflicts.map(describeCertificate).join(", ")} ${conflicts.length === 1 ? "is" : "are"} both desired and ` +
-        "distrusted; remove each from one of the two lists",
-    );
-  }
+  refuseDesiredAndDistrusted(desired.roots, distrustedSet);
   // A root entry from before owners is held by someone unknown (it may be another stack's); a distrust entry
   // without owners is a deleted declaration's, kept until a declaration that distrusts the root adopts it.
   const owners = ownership(entriesFor(observed.manifest.roots, observed.store), desired, [UNKNOWN_HOLDER]);
   const distrustOwners = ownership(observed.manifest.distrusted, desired, []);
   const chain = chainTrust(desired, observed);
 
+  const { imports, unchanged, withheld } = plannedImports(desired, observed, chain);
+  const desiredSet = new Set(desired.roots.filter((root) => chain.keeps(root)).map((root) => root.sha256));
+  // `removed`: this store's own removals, without the chain certificates they orphan (nextManifest tells them apart).
+  const { removals, released, removed, neighbourRemovals } = plannedRemovals(observed, mode, { desiredSet, distrustedSet, owners, chain });
+
+  const alreadyDistrusted = new Set(observed.distrusted.map((root) => root.sha256));
+  // Where a root the OS does not ship can only be kept off the host, a distrusted root that is nowhere on it is
+  // already as distrusted as it can be: held in the manifest, nothing to do (a copy that appears is removed).
+  const present = new Set(observed.roots.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
+  const satisfied = (sha256: string) => alreadyDistrusted.has(sha256) || (observed.distrustBy === "absence" && !present.has(sha256));
+  const distrusts: PlannedRoot[] = uniqueCertificates(distrustedWanted)
+    .filter((root) => !satisfied(root.sha256))
+    .map((root) => ({ ...identityOf(root), der: root.der }));
+  const keptOff = uniqueCertificates(distrustedWanted).filter((root) => !alreadyDistrusted.has(root.sha256) && satisfied(root.sha256));
+
+  const { entries: distrustEntries, undistrusts } = nextDistrusts(
+    observed.manifest.distrusted,
+    [...distrusts, ...keptOff.map(identityOf)],
+    distrustedSet,
+    distrustOwners,
+    desired.keepDistrusts === true,
+  );
+
+  const manifest = {
+    ...nextManifest(observed, present, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners, new Set(neighbourRemovals.map((removal) => removal.sha256))),
+    distrusted: distrustEntries,
+  };
+  const foreign = observed.roots.filter(
+    (root) => (root.origin === "local" || root.origin === "policy") && !desiredSet.has(root.sha256) && !removals.some((removal) => removal.sha256 === root.sha256 && removal.leaves),
+  );
+
+  return {
+    store: observed.store,
+    imports,
+    removals,
+    distrusts,
+    undistrusts,
+    unchanged,
+    foreign,
+    manifest,
+    basis: observed.manifestDigest,
+    manifestChanged: renderManifest(manifest) !== renderManifest(observed.manifest),
+    released,
+    withheld,
+  };
+}
+
+function refuseDesiredAndDistrusted(roots: readonly Certificate[], distrustedSet: ReadonlySet<string>): void {
+  const conflicts = roots.filter((root) => distrustedSet.has(root.sha256));
+  if (conflicts.length > 0) {
+    throw new PlanError(
+      `${conflicts.map(describeCertificate).join(", ")} ${conflicts.length === 1 ? "is" : "are"} both desired and ` +
+        "distrusted; remove each from one of the two lists",
+    );
+  }
+}
+
+/** Each declared root: imported, already trusted, or withheld (its chain would make it trusted on its own). */
+function plannedImports(desired: DesiredStore, observed: ObservedStore, chain: ChainTrust): Pick<StorePlan, "imports" | "unchanged" | "withheld"> {
   const imports: PlannedRoot[] = [];
   const unchanged: CertificateIdentity[] = [];
   const withheld: CertificateIdentity[] = [];
@@ -78,8 +131,22 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     else if (held?.trusted && !held.osMayDrop) unchanged.push(identityOf(root));
     else imports.push({ ...identityOf(root), der: root.der });
   }
-  const desiredSet = new Set(desired.roots.filter((root) => chain.keeps(root)).map((root) => root.sha256));
+  return { imports, unchanged, withheld };
+}
 
+interface RemovalContext {
+  desiredSet: Set<string>;
+  distrustedSet: Set<string>;
+  owners: Ownership;
+  chain: ChainTrust;
+}
+
+/** What leaves the store (with the files that go), which holds are only released, and chain certificates orphaned by it. */
+function plannedRemovals(
+  observed: ObservedStore,
+  mode: StoreMode,
+  { desiredSet, distrustedSet, owners, chain }: RemovalContext,
+): { removals: PlannedRemoval[]; released: CertificateIdentity[]; removed: Set<string>; neighbourRemovals: PlannedRemoval[] } {
   // Files this store may never delete: they hold something declared, something another declaration or store
   // holds, or a certificate of the host's other store (roots and intermediates sharing one directory).
   // Windows' locations are physical stores, where each certificate is removed alone: only files are shared.
@@ -124,47 +191,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   if (purged.length > 0 && observed.purgeUnsafe) {
     throw new PlanError(`purgeUnmanaged would remove ${purged.length} undeclared certificate(s) from ${observed.store}, but ${observed.purgeUnsafe}`);
   }
-
-  const alreadyDistrusted = new Set(observed.distrusted.map((root) => root.sha256));
-  // Where a root the OS does not ship can only be kept off the host, a distrusted root that is nowhere on it is
-  // already as distrusted as it can be: held in the manifest, nothing to do (a copy that appears is removed).
-  const present = new Set(observed.roots.filter((root) => root.trusted || root.locations.length > 0).map((root) => root.sha256));
-  const satisfied = (sha256: string) => alreadyDistrusted.has(sha256) || (observed.distrustBy === "absence" && !present.has(sha256));
-  const distrusts: PlannedRoot[] = uniqueCertificates(distrustedWanted)
-    .filter((root) => !satisfied(root.sha256))
-    .map((root) => ({ ...identityOf(root), der: root.der }));
-  const keptOff = uniqueCertificates(distrustedWanted).filter((root) => !alreadyDistrusted.has(root.sha256) && satisfied(root.sha256));
-
-  const { entries: distrustEntries, undistrusts } = nextDistrusts(
-    observed.manifest.distrusted,
-    [...distrusts, ...keptOff.map(identityOf)],
-    distrustedSet,
-    distrustOwners,
-    desired.keepDistrusts === true,
-  );
-
-  const manifest = {
-    ...nextManifest(observed, present, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners, new Set(neighbourRemovals.map((removal) => removal.sha256))),
-    distrusted: distrustEntries,
-  };
-  const foreign = observed.roots.filter(
-    (root) => (root.origin === "local" || root.origin === "policy") && !desiredSet.has(root.sha256) && !removals.some((removal) => removal.sha256 === root.sha256 && removal.leaves),
-  );
-
-  return {
-    store: observed.store,
-    imports,
-    removals,
-    distrusts,
-    undistrusts,
-    unchanged,
-    foreign,
-    manifest,
-    basis: observed.manifestDigest,
-    manifestChanged: renderManifest(manifest) !== renderManifest(observed.manifest),
-    released,
-    withheld,
-  };
+  return { removals, released, removed, neighbourRemovals };
 }
 
 /** Who holds each managed root, seen from one declaration (which adopts entries from before owners existed). */
