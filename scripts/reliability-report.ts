@@ -18,6 +18,9 @@ const SPECS = [
   "dist/test/lab/providers.spec.js",
   "dist/test/unit/posixApply.spec.js",
   "dist/test/engine/fleet.spec.js",
+  "dist/test/unit/hostileSources.spec.js",
+  "dist/test/engine/secrets.spec.js",
+  "dist/test/lab/sshAlgorithms.spec.js",
 ];
 
 interface MochaTest {
@@ -51,6 +54,9 @@ const SECTIONS: Section[] = [
   { heading: "Bad configurations", match: (test) => /^bad-input corpus \(test\/corpus\) configuration/.test(test.fullTitle) },
   { heading: "Hostile values on a real host", match: (test) => /^hostile values on a real host/.test(test.fullTitle) },
   { heading: "Secrets", match: (test) => /^the real Pulumi engine/.test(test.fullTitle) && /secret/.test(test.title) },
+  { heading: "Secrets shaped like JSON, YAML and PEM through the engine", match: (test) => /^secrets through the real Pulumi engine/.test(test.fullTitle) },
+  { heading: "Hostile and careless sources", match: (test) => /^hostile and careless sources/.test(test.fullTitle) },
+  { heading: "SSH host key algorithms", match: (test) => /^SSH host key algorithms/.test(test.fullTitle) },
 ];
 
 function fail(message: string): never {
