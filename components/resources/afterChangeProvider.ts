@@ -4,7 +4,8 @@ import { platformFor, type BootReading } from "../platforms";
 import { bastionTunnel, targetLabel, TransportError, withSession, parseSshTarget, type SshTargetInput } from "../transport";
 import { restartScript, serviceRestartScript, userCommand } from "./afterChangeScripts";
 import { afterChangeInputsSchema, mustAct, type AfterChangeOutputs, type ValidAfterChangeInputs } from "./afterChangeCore";
-import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
+import { warnToEngine } from "./engineLog";
+import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify } from "./shared";
 import { forPlatform, runHealthCheck } from "./health";
 
 type Inputs = Record<string, unknown>;

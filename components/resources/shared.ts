@@ -1,4 +1,5 @@
-import * as pulumi from "@pulumi/pulumi";
+// Types only: the scan and the config check load this module, and need not load the Pulumi SDK (a second of startup).
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { sshTargetSchema } from "../transport";
 import { LEGACY_DYNAMIC_TYPE, PACKAGE_VERSION, type RESOURCE_NAMES } from "../typeTokens";
@@ -47,9 +48,6 @@ export function parseInputs<Schema extends z.ZodType>(schema: Schema, inputs: un
   if (!parsed.success) throw new Error(describeIssues(parsed.error).map((issue) => `${issue.property}: ${issue.reason}`).join("\n"));
   return parsed.data;
 }
-
-/** Providers' warnings go to the engine's log (the plugin's main makes that possible), shown as diagnostics. */
-export const warnToEngine = (message: string) => void pulumi.log.warn(message);
 
 /**
  * Options every resource of the plugin registers with: the plugin version to run, the outputs kept secret, and

@@ -5,7 +5,8 @@ import type { ObservedStore } from "../platforms";
 import { converge, observeStore, planAndApplyOn, type StoreTarget } from "../store";
 import { toPem } from "../certificates";
 import { importTarget, storeId } from "./trustStoreImport";
-import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify, warnToEngine } from "./shared";
+import { warnToEngine } from "./engineLog";
+import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify } from "./shared";
 import {
   checkRoots,
   desiredStore,

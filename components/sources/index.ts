@@ -1,13 +1,12 @@
 import { matchesThumbprint, uniqueCertificates, type Certificate, type FetchedFrom } from "../certificates";
-import { fetchBody, type FetchSettings } from "./fetch";
-import { fetchLdapCertificates } from "./ldap";
+import type { FetchSettings } from "./fetch";
 import { redactUrlCredentials } from "./redact";
 import { certificatesInAnswer, certsrvChainUrl, certsrvRenewalsPage, parseRenewalCount, selectPinned, sourceAddress, type RemoteSource } from "./remote";
 
 export type { FetchSettings } from "./fetch";
 export { remoteSourceOf } from "./remote";
 export type { RemoteSource } from "./remote";
-export type { LdapSource } from "./ldap";
+export type { LdapSource } from "./schema";
 
 export const DEFAULT_SOURCE_TIMEOUT_SECONDS = 30;
 
@@ -50,6 +49,8 @@ export async function fetchRoots(options: FetchRootsOptions): Promise<FetchedRoo
   if (options.thumbprints.length === 0 && !options.allowUnpinned) {
     throw new Error(`${label(address)}: pin the thumbprint of each root you verified out of band; a fetched certificate is used only when it matches one`);
   }
+  // Loaded on first use: undici and ldapts cost a scan or a program without remote root sets a noticeable start.
+  const { fetchBody } = await import("./fetch.js");
   const named = (error: Error) => new Error(redactUrlCredentials(options.name ? `${options.name}: ${error.message}` : error.message));
   const asked: string[] = [];
   const get = async (url: string) => {
@@ -61,6 +62,7 @@ export async function fetchRoots(options: FetchRootsOptions): Promise<FetchedRoo
   let answered: Certificate[];
   if (options.source.kind === "ldap") {
     asked.push(address);
+    const { fetchLdapCertificates } = await import("./ldap.js");
     const ders = await fetchLdapCertificates(options.source, { ...settings, password: options.ldapPassword }).catch((error: Error) => {
       throw named(error);
     });

@@ -1,5 +1,5 @@
 import { CertificateInputError, describeCertificate, matchesThumbprint, parseCertificates, type Certificate } from "../certificates";
-import type { LdapSource } from "./ldap";
+import type { LdapSource } from "./schema";
 
 /** Where a remote root set comes from: a URL serving certificates, an AD CS web enrollment site, or a directory. */
 export type RemoteSource = { kind: "url"; url: string } | { kind: "certsrv"; url: string } | ({ kind: "ldap" } & LdapSource);
