@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { parseCertificates } from "../certificates";
 import { DEFAULT_EXPIRING_DAYS, DEFAULT_FAIL_ON, parseFailOn } from "../scan/findings";
 import { buildReport, renderJunit, renderTable } from "../scan/report";
-import { scanFleet } from "../scan/scan";
+import { progressLine, scanFleet } from "../scan/scan";
 import { PLATFORM_NAMES, type PlatformName } from "../platforms";
 import { runSelftest } from "../selftest/run";
 import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, sshCredentialsFromEnvironment, TransportError } from "../transport";
@@ -43,7 +43,8 @@ async function scan(values: Values): Promise<number> {
     concurrency,
     ownerPrefix: stack ? ownerPrefixOf(projectDir ?? ".", stack) : undefined,
     expiringDays,
-    onProgress: progress ? (done, total) => process.stderr.write(`\rscanned ${done}/${total} hosts`) : undefined,
+    // A terminal only: a pipeline's log gets the report, not a line per host.
+    onProgress: progress ? (state) => process.stderr.write(`\r${progressLine(state)}`) : undefined,
     warn: (message) => process.stderr.write(`${progress ? "\n" : ""}warning: ${message}\n`),
   });
   if (progress) process.stderr.write("\n");

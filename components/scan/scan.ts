@@ -3,10 +3,23 @@ import { mapWithConcurrency, TransportError, type SshTargetInput } from "../tran
 import type { FleetServer } from "../TrustFleet";
 import { DEFAULT_EXPIRING_DAYS, evaluateHost, unreachableHost, type HostFinding } from "./findings";
 
+/** Where a scan stands after a host: for the progress line of a long scan on a terminal. */
+export interface ScanProgress {
+  done: number;
+  total: number;
+  unreachable: number;
+  elapsedMs: number;
+}
+
+/** `scanned 120/1000 hosts, 3 unreachable, 42 s`: one line, rewritten in place on a terminal. */
+export function progressLine({ done, total, unreachable, elapsedMs }: ScanProgress): string {
+  return `scanned ${done}/${total} hosts, ${unreachable} unreachable, ${Math.round(elapsedMs / 1000)} s`;
+}
+
 export interface ScanOptions {
   concurrency: number;
   /** Called after each host, for a progress line. */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (progress: ScanProgress) => void;
   warn?: (message: string) => void;
   /** `<project>/<stack>/` when scanning a stack: which manifest owners are this stack's servers. */
   ownerPrefix?: string;
@@ -17,6 +30,8 @@ export interface ScanOptions {
 /** Observe every server (one SSH session each, bounded concurrency) and compare with its declaration. */
 export async function scanFleet(servers: readonly FleetServer[], options: ScanOptions): Promise<HostFinding[]> {
   let done = 0;
+  let unreachable = 0;
+  const scanStarted = Date.now();
   return mapWithConcurrency(servers, options.concurrency, async (server) => {
     const connection = server.connection as SshTargetInput;
     const identity = { name: server.name, host: connection.host, platform: server.platform };
@@ -41,7 +56,9 @@ export async function scanFleet(servers: readonly FleetServer[], options: ScanOp
       const reason = error instanceof TransportError ? `${error.failure}: ${error.detail}` : (error as Error).message;
       finding = unreachableHost(identity, reason, Date.now() - started);
     }
-    options.onProgress?.(++done, servers.length);
+    done += 1;
+    if (finding.status === "unreachable") unreachable += 1;
+    options.onProgress?.({ done, total: servers.length, unreachable, elapsedMs: Date.now() - scanStarted });
     return finding;
   });
 }

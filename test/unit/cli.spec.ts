@@ -1,11 +1,14 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { COMMANDS, commandHelp, overviewHelp, parseCommand, type CommandSpec } from "../../components/cli/commands";
 import { loadServers, UsageError } from "../../components/cli/inputs";
 import { exitCodeFor, type HostFinding } from "../../components/scan/findings";
 import { buildReport, renderJunit, renderTable } from "../../components/scan/report";
+import { progressLine } from "../../components/scan/scan";
 import { opensslFacts, TestPki } from "../support/pki";
 
 const CLI = resolve(__dirname, "../../components/cli/main.js");
@@ -138,5 +141,34 @@ describe("trusted-roots command start-up", function () {
     assert.deepEqual(heavy, []);
     // 298 modules when this was written (1,228 while the config check pulled in the Pulumi SDK): a generous bound.
     assert.ok(count < 600, `${count} modules loaded at start`);
+  });
+});
+
+describe("trusted-roots scan: a progress line on a terminal, none in a pipeline", function () {
+  this.timeout(120_000);
+  let dir: string;
+
+  before(() => {
+    // Three hosts on a closed local port: each is unreachable at once, no lab needed.
+    dir = mkdtempSync(join(tmpdir(), "trusted-roots-progress-"));
+    const root = new TestPki(dir).root("progress", "/CN=Progress Root");
+    writeFileSync(join(dir, "root.pem"), root.pem);
+    const servers = ["a", "b", "c"].map((name) => ({ name, host: "127.0.0.1", port: 1, platform: "debian", hostKey: "SHA256:" + "A".repeat(43), roots: ["r"] }));
+    writeFileSync(join(dir, "inventory.json"), JSON.stringify({ servers, rootSets: { r: { files: ["root.pem"] } } }));
+  });
+
+  it("progressLine says hosts done of total, unreachable so far and the time", () => {
+    assert.equal(progressLine({ done: 120, total: 1000, unreachable: 3, elapsedMs: 41_600 }), "scanned 120/1000 hosts, 3 unreachable, 42 s");
+  });
+
+  it("in a pipeline: the report only; on a terminal (script(1)): the line, counting the unreachable hosts", async () => {
+    const args = ["scan", "--inventory", join(dir, "inventory.json"), "--concurrency", "1"];
+    const env = { ...process.env, TRUSTED_ROOTS_PRIVATE_KEY: "unused" };
+    const piped = await promisify(execFile)("node", [CLI, ...args], { env }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    assert.equal((piped as { code?: number }).code, 3, "every host unreachable");
+    assert.doesNotMatch(piped.stderr, /scanned/);
+    const command = ["node", CLI, ...args].map((word) => `'${word}'`).join(" ");
+    const terminal = await promisify(execFile)("script", ["-qec", `${command} >/dev/null`, "/dev/null"], { env }).catch((error: { stdout: string }) => error);
+    assert.match(terminal.stdout, /scanned 3\/3 hosts, 3 unreachable, \d+ s/);
   });
 });
