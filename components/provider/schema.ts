@@ -81,7 +81,12 @@ export const PACKAGE_SCHEMA = {
   keywords: ["pki", "certificates", "trust-store", "iis", "nginx", "category/utility", "kind/component"],
   license: "Apache-2.0",
   repository: "https://github.com/trusted-roots/pulumi-trusted-roots",
-  language: { nodejs: { packageName: "pulumi-trusted-roots" } },
+  language: {
+    nodejs: { packageName: "pulumi-trusted-roots" },
+    python: { packageName: "pulumi_trusted_roots", pyproject: { enabled: true }, respectSchemaVersion: true },
+    go: { importBasePath: "github.com/trusted-roots/pulumi-trusted-roots/sdk/go/trustedroots", respectSchemaVersion: true },
+    csharp: { rootNamespace: "Pulumi", packageReferences: { Pulumi: "3.*" }, respectSchemaVersion: true },
+  },
   types: {
     [`${PACKAGE_NAME}:index:Connection`]: {
       type: "object",
