@@ -95,7 +95,7 @@ export const PACKAGE_SCHEMA = {
         host: string("DNS name or address."),
         port: integer("SSH port (22)."),
         user: string("Login (root); non-root users need NOPASSWD sudo on Linux."),
-        hostKey: string('The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".'),
+        hostKey: string('The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".'),
         insecureSkipHostKeyCheck: boolean("Accept any host key (warned on every connection)."),
         privateKey: string("OpenSSH private key.", { secret: true }),
         passphrase: string("The private key's passphrase.", { secret: true }),

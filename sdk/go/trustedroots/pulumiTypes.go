@@ -746,7 +746,7 @@ type Connection struct {
 	ConnectTimeoutSeconds *float64 `pulumi:"connectTimeoutSeconds"`
 	// DNS name or address.
 	Host string `pulumi:"host"`
-	// The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+	// The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
 	HostKey *string `pulumi:"hostKey"`
 	// Accept any host key (warned on every connection).
 	InsecureSkipHostKeyCheck *bool `pulumi:"insecureSkipHostKeyCheck"`
@@ -789,7 +789,7 @@ type ConnectionArgs struct {
 	ConnectTimeoutSeconds pulumi.Float64PtrInput `pulumi:"connectTimeoutSeconds"`
 	// DNS name or address.
 	Host pulumi.StringInput `pulumi:"host"`
-	// The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+	// The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
 	HostKey pulumi.StringPtrInput `pulumi:"hostKey"`
 	// Accept any host key (warned on every connection).
 	InsecureSkipHostKeyCheck pulumi.BoolPtrInput `pulumi:"insecureSkipHostKeyCheck"`
@@ -861,7 +861,7 @@ func (o ConnectionOutput) Host() pulumi.StringOutput {
 	return o.ApplyT(func(v Connection) string { return v.Host }).(pulumi.StringOutput)
 }
 
-// The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+// The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
 func (o ConnectionOutput) HostKey() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Connection) *string { return v.HostKey }).(pulumi.StringPtrOutput)
 }
@@ -980,7 +980,7 @@ func (o ConnectionPtrOutput) Host() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+// The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
 func (o ConnectionPtrOutput) HostKey() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Connection) *string {
 		if v == nil {

@@ -475,7 +475,7 @@ class ConnectionArgsDict(TypedDict):
     """
     host_key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+    The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
     """
     insecure_skip_host_key_check: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
@@ -535,7 +535,7 @@ class ConnectionArgs:
         :param pulumi.Input['BastionArgs'] bastion: A jump host the connection goes through (like ssh -J).
         :param pulumi.Input[_builtins.float] command_timeout_seconds: Per-command timeout (600).
         :param pulumi.Input[_builtins.float] connect_timeout_seconds: Connect timeout (15).
-        :param pulumi.Input[_builtins.str] host_key: The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+        :param pulumi.Input[_builtins.str] host_key: The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
         :param pulumi.Input[_builtins.bool] insecure_skip_host_key_check: Accept any host key (warned on every connection).
         :param pulumi.Input[_builtins.str] passphrase: The private key's passphrase.
         :param pulumi.Input[_builtins.str] password: Password login.
@@ -637,7 +637,7 @@ class ConnectionArgs:
     @pulumi.getter(name="hostKey")
     def host_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+        The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
         """
         return pulumi.get(self, "host_key")
 

@@ -247,7 +247,7 @@ class Connection(dict):
         :param 'Bastion' bastion: A jump host the connection goes through (like ssh -J).
         :param _builtins.float command_timeout_seconds: Per-command timeout (600).
         :param _builtins.float connect_timeout_seconds: Connect timeout (15).
-        :param _builtins.str host_key: The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+        :param _builtins.str host_key: The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
         :param _builtins.bool insecure_skip_host_key_check: Accept any host key (warned on every connection).
         :param _builtins.str passphrase: The private key's passphrase.
         :param _builtins.str password: Password login.
@@ -329,7 +329,7 @@ class Connection(dict):
     @pulumi.getter(name="hostKey")
     def host_key(self) -> Optional[_builtins.str]:
         """
-        The pinned host key: "ssh-ed25519 AAAA...", "SHA256:..." or "MD5:...".
+        The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
         """
         return pulumi.get(self, "host_key")
 
