@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -40,5 +40,58 @@ describe("generated SDKs (Python and Go) from schema.json", function () {
     const module = readFileSync(join(REPO, "sdk/go/go.mod"), "utf8");
     assert.match(module, /^module github\.com\/trusted-roots\/pulumi-trusted-roots\/sdk\/go$/m);
     assert.match(readFileSync(join(REPO, "sdk/go/trustedroots/webServerTrust.go"), "utf8"), /func NewWebServerTrust\(ctx \*pulumi\.Context,/);
+  });
+});
+
+describe("the README's Python and Go programs, checked against the generated SDKs", function () {
+  this.timeout(1_200_000);
+  const readme = readFileSync(join(REPO, "README.md"), "utf8");
+  const snippet = (language: string) => {
+    const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme);
+    assert.ok(match, `the README has a ${language} block`);
+    return match[1];
+  };
+
+  it("Python: compiles, and every class and keyword it uses is one the SDK defines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trusted-roots-readme-py-"));
+    const program = join(dir, "__main__.py");
+    writeFileSync(program, snippet("python"));
+    // Python's own parser reads both the program and the SDK: the calls on trusted_roots.X(...) and their keywords,
+    // the SDK's classes and their __init__ parameters.
+    const checker = `
+import ast, sys, pathlib
+sdk = pathlib.Path(sys.argv[1])
+params = {}
+for path in sdk.glob("*.py"):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    params.setdefault(node.name, set()).update(a.arg for a in item.args.args + item.args.kwonlyargs)
+problems = []
+for node in ast.walk(ast.parse(pathlib.Path(sys.argv[2]).read_text())):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == "trusted_roots":
+        name = node.func.attr
+        if name not in params:
+            problems.append("no class " + name)
+            continue
+        problems += [name + " has no parameter " + k.arg for k in node.keywords if k.arg not in params[name]]
+print("\\n".join(problems))
+sys.exit(1 if problems else 0)
+`;
+    await run("python3", ["-m", "py_compile", program], { env: { ...process.env, PYTHONPYCACHEPREFIX: dir } });
+    const checked = await run("python3", ["-c", checker, join(REPO, "sdk/python/pulumi_trusted_roots"), program]).catch((error: { stdout: string }) => error);
+    assert.equal(checked.stdout.trim(), "", "every name the README uses exists in the SDK");
+  });
+
+  it("Go: the snippet builds against sdk/go", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trusted-roots-readme-go-"));
+    writeFileSync(join(dir, "main.go"), snippet("go"));
+    writeFileSync(
+      join(dir, "go.mod"),
+      `module readme\n\ngo 1.24\n\nrequire (\n\tgithub.com/pulumi/pulumi/sdk/v3 v3.260.0\n\tgithub.com/trusted-roots/pulumi-trusted-roots/sdk/go v0.0.0\n)\n\nreplace github.com/trusted-roots/pulumi-trusted-roots/sdk/go => ${join(REPO, "sdk/go")}\n`,
+    );
+    const env = { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
+    await run("go", ["vet", "."], { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 });
   });
 });
