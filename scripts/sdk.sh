@@ -1,36 +1,46 @@
 #!/usr/bin/env bash
-# `npm run sdk`: the Python and Go SDKs from schema.json, with Pulumi's code generators (sdkgen/, built once per
-# version of its sources and cached under ~/.cache/trusted-roots/sdkgen). --check compares instead of writing:
+# `npm run sdk`: the Python, Go and C# SDKs from schema.json, with Pulumi's code generators (sdkgen/: built once
+# per version of its sources, cached under ~/.cache/trusted-roots/sdkgen). --check compares instead of writing:
 # exit 1 and the differing files when the committed SDKs are not what the schema generates.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'sdk: %s\n' "$*" >&2; }
 command -v go >/dev/null 2>&1 || { say "Go is needed to build the SDK generator (Pulumi's codegen): install Go >= 1.24"; exit 1; }
-key=$(cat sdkgen/go.mod sdkgen/go.sum sdkgen/main.go | sha256sum | cut -c1-16)
+LANGUAGES=(python go dotnet)
+key=$(cat sdkgen/*.go sdkgen/go.mod sdkgen/go.sum sdkgen/go.dotnet.mod sdkgen/go.dotnet.sum | sha256sum | cut -c1-16)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/trusted-roots/sdkgen
-GENERATOR=$CACHE/sdkgen-$key
-if [ ! -x "$GENERATOR" ]; then
-  started=$SECONDS
-  mkdir -p "$CACHE"
-  say "building the generator (pulumi/pkg/v3 codegen; cold: about a minute; log in $CACHE/build.log)"
-  (cd sdkgen && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -o "$GENERATOR.new" .) >"$CACHE/build.log" 2>&1 || { tail -20 "$CACHE/build.log" >&2; say "go build failed"; exit 1; }
-  mv -f "$GENERATOR.new" "$GENERATOR"
-  say "built in $((SECONDS - started)) s"
-fi
+mkdir -p "$CACHE"
+# build NAME GO-BUILD-ARGS...: the generator once per source version.
+build() {
+  local name=$1 started=$SECONDS; shift
+  local binary=$CACHE/$name-$key
+  if [ ! -x "$binary" ]; then
+    say "building $name (pulumi/pkg/v3 codegen; cold: a minute or two; log in $CACHE/$name.log)"
+    (cd sdkgen && GOFLAGS=-mod=mod CGO_ENABLED=0 go build "$@" -o "$binary.new" .) >"$CACHE/$name.log" 2>&1 || { tail -20 "$CACHE/$name.log" >&2; say "go build of $name failed"; exit 1; }
+    mv -f "$binary.new" "$binary"
+    say "built $name in $((SECONDS - started)) s"
+  fi
+  echo "$binary"
+}
+current=$(build sdkgen)
+dotnet=$(build sdkgen-dotnet -tags dotnet -modfile go.dotnet.mod)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$GENERATOR" schema.json "$out" >&2
+"$current" schema.json "$out" >&2
+"$dotnet" schema.json "$out" >&2
 if [ "${1:-}" = "--check" ]; then
-  if ! diff -r sdk/python "$out/python" >"$out/diff" || ! diff -r sdk/go "$out/go" >>"$out/diff"; then
-    head -40 "$out/diff" >&2
-    say "the committed SDKs differ from what schema.json generates: run npm run sdk"
-    exit 1
-  fi
-  say "sdk/python and sdk/go are what schema.json generates"
+  for language in "${LANGUAGES[@]}"; do
+    if ! diff -r "sdk/$language" "$out/$language" >"$out/diff"; then
+      head -40 "$out/diff" >&2
+      say "sdk/$language differs from what schema.json generates: run npm run sdk"
+      exit 1
+    fi
+  done
+  say "sdk/python, sdk/go and sdk/dotnet are what schema.json generates"
   exit 0
 fi
-rm -rf sdk/python sdk/go
-mkdir -p sdk
-cp -r "$out/python" sdk/python
-cp -r "$out/go" sdk/go
-say "wrote sdk/python and sdk/go"
+for language in "${LANGUAGES[@]}"; do
+  rm -rf "sdk/$language"
+  cp -r "$out/$language" "sdk/$language"
+done
+say "wrote sdk/python, sdk/go and sdk/dotnet"

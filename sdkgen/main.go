@@ -1,6 +1,9 @@
-// sdkgen writes the Python and Go SDKs of the trusted-roots package from its schema.json, with Pulumi's own
-// code generators (those of the CLI version the toolchain builds). `pulumi package gen-sdk` would do the same
-// through language hosts that cannot be built here. Usage: sdkgen SCHEMA OUTDIR (writes OUTDIR/python, OUTDIR/go).
+// sdkgen writes the SDKs of the trusted-roots package from its schema.json with Pulumi's own code generators;
+// `pulumi package gen-sdk` would run the same code through language hosts that cannot be built here.
+// Built twice from these sources: the default build (go.mod: pkg/v3 of the CLI version the toolchain builds)
+// writes Python and Go; `-tags dotnet -modfile go.dotnet.mod` writes C# with the last pkg/v3 that carries the .NET
+// generator (it moved to pulumi-dotnet, which the Go module proxy here does not serve).
+// Usage: sdkgen SCHEMA OUTDIR (each language into OUTDIR/<language>).
 package main
 
 import (
@@ -12,20 +15,10 @@ import (
 	"path/filepath"
 
 	"github.com/blang/semver"
-	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
-	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
 
 const tool = "trusted-roots sdkgen"
-
-// The Go SDK's module: the generator writes packages, not a go.mod.
-const goModule = `module github.com/trusted-roots/pulumi-trusted-roots/sdk/go
-
-go 1.24
-
-require github.com/pulumi/pulumi/sdk/v3 v3.260.0
-`
 
 // noPackages loads nothing: the schema references no other package.
 type noPackages struct{}
@@ -56,13 +49,9 @@ func main() {
 	if diags.HasErrors() {
 		fail(diags)
 	}
-	pythonFiles, err := python.GeneratePackage(tool, pkg, nil, noPackages{})
-	check(err)
-	write(filepath.Join(os.Args[2], "python"), pythonFiles)
-	goFiles, err := gogen.GeneratePackage(tool, pkg, nil)
-	check(err)
-	goFiles["go.mod"] = []byte(goModule)
-	write(filepath.Join(os.Args[2], "go"), goFiles)
+	for language, files := range generate(pkg) {
+		write(filepath.Join(os.Args[2], language), files)
+	}
 }
 
 func write(dir string, files map[string][]byte) {
