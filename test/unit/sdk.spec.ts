@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import ts from "typescript";
 
 const REPO = resolve(__dirname, "../../..");
 const run = promisify(execFile);
@@ -51,6 +52,32 @@ describe("the README's Python, Go and C# programs, checked against the generated
     assert.ok(match, `the README has a ${language} block`);
     return match[1];
   };
+
+  it("TypeScript: the program type-checks against this package's declarations", () => {
+    const file = join(REPO, "dist", "readme-fleet.ts");
+    const program = ts.createProgram({
+      rootNames: [file],
+      options: {
+        strict: true,
+        noEmit: true,
+        module: ts.ModuleKind.Node16,
+        moduleResolution: ts.ModuleResolutionKind.Node16,
+        target: ts.ScriptTarget.ES2022,
+        types: ["node"],
+        typeRoots: [join(REPO, "node_modules/@types")],
+        baseUrl: REPO,
+        paths: { "pulumi-trusted-roots": ["dist/components/index.d.ts"] },
+      },
+      host: Object.assign(ts.createCompilerHost({}), {
+        // The snippet as a virtual file beside dist/, so @pulumi/pulumi resolves from the repository's node_modules.
+        getSourceFile: (name: string, version: ts.ScriptTarget) =>
+          name === file ? ts.createSourceFile(name, snippet("typescript"), version) : ts.createCompilerHost({}).getSourceFile(name, version),
+        fileExists: (name: string) => name === file || ts.sys.fileExists(name),
+      }),
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
+    assert.deepEqual(problems, []);
+  });
 
   it("Python: compiles, and every class and keyword it uses is one the SDK defines", async () => {
     const dir = mkdtempSync(join(tmpdir(), "trusted-roots-readme-py-"));
