@@ -3,7 +3,7 @@ import { parseCertificates, type Certificate } from "../../components/certificat
 import { throwawayRoot } from "../../components/selftest/throwaway";
 import { ApplyError, converge, observeStore, type StoreTarget } from "../../components/store";
 import { mapWithConcurrency, TransportError, type SshTargetInput } from "../../components/transport";
-import { describeLab, Lab, type LabHost } from "../support/lab";
+import { describeLab, Lab, type LabHost, onLabSubnet } from "../support/lab";
 import { TestPki } from "../support/pki";
 import { waitUntil } from "../support/wait";
 
@@ -72,7 +72,7 @@ describeLab("faults against lab hosts: nothing lost, nothing half-applied", func
       await assert.rejects(converge(target(host, { connectTimeoutSeconds: 2, retries: 1 }), { roots: [roots[0]] }, "exact", { warn: (message) => warnings.push(message) }), (error: unknown) => {
         assert.ok(error instanceof TransportError);
         assert.equal(error.failure, "unreachable");
-        assert.match(error.message, /^root@10\.213\.0\.12: unreachable: /);
+        assert.match(error.message, onLabSubnet(/^root@10\.213\.0\.12: unreachable: /, lab));
         return true;
       });
       assert.equal(warnings.filter((warning) => /retrying in \d+ ms \(attempt 2 of 2\)/.test(warning)).length, 1);

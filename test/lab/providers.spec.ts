@@ -5,7 +5,7 @@ import * as afterChange from "../../components/resources/afterChangeProvider";
 import * as trustStore from "../../components/resources/trustStoreProvider";
 import { rootChanges, toRootInputs, TRUST_STORE_PROVIDER_VERSION, type TrustStoreOutputs } from "../../components/resources/trustStoreCore";
 import type { AfterChangeOutputs } from "../../components/resources/afterChangeCore";
-import { describeLab, Lab, type LabHost } from "../support/lab";
+import { describeLab, Lab, type LabHost, onLabSubnet } from "../support/lab";
 import { storeId as importableId } from "../../components/resources/trustStoreImport";
 import { TestPki } from "../support/pki";
 
@@ -61,8 +61,9 @@ describeLab("providers called directly against lab hosts", function () {
       const inputs = storeInputs(host(), parseCertificates(issuing.pem + leaf.pem));
       const result = await trustStore.check({}, inputs);
       const reasons = (result.failures ?? []).map((failure) => `${failure.property}: ${failure.reason}`);
-      assert.match(reasons.join("\n"), /roots\["Issuing CA"\]: .*is an intermediate CA.*"CA" store/);
-      assert.match(reasons.join("\n"), /roots\["leaf"\]: .*is not a CA certificate/);
+      const [issuingCertificate, leafCertificate] = parseCertificates(issuing.pem + leaf.pem);
+      assert.match(reasons.join("\n"), new RegExp(`roots\\["${issuingCertificate.sha256}"\\]: "CN=Issuing CA" .*is an intermediate CA.*"CA" store`));
+      assert.match(reasons.join("\n"), new RegExp(`roots\\["${leafCertificate.sha256}"\\]: "CN=leaf" .*is not a CA certificate`));
       const missingHost = await trustStore.check({}, { ...storeInputs(host(), [contoso]), connection: { ...lab.connection(host()), host: "" } });
       assert.deepEqual(missingHost.failures?.map((failure) => failure.property), ["connection.host"]);
     });
@@ -177,7 +178,7 @@ describeLab("providers called directly against lab hosts", function () {
       try {
         await assert.rejects(
           afterChange.create(afterChangeInputs(host, { kind: "reboot", rebootCommand: "nohup sh -c 'sleep 1; ip link set eth0 down' >/dev/null 2>&1 &", timeoutSeconds: 8 })),
-          /root@10\.213\.0\.12: did not come back with a new boot id within 8 s of the reboot; last seen: .*unreachable/,
+          onLabSubnet(/root@10\.213\.0\.12: did not come back with a new boot id within 8 s of the reboot; last seen: .*unreachable/, lab),
         );
       } finally {
         await lab.link(host, "up");
@@ -189,14 +190,14 @@ describeLab("providers called directly against lab hosts", function () {
       const withoutClientCertificate = { url: `https://${host.address}/`, caCertificate: lab.serverCa, timeoutSeconds: 3, intervalSeconds: 0.5 };
       await assert.rejects(
         afterChange.create(afterChangeInputs(host, { kind: "verify", healthCheck: withoutClientCertificate })),
-        /root@10\.213\.0\.11: health check https:\/\/10\.213\.0\.11\/ expected HTTP 200 but got HTTP 400 \(\d+ attempts in \d+ s\)/,
+        onLabSubnet(/root@10\.213\.0\.11: health check https:\/\/10\.213\.0\.11\/ expected HTTP 200 but got HTTP 400 \(\d+ attempts in \d+ s\)/, lab),
       );
     });
 
     it("a failing test command fails the rollout, naming it", async () => {
       await assert.rejects(
         afterChange.create(afterChangeInputs(lab.hosts[0], { kind: "restart", command: "true", testCommand: "exit 3" })),
-        /root@10\.213\.0\.11: the test command failed after the restart: .*exit code 3/,
+        onLabSubnet(/root@10\.213\.0\.11: the test command failed after the restart: .*exit code 3/, lab),
       );
     });
   });

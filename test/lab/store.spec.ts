@@ -8,7 +8,7 @@ import { plan } from "../../components/plan";
 import { platformFor } from "../../components/platforms";
 import { applyPlan, ApplyError, converge, observeStore, type StoreTarget } from "../../components/store";
 import { mapWithConcurrency, SshSession, TransportError, withSession, type SshTargetInput } from "../../components/transport";
-import { describeLab, Lab, type LabHost } from "../support/lab";
+import { describeLab, Lab, type LabHost, onLabSubnet } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
 import { waitUntil } from "../support/wait";
 
@@ -162,7 +162,7 @@ describeLab("trust stores on lab hosts", function () {
     await assert.rejects(applyPlan(target(host), storePlan), (error: unknown) => {
       assert.ok(error instanceof ApplyError);
       assert.deepEqual([error.step, error.rolledBack], ["refresh", true]);
-      assert.match(error.message, /^root@10\.213\.0\.13: apply failed at step "refresh": .*disk on fire.*restored/s);
+      assert.match(error.message, onLabSubnet(/^root@10\.213\.0\.13: apply failed at step "refresh": .*disk on fire.*restored/s, lab));
       return true;
     });
     const after = await storeSnapshot(host);
@@ -209,7 +209,7 @@ describeLab("trust stores on lab hosts", function () {
       withSession(lab.connection(lab.hosts[0], { commandTimeoutSeconds: 1 }), (session) =>
         session.run({ command: "sleep 5", stdin: "", elevation: "none" }),
       ),
-      /TransportError: root@10\.213\.0\.11: timeout: the command ran longer than 1 s and was abandoned$/,
+      onLabSubnet(/TransportError: root@10\.213\.0\.11: timeout: the command ran longer than 1 s and was abandoned$/, lab),
     );
   });
 
@@ -217,7 +217,7 @@ describeLab("trust stores on lab hosts", function () {
     await assert.rejects(observeStore(target(lab.hosts[1], { user: "nosudo" })), (error: unknown) => {
       assert.ok(error instanceof TransportError);
       assert.equal(error.failure, "sudo refused");
-      assert.match(error.message, /^nosudo@10\.213\.0\.12: sudo refused: user nosudo may not run '\/bin\/sh -s' through 'sudo -n'/);
+      assert.match(error.message, onLabSubnet(/^nosudo@10\.213\.0\.12: sudo refused: user nosudo may not run '\/bin\/sh -s' through 'sudo -n'/, lab));
       return true;
     });
   });

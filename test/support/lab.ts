@@ -41,6 +41,15 @@ function assert_fail(message: string): never {
   throw new Error(message);
 }
 
+/**
+ * `pattern`, written for the default lab subnet (10.213.0.x), for the lab actually running: TRL_LAB_SUBNET may
+ * move a second lab elsewhere.
+ */
+export function onLabSubnet(pattern: RegExp, lab: Lab): RegExp {
+  const prefix = lab.hosts[0].address.replace(/\.\d+$/, ".").replace(/\./g, "\\.");
+  return new RegExp(pattern.source.replace(/10\\\.213\\\.0\\\./g, prefix), pattern.flags);
+}
+
 /** A running lab: its hosts, credentials and the controls for reboots and cut links. */
 export class Lab {
   readonly hosts: LabHost[];
