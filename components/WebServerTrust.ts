@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { chainCertificateProblems, type Certificate } from "./certificates";
 import type { StoreMode } from "./plan";
 import type { PlatformName } from "./platforms";
@@ -65,13 +66,15 @@ export interface WebServerTrustArgs {
   previousNames?: readonly string[];
 }
 
-export interface ServerReport {
-  server: string;
-  status: "changed" | "in sync";
-  imported: string[];
-  removed: string[];
-  revision: string;
-}
+/** What the last run did on one server. */
+export const serverReportSchema = z.object({
+  server: z.string().meta({ description: "The server's name." }),
+  status: z.enum(["changed", "in sync"]).meta({ description: "Whether the run changed a store." }),
+  imported: z.array(z.string()).meta({ description: "Subjects imported." }),
+  removed: z.array(z.string()).meta({ description: "Subjects removed." }),
+  revision: z.string().meta({ description: "The store revision; chain your own resources on it." }),
+});
+export type ServerReport = z.infer<typeof serverReportSchema>;
 
 /** What the component records of each declared certificate: what policies check, without the PEM. */
 export function declaredIdentities(certificates: readonly Certificate[] = []) {

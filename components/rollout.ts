@@ -3,11 +3,11 @@ import { z } from "zod";
 export const rolloutSchema = z
   .strictObject({
     /** Servers per wave. */
-    batchSize: z.number().int().positive().optional(),
+    batchSize: z.number().int().positive().optional().meta({ description: "Servers per wave." }),
     /** Servers per wave as a percentage of the fleet (at least one). */
-    percent: z.number().positive().max(100).optional(),
+    percent: z.number().positive().max(100).optional().meta({ description: "Servers per wave, in percent of the fleet." }),
     /** Size of a first, canary wave; the rest follow in batchSize/percent waves. */
-    firstWave: z.number().int().positive().optional(),
+    firstWave: z.number().int().positive().optional().meta({ description: "Size of a first, canary wave." }),
   })
   .refine((rollout) => !(rollout.batchSize && rollout.percent), { message: "set batchSize or percent, not both", path: ["batchSize"] });
 export type Rollout = z.input<typeof rolloutSchema>;

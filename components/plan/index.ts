@@ -184,7 +184,10 @@ function plannedRemovals(
     removals.push({ ...identityOf(root), reason, files, leaves: files.length === root.locations.length });
   }
   const removed = new Set(removals.map((removal) => removal.sha256));
-  const neighbourRemovals = chain.orphanedNeighbours(new Set([...removed, ...distrustedSet]));
+  // Only a root that leaves orphans its intermediates: one an administrator's file also holds stays trusted
+  // (counterexample seed 1279012302: deleting a declaration took a CA store's intermediate along).
+  const leaving = new Set(removals.filter((removal) => removal.leaves).map((removal) => removal.sha256));
+  const neighbourRemovals = chain.orphanedNeighbours(new Set([...leaving, ...distrustedSet]));
   removals.push(...neighbourRemovals);
 
   const purged = removals.filter((removal) => removal.reason === "not declared (purgeUnmanaged)");

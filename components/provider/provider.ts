@@ -2,14 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import { z } from "zod";
 import { normalizeThumbprint, parseCertificates, requireRoots, type Certificate } from "../certificates";
-import { STORE_MODES } from "../plan";
-import { PLATFORM_NAMES } from "../platforms";
-import { rolloutSchema } from "../rollout";
 import * as afterChange from "../resources/afterChangeProvider";
 import * as trustStore from "../resources/trustStoreProvider";
 import { describeIssues } from "../resources/shared";
-import { afterChangeSchema } from "../resources/afterChangeCore";
-import { httpUrl, ldapSourceSchema, proxyUrl, thumbprintList } from "../sources/schema";
+import { AFTER_CHANGE_SECRET_INPUTS } from "../resources/afterChangeCore";
+import { TRUST_STORE_SECRET_INPUTS } from "../resources/trustStoreCore";
 import { fetchRoots, remoteSourceOf } from "../sources";
 import { TrustFleet, type FleetServer } from "../TrustFleet";
 import { WebServerTrust, type AfterChange } from "../WebServerTrust";
@@ -23,6 +20,7 @@ import {
   WAVE_GATE_TYPE,
   WEB_SERVER_TRUST_TYPE,
 } from "../typeTokens";
+import { fetchRootsInputSchema, fetchRootsResultSchema, serverInputSchema, trustFleetInputsSchema } from "./componentSchemas";
 import { plainValues, typeOfUrn, withSecretProperties } from "./wire";
 
 type Values = Record<string, unknown>;
@@ -49,7 +47,7 @@ const afterChangeImplementation = (kind: "reboot" | "restart" | "verify"): Custo
   read: afterChange.read,
   // Nothing to undo: a reboot or restart has no lasting state.
   delete: async () => undefined,
-  secretOutputs: ["connection", "healthCheck"],
+  secretOutputs: AFTER_CHANGE_SECRET_INPUTS,
 });
 
 const IMPLEMENTATIONS: Readonly<Record<string, CustomResourceImplementation>> = {
@@ -60,7 +58,7 @@ const IMPLEMENTATIONS: Readonly<Record<string, CustomResourceImplementation>> = 
     read: trustStore.read,
     update: trustStore.update,
     delete: trustStore.deleteStore,
-    secretOutputs: ["connection"],
+    secretOutputs: TRUST_STORE_SECRET_INPUTS,
   },
   [HOST_REBOOT_TYPE]: afterChangeImplementation("reboot"),
   [SERVICE_RESTART_TYPE]: afterChangeImplementation("restart"),
@@ -145,13 +143,12 @@ export class TrustedRootsProvider implements provider.Provider {
       name: FETCH_ROOTS_FUNCTION,
       ldapPassword,
     });
-    return {
-      outputs: {
-        pems: fetched.certificates.map((certificate) => certificate.pem),
-        subjects: fetched.certificates.map((certificate) => certificate.subject),
-        leftOut: fetched.leftOut.map((certificate) => certificate.subject),
-      },
+    const outputs: z.infer<typeof fetchRootsResultSchema> = {
+      pems: fetched.certificates.map((certificate) => certificate.pem),
+      subjects: fetched.certificates.map((certificate) => certificate.subject),
+      leftOut: fetched.leftOut.map((certificate) => certificate.subject),
     };
+    return { outputs };
   }
 
   async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
@@ -161,9 +158,9 @@ export class TrustedRootsProvider implements provider.Provider {
       return { urn: component.urn, state: { report: component.report } };
     }
     if (type === TRUST_FLEET_TYPE) {
-      const parsed = fleetInputsSchema.safeParse({ ...inputs, servers: undefined });
+      const parsed = trustFleetInputsSchema.safeParse({ ...inputs, servers: await known(inputs.servers) });
       if (!parsed.success) throw new Error(describe(parsed.error, name));
-      const servers = await Promise.all(((await known(inputs.servers)) as unknown[] | undefined ?? []).map((entry, index) => serverFromInputs(entry, `${name}.servers[${index}]`)));
+      const servers = await Promise.all(parsed.data.servers.map((entry, index) => serverFromInputs(entry, `${name}.servers[${index}]`)));
       const component = new TrustFleet(name, { servers, rollout: parsed.data.rollout }, options);
       return { urn: component.urn, state: { report: component.report, waves: component.waves } };
     }
@@ -177,47 +174,6 @@ async function known(value: unknown): Promise<unknown> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Output.promise() is the SDK's own way to await a value
   return pulumi.Output.isInstance(value) ? (value as any).promise() : value;
 }
-
-const pemList = z.array(z.string()).default([]);
-
-/** One server as a multi-language program declares it: certificates as PEM text, everything else as in TypeScript. */
-export const serverInputSchema = z.strictObject({
-  name: z.string().min(1),
-  connection: z.unknown(),
-  platform: z.enum(PLATFORM_NAMES),
-  roots: pemList,
-  intermediates: pemList,
-  crossSigned: pemList,
-  clientAuthIssuers: pemList,
-  distrusted: pemList,
-  mode: z.enum(STORE_MODES).optional(),
-  afterChange: afterChangeSchema.optional(),
-  testCommand: z.string().optional(),
-  healthCheck: z.unknown().optional(),
-  retainOnDelete: z.boolean().optional(),
-  groups: z.array(z.string()).optional(),
-  tags: z.record(z.string(), z.string()).optional(),
-  previousNames: z.array(z.string()).optional(),
-});
-
-/** What fetchRoots takes: one source, its pins, and how to reach it (the stack config's root-set fields, with PEM text for the CA bundle). */
-export const fetchRootsInputSchema = z
-  .strictObject({
-    url: httpUrl("http://pki.contoso.com/contoso-root.crt").optional(),
-    certsrv: httpUrl("http://ca01/certsrv").optional(),
-    ldap: ldapSourceSchema.optional(),
-    ldapPassword: z.string().optional(),
-    thumbprints: thumbprintList.refine((pins) => pins.length > 0, "pin the thumbprint of each root you verified out of band; only certificates they name are used"),
-    proxy: proxyUrl.optional(),
-    proxyCredentials: z.string().includes(":", { message: "must be user:password" }).optional(),
-    caBundle: z.string().optional(),
-    timeoutSeconds: z.number().positive().max(600).optional(),
-  })
-  .refine((inputs) => [inputs.url, inputs.certsrv, inputs.ldap].filter((source) => source !== undefined).length === 1, {
-    message: "give exactly one source: url, certsrv or ldap",
-  });
-
-const fleetInputsSchema = z.strictObject({ servers: z.undefined(), rollout: rolloutSchema.optional() });
 
 function describe(error: z.ZodError, where: string): string {
   return describeIssues(error).map((issue) => `${where}${issue.property ? `.${issue.property}` : ""}: ${issue.reason}`).join("\n");

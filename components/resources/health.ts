@@ -8,24 +8,32 @@ import { z } from "zod";
 /** The TLS versions a health check can be capped at. */
 export const TLS_VERSIONS = ["1.2", "1.3"] as const;
 
-/** An HTTP(S) request that proves the fix: typically the web server, presenting a client certificate. */
-export const healthCheckSchema = z.object({
-  url: z.string().url("must be an http:// or https:// URL"),
-  expectStatus: z.number().int().min(100).max(599).default(200),
-  /** PEM certificate and key presented as the TLS client (the symptom of a lost root is its rejection). */
-  clientCertificate: z.object({ cert: z.string(), key: z.string() }).optional(),
-  /** PEM of the CA that issued the server's certificate, when it is not publicly trusted. */
-  caCertificate: z.string().optional(),
-  insecureSkipTlsVerify: z.boolean().default(false),
-  /**
-   * The highest TLS version to offer; unset means "1.2" for Windows servers and "1.3" otherwise
-   * (`forPlatform`). IIS sites that ask for the client certificate after the handshake (renegotiation, the
-   * SslNegotiateCert default) cannot do so under TLS 1.3: Server 2022 resets the connection, 2025 answers 500.
-   */
-  tlsVersion: z.enum(TLS_VERSIONS).optional(),
-  timeoutSeconds: z.number().positive().default(120),
-  intervalSeconds: z.number().positive().default(2),
+/** A certificate and key presented as the TLS client (the symptom of a lost root is its rejection). */
+export const clientCertificateSchema = z.object({
+  cert: z.string().meta({ description: "PEM certificate." }),
+  key: z.string().meta({ description: "PEM private key.", secret: true }),
 });
+
+/** An HTTP(S) request that proves the fix: typically the web server, presenting a client certificate. */
+export const healthCheckSchema = z
+  .object({
+    url: z.string().url("must be an http:// or https:// URL").meta({ description: "http:// or https:// URL." }),
+    expectStatus: z.number().int().min(100).max(599).default(200).meta({ description: "Expected status ({default})." }),
+    clientCertificate: clientCertificateSchema.optional().meta({ description: "Presented as the TLS client." }),
+    caCertificate: z.string().optional().meta({ description: "PEM of the CA that issued the server's certificate." }),
+    insecureSkipTlsVerify: z.boolean().default(false).meta({ description: "Do not verify the server's certificate." }),
+    /**
+     * Unset means "1.2" for Windows servers and "1.3" otherwise (`forPlatform`). IIS sites that ask for the client
+     * certificate after the handshake (renegotiation, the SslNegotiateCert default) cannot do so under TLS 1.3:
+     * Server 2022 resets the connection, 2025 answers 500.
+     */
+    tlsVersion: z.enum(TLS_VERSIONS).optional().meta({
+      description: "Highest TLS version offered; unset: 1.2 for Windows servers (IIS asks for the client certificate by renegotiation, which TLS 1.3 removed), 1.3 otherwise.",
+    }),
+    timeoutSeconds: z.number().positive().default(120).meta({ description: "Give up after ({default})." }),
+    intervalSeconds: z.number().positive().default(2).meta({ description: "Between attempts ({default})." }),
+  })
+  .meta({ description: "An HTTP(S) request that proves the fix." });
 export type HealthCheckInput = z.input<typeof healthCheckSchema>;
 export type HealthCheck = z.output<typeof healthCheckSchema>;
 

@@ -1,14 +1,27 @@
 // Types only: the scan and the config check load this module, and need not load the Pulumi SDK (a second of startup).
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { PLATFORM_NAMES } from "../platforms";
 import { sshTargetSchema } from "../transport";
 import { LEGACY_DYNAMIC_TYPE, PACKAGE_VERSION, type RESOURCE_NAMES } from "../typeTokens";
 
 /** Connection settings as a resource input: the SSH target without its fill-in defaults, validated on use. */
 export const connectionInputSchema = sshTargetSchema;
 export type ConnectionInput = z.input<typeof sshTargetSchema>;
+/** The connection and platform every resource of the plugin takes, as the schema describes them. */
+export const connectionInput = connectionInputSchema.meta({ description: "How to reach the server over SSH; a secret in the state.", secret: true });
+export const platformInput = z.enum(PLATFORM_NAMES).meta({ description: "The trust-store family." });
+/** Written by the TypeScript SDK (the provider's state shape); `version` is this resource's. */
+export const providerVersionInput = (version: string) => z.string().default(version).meta({ description: "Written by the TypeScript SDK; leave unset." });
 /** Connection settings as resource arguments: any field may be an Output (a secret key, a computed host). */
 export type ConnectionArgs = { [Key in keyof ConnectionInput]: pulumi.Input<ConnectionInput[Key]> };
+
+/** The properties a schema marks `.meta({ secret: true })`: kept secret in the state whatever the caller passed. */
+export function secretProperties(shape: Record<string, z.ZodType>): string[] {
+  return Object.entries(shape)
+    .filter(([, schema]) => schema.meta()?.secret === true)
+    .map(([key]) => key);
+}
 
 /** Pulumi's placeholder for a value not known until apply (preview of a new dependency). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { TRUST_STORE_PROVIDER_VERSION, type ObservedSummary, type RootInput } from "./trustStoreCore";
+import { TRUST_STORE_PROVIDER_VERSION, TRUST_STORE_SECRET_INPUTS, type ObservedSummary, type RootInput } from "./trustStoreCore";
 import { pluginResourceOptions, type ConnectionArgs } from "./shared";
 import type { PlatformName, StoreName } from "../platforms";
 import type { StoreMode } from "../plan";
@@ -57,7 +57,7 @@ export class TrustStore extends pulumi.CustomResource {
         revision: undefined,
         changed: undefined,
       },
-      pluginResourceOptions(opts, RESOURCE_NAMES.trustStore, ["connection"]),
+      pluginResourceOptions(opts, RESOURCE_NAMES.trustStore, TRUST_STORE_SECRET_INPUTS),
     );
   }
 }

@@ -3,74 +3,91 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
 import { DEFAULT_OWNER, STORE_MODES, type DesiredStore, type StoreMode } from "../plan";
-import { PLATFORM_NAMES, PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
-import { connectionInputSchema, type ConnectionInput } from "./shared";
+import { PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
+import { connectionInput, platformInput, providerVersionInput, secretProperties, type ConnectionInput } from "./shared";
 import { parseHostKeyPin } from "../transport/hostKey";
 import { DEFAULT_SSH_PORT } from "../transport/target";
 
 /** Bumped when the provider's state shape changes; stored with every TrustStore. */
 export const TRUST_STORE_PROVIDER_VERSION = "1";
 
-const rootInputSchema = z.object({
-  /**
-   * The certificate. Inputs carry it; the state's outputs do not (it would be stored twice), so a root read back
-   * from outputs has "" here until a refresh fills in what the host holds.
-   */
-  pem: z.string().default(""),
-  sha256: z.string().regex(/^[0-9A-F]{64}$/, "must be the upper-case SHA-256 hex of the certificate"),
-  sha1: z.string().regex(/^[0-9A-F]{40}$/, "must be the upper-case SHA-1 hex of the certificate"),
-  subject: z.string(),
-  /** Where a root fetched by fetchRoots came from, and whether a pin selected it: the pinned-sources policy reads it. */
-  fetchedFrom: z.strictObject({ url: z.string(), pinned: z.boolean(), pinnedBy: z.enum(["SHA-1", "SHA-256"]).optional() }).optional(),
+/** Where a root fetched by fetchRoots came from, and whether a pin selected it: the pinned-sources policy reads it. */
+export const fetchedFromSchema = z.strictObject({
+  url: z.string().meta({ description: "The source's address." }),
+  pinned: z.boolean().meta({ description: "Whether a pinned thumbprint selected the root." }),
+  pinnedBy: z.enum(["SHA-1", "SHA-256"]).optional().meta({ description: "Which kind of pin selected it." }),
 });
+
+export const rootInputSchema = z
+  .object({
+    /**
+     * The certificate. Inputs carry it; the state's outputs do not (it would be stored twice), so a root read back
+     * from outputs has "" here until a refresh fills in what the host holds.
+     */
+    pem: z.string().default("").meta({ description: "PEM text (inputs only: the state keeps the fingerprints)." }),
+    sha256: z.string().regex(/^[0-9A-F]{64}$/, "must be the upper-case SHA-256 hex of the certificate").meta({ description: "Upper-case SHA-256 hex." }),
+    sha1: z.string().regex(/^[0-9A-F]{40}$/, "must be the upper-case SHA-1 hex of the certificate").meta({ description: "Upper-case SHA-1 hex." }),
+    subject: z.string().meta({ description: "Distinguished name." }),
+    fetchedFrom: fetchedFromSchema.optional().meta({ description: "Where a fetched root came from, and whether a pin selected it (the pinned-sources policy reads it)." }),
+  })
+  .meta({ description: "A certificate as a TrustStore input." });
 export type RootInput = z.infer<typeof rootInputSchema>;
 
 export const trustStoreInputsSchema = z.object({
-  providerVersion: z.string().default(TRUST_STORE_PROVIDER_VERSION),
-  connection: connectionInputSchema,
-  platform: z.enum(PLATFORM_NAMES),
-  store: z.enum(STORE_NAMES).default("Root"),
+  connection: connectionInput,
+  platform: platformInput,
+  store: z.enum(STORE_NAMES).default("Root").meta({ description: "The Windows logical store (Linux: Root)." }),
   /**
    * Desired roots by SHA-256 (`toRootInputs`): a key a certificate's own name chose could be `__proto__`, which
    * serialization drops, or collide with another's. `pulumi preview --diff` shows each entry with its subject.
    */
-  roots: z.record(z.string(), rootInputSchema),
-  distrusted: z.record(z.string(), rootInputSchema).default({}),
-  mode: z.enum(STORE_MODES).default("exact"),
-  retainOnDelete: z.boolean().default(false),
+  roots: z.record(z.string(), rootInputSchema).meta({ description: "Desired roots by SHA-256 (upper-case hex)." }),
+  distrusted: z.record(z.string(), rootInputSchema).default({}).meta({ description: "Roots the server must not trust, by SHA-256." }),
+  mode: z.enum(STORE_MODES).default("exact").meta({ description: "What else may be removed." }),
+  retainOnDelete: z.boolean().default(false).meta({ description: "Leave the roots on the server when the resource is deleted." }),
   /** The declaration's id in the host-side manifest (see DesiredStore.owner); absent in states from before owners. */
-  owner: z.string().min(1).optional(),
+  owner: z.string().min(1).optional().meta({ description: "This declaration's id in the host-side manifest; default <project>/<stack>/<name>." }),
+  providerVersion: providerVersionInput(TRUST_STORE_PROVIDER_VERSION),
 });
 export type TrustStoreInputs = z.input<typeof trustStoreInputsSchema>;
+/** The connection (keys, passwords). */
+export const TRUST_STORE_SECRET_INPUTS = secretProperties(trustStoreInputsSchema.shape);
 export type ValidTrustStoreInputs = z.output<typeof trustStoreInputsSchema>;
 
-export interface ObservedSummary {
-  bootId: string;
-  pendingReboot: boolean;
-  managed: { sha256: string; sha1: string; subject: string; trusted: boolean }[];
-  foreign: { sha256: string; sha1: string; subject: string; origin: string }[];
-  distrusted: { sha256: string; subject: string }[];
-  systemRoots: number;
-  warnings: string[];
-}
+export const observedSummarySchema = z.object({
+  bootId: z.string().meta({ description: "The host's boot id when it was observed." }),
+  pendingReboot: z.boolean().meta({ description: "The host owed a reboot." }),
+  managed: z.array(z.object({ sha256: z.string(), sha1: z.string(), subject: z.string(), trusted: z.boolean() })).meta({ description: "Roots this tool installed." }),
+  foreign: z.array(z.object({ sha256: z.string(), sha1: z.string(), subject: z.string(), origin: z.string() })).meta({ description: "Roots someone else installed." }),
+  distrusted: z.array(z.object({ sha256: z.string(), subject: z.string() })).meta({ description: "Distrusted roots." }),
+  systemRoots: z.number().int().meta({ description: "Roots the OS ships." }),
+  warnings: z.array(z.string()).meta({ description: "What could not be read." }),
+});
+export type ObservedSummary = z.infer<typeof observedSummarySchema>;
 
-/** The resource's state: its inputs (roots without their PEM) plus what was observed and done. */
-export interface TrustStoreOutputs extends Omit<ValidTrustStoreInputs, "roots" | "distrusted"> {
-  roots: Record<string, Omit<RootInput, "pem">>;
-  distrusted: Record<string, Omit<RootInput, "pem">>;
-  observed: ObservedSummary;
-  imported: string[];
-  removed: string[];
+/** What a TrustStore's state holds beside its inputs: what was observed and done. */
+export const trustStoreStateSchema = z.object({
+  observed: observedSummarySchema.meta({ description: "What the last observation saw." }),
+  imported: z.array(z.string()).meta({ description: "Subjects the last apply imported." }),
+  removed: z.array(z.string()).meta({ description: "Subjects the last apply removed." }),
   /** Changes only when this tool changed the store: the trigger for restarts and reboots. */
-  revision: string;
+  revision: z.string().meta({ description: "Changes only when this tool changed the store." }),
   /** The last create/update changed the store (a new HostReboot/ServiceRestart acts only then). */
-  changed: boolean;
+  changed: z.boolean().meta({ description: "The last create or update changed the store." }),
   /**
    * The id this resource's holds carry in the host-side manifest: the owner and an instance suffix made at create
    * (`<owner>#<8 hex>`), so a replacement (created before the old one is deleted) holds under an id of its own and
    * the old one's delete cannot take the new one's hold away. Absent in states from before it: the owner then.
    */
-  holder?: string;
+  holder: z.string().optional().meta({
+    description: "Whom the host's manifest says holds this store's roots: the owner id and a suffix made at create, so a replacement's delete releases only its own holds.",
+  }),
+});
+
+/** The resource's state: its inputs (roots without their PEM) plus what was observed and done. */
+export interface TrustStoreOutputs extends Omit<ValidTrustStoreInputs, "roots" | "distrusted">, z.infer<typeof trustStoreStateSchema> {
+  roots: Record<string, Omit<RootInput, "pem">>;
+  distrusted: Record<string, Omit<RootInput, "pem">>;
 }
 
 /** The `roots` map of these certificates, each under its SHA-256 (a twin declared twice is one entry). */

@@ -43,27 +43,30 @@ export const ldapSourceSchema = z
     url: withoutCredentials(
       z.string().regex(/^ldaps?:\/\/[^\s/?#]+\/?$/i, "must be ldap://host[:port] or ldaps://host[:port], e.g. ldaps://dc01.contoso.com"),
       "bind with bindDn and the secret ldapPassword",
-    ),
-    base: z.string().min(1),
+    ).meta({ description: "ldap://host[:port] or ldaps://host[:port]." }),
+    base: z.string().min(1).meta({
+      description: "Where to search (scope sub), e.g. AD's CN=Certification Authorities,CN=Public Key Services,CN=Services,CN=Configuration,DC=...",
+    }),
     /** Without it the search is anonymous; its password is the secret ldapPassword. */
-    bindDn: z.string().min(1).optional(),
-    startTls: z.boolean().optional(),
+    bindDn: z.string().min(1).optional().meta({ description: "Bind as this DN (its password is ldapPassword); anonymous without it." }),
+    startTls: z.boolean().optional().meta({ description: "Upgrade an ldap:// connection with StartTLS." }),
   })
   .superRefine((source, context) => {
     const problem = cleartextBindProblem(source);
     if (problem) context.addIssue({ code: "custom", path: ["bindDn"], message: problem });
-  });
+  })
+  .meta({ description: "Where a directory publishes CA certificates." });
 
-export const thumbprintList = z
-  .array(z.string())
-  .default([])
-  .superRefine((values, context) => {
-    values.forEach((value, index) => {
-      try {
-        normalizeThumbprint(value);
-      } catch (error) {
-        context.addIssue({ code: "custom", message: (error as Error).message, path: [index] });
-      }
-    });
+/** Each pin must be a SHA-1 or SHA-256 thumbprint; the problem names the pin's place. */
+export function checkThumbprints(values: readonly string[], context: z.RefinementCtx): void {
+  values.forEach((value, index) => {
+    try {
+      normalizeThumbprint(value);
+    } catch (error) {
+      context.addIssue({ code: "custom", message: (error as Error).message, path: [index] });
+    }
   });
+}
+
+export const thumbprintList = z.array(z.string()).default([]).superRefine(checkThumbprints);
 

@@ -19,7 +19,7 @@ namespace Pulumi.TrustedRoots
         /// The action ran in the last create or update.
         /// </summary>
         [Output("acted")]
-        public Output<bool?> Acted { get; private set; } = null!;
+        public Output<bool> Acted { get; private set; } = null!;
 
         /// <summary>
         /// Boot id after a reboot.
@@ -37,13 +37,19 @@ namespace Pulumi.TrustedRoots
         /// The TrustStore's last apply changed the store: a new action runs only then.
         /// </summary>
         [Output("changed")]
-        public Output<bool?> Changed { get; private set; } = null!;
+        public Output<bool> Changed { get; private set; } = null!;
+
+        /// <summary>
+        /// Your own command.
+        /// </summary>
+        [Output("command")]
+        public Output<string?> Command { get; private set; } = null!;
 
         /// <summary>
         /// How to reach the server over SSH; a secret in the state.
         /// </summary>
         [Output("connection")]
-        public Output<Outputs.Connection?> Connection { get; private set; } = null!;
+        public Output<Outputs.Connection> Connection { get; private set; } = null!;
 
         /// <summary>
         /// An HTTPS request proving the fix; a secret in the state (it holds a client key).
@@ -58,22 +64,28 @@ namespace Pulumi.TrustedRoots
         public Output<int?> HealthStatus { get; private set; } = null!;
 
         /// <summary>
-        /// reboot, restart or verify.
+        /// What the resource does. One of: reboot, restart, verify.
         /// </summary>
         [Output("kind")]
-        public Output<string?> Kind { get; private set; } = null!;
+        public Output<string> Kind { get; private set; } = null!;
 
         /// <summary>
         /// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         /// </summary>
         [Output("platform")]
-        public Output<string?> Platform { get; private set; } = null!;
+        public Output<string> Platform { get; private set; } = null!;
+
+        /// <summary>
+        /// A preset. One of: iis, nginx, apache.
+        /// </summary>
+        [Output("preset")]
+        public Output<string?> Preset { get; private set; } = null!;
 
         /// <summary>
         /// Written by the TypeScript SDK; leave unset.
         /// </summary>
         [Output("providerVersion")]
-        public Output<string?> ProviderVersion { get; private set; } = null!;
+        public Output<string> ProviderVersion { get; private set; } = null!;
 
         /// <summary>
         /// onlyIfPending found no reboot owed, so none ran.
@@ -85,13 +97,19 @@ namespace Pulumi.TrustedRoots
         /// The TrustStore's revision: the action runs whenever it changes.
         /// </summary>
         [Output("revision")]
-        public Output<string?> Revision { get; private set; } = null!;
+        public Output<string> Revision { get; private set; } = null!;
 
         /// <summary>
         /// How long the action took.
         /// </summary>
         [Output("seconds")]
-        public Output<double?> Seconds { get; private set; } = null!;
+        public Output<double> Seconds { get; private set; } = null!;
+
+        /// <summary>
+        /// A service name.
+        /// </summary>
+        [Output("service")]
+        public Output<string?> Service { get; private set; } = null!;
 
         /// <summary>
         /// Runs on the server after the action; a failure fails the rollout.

@@ -31,7 +31,7 @@ namespace Pulumi.TrustedRoots
         /// Roots the server must not trust, by SHA-256.
         /// </summary>
         [Output("distrusted")]
-        public Output<ImmutableDictionary<string, Outputs.RootInput>?> Distrusted { get; private set; } = null!;
+        public Output<ImmutableDictionary<string, Outputs.RootInput>> Distrusted { get; private set; } = null!;
 
         /// <summary>
         /// Whom the host's manifest says holds this store's roots: the owner id and a suffix made at create, so a replacement's delete releases only its own holds.
@@ -49,13 +49,13 @@ namespace Pulumi.TrustedRoots
         /// What else may be removed. One of: additive, exact, purgeUnmanaged.
         /// </summary>
         [Output("mode")]
-        public Output<string?> Mode { get; private set; } = null!;
+        public Output<string> Mode { get; private set; } = null!;
 
         /// <summary>
         /// What the last observation saw.
         /// </summary>
         [Output("observed")]
-        public Output<Outputs.ObservedSummary?> Observed { get; private set; } = null!;
+        public Output<Outputs.ObservedSummary> Observed { get; private set; } = null!;
 
         /// <summary>
         /// This declaration's id in the host-side manifest; default &lt;project&gt;/&lt;stack&gt;/&lt;name&gt;.
@@ -73,7 +73,7 @@ namespace Pulumi.TrustedRoots
         /// Written by the TypeScript SDK; leave unset.
         /// </summary>
         [Output("providerVersion")]
-        public Output<string?> ProviderVersion { get; private set; } = null!;
+        public Output<string> ProviderVersion { get; private set; } = null!;
 
         /// <summary>
         /// Subjects the last apply removed.
@@ -85,7 +85,7 @@ namespace Pulumi.TrustedRoots
         /// Leave the roots on the server when the resource is deleted.
         /// </summary>
         [Output("retainOnDelete")]
-        public Output<bool?> RetainOnDelete { get; private set; } = null!;
+        public Output<bool> RetainOnDelete { get; private set; } = null!;
 
         /// <summary>
         /// Changes only when this tool changed the store.
@@ -103,7 +103,7 @@ namespace Pulumi.TrustedRoots
         /// The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
         /// </summary>
         [Output("store")]
-        public Output<string?> Store { get; private set; } = null!;
+        public Output<string> Store { get; private set; } = null!;
 
 
         /// <summary>

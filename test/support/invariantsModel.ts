@@ -5,7 +5,7 @@ import { plan, PlanError, type DesiredStore, type StoreMode } from "../../compon
 import { applySteps } from "../../components/platforms/posix";
 import type { StoreName } from "../../components/platforms";
 import { ApplyError, applyWith, convergeWith, observeWith, planAndApply } from "../../components/store";
-import type { HistoryHost } from "./modelHost";
+import type { HistoryHost, HostState } from "./modelHost";
 import type { TestPki } from "./pki";
 
 // The package's promise as invariants, checked after every step of generated histories against a small model:
@@ -80,6 +80,15 @@ function manifestHolders(text: string | undefined, sha256: string): string[] {
   }
 }
 
+/**
+ * The holds the tool last recorded: the manifest as it is, or, while it is damaged, as the tool last wrote it
+ * (what the operator restores; counterexample seed 1279012302: an intermediate's holder whose apply the damaged
+ * manifest stopped still holds it).
+ */
+function recordedManifest(model: Model, real: Real, current: string | undefined): string | undefined {
+  return model.manifestDamaged ? real.goodManifest : current;
+}
+
 /** Every declaration's view must stay consistent with every other: a root one declares, none distrusts. */
 function conflicts(model: Model, name: DeclName, roots: CertName[], distrusted: CertName[]): boolean {
   return Object.entries(model.declarations).some(
@@ -147,7 +156,7 @@ async function checkInvariants(model: Model, real: Real): Promise<void> {
   // I4: an intermediate never outlives its root's trust, unless an administrator's own file holds it. When an
   // administrator removes the root, the tool can act only at the next run of a declaration holding it.
   // Holders are declarations naming it, and those the manifest still records for it (additive keeps what it held).
-  const recorded = manifestHolders(state.manifest, sha("I1"));
+  const recorded = manifestHolders(recordedManifest(model, real, state.manifest), sha("I1"));
   const intermediateSettled = live.filter((declaration) => declaration.roots.includes("I1") || recorded.includes(declaration.owner)).every((declaration) => declaration.settled);
   if (trusted.has(sha("I1")) && !adminHeld.has("I1") && intermediateSettled) assert.ok(trusted.has(sha("R1")), "I4: I1 is trusted without its root R1");
   if (model.manifestDamaged) return;
@@ -273,7 +282,7 @@ class AdminDeletesFile implements fc.AsyncCommand<Model, Real> {
     await real.host.refresh();
     // What the file held, and an intermediate whose issuer it held, declared or still recorded as held
     // (counterexamples: seed 1254864388, and an additive declaration that had dropped the intermediate).
-    const holdsIntermediate = manifestHolders((await real.host.state()).manifest, real.certs.I1.sha256);
+    const holdsIntermediate = manifestHolders(recordedManifest(model, real, (await real.host.state()).manifest), real.certs.I1.sha256);
     const affected = (declaration: Declaration) =>
       declaration.roots.some((name) => held.includes(name)) || (held.includes("R1") && (declaration.roots.includes("I1") || holdsIntermediate.includes(declaration.owner)));
     for (const declaration of Object.values(model.declarations)) if (declaration && affected(declaration)) declaration.settled = false;
@@ -427,6 +436,8 @@ function commands(maxCommands: number): fc.Arbitrary<Iterable<fc.AsyncCommand<Mo
 }
 
 
+const newModel = (): Model => ({ declarations: {}, adminFiles: new Map(), osDropped: false, manifestDamaged: false, gone: new Set(), nextId: 0 });
+
 /** How many histories to run, and on which hosts. */
 export interface HistoryRun {
   certs: Record<CertName, Certificate>;
@@ -447,7 +458,7 @@ export async function runHistories(run: HistoryRun): Promise<{ histories: number
       histories++;
       const { host, release } = await run.host();
       try {
-        const model: Model = { declarations: {}, adminFiles: new Map(), osDropped: false, manifestDamaged: false, gone: new Set(), nextId: 0 };
+        const model = newModel();
         await fc.asyncModelRun(() => ({ model, real: { host, certs: run.certs } }), history);
       } finally {
         await release();
@@ -458,6 +469,27 @@ export async function runHistories(run: HistoryRun): Promise<{ histories: number
       : { seed: run.seed, numRuns: 100_000, interruptAfterTimeLimit: run.budget.seconds * 1000, markInterruptAsFailure: false },
   );
   return { histories, steps: checkedSteps - stepsBefore };
+}
+
+/** The steps a named history is written in (the generated histories draw the same ones). */
+export const step = {
+  declare: (name: DeclName, roots: CertName[], distrusted: CertName[], mode: StoreMode) => new Declare(name, roots, distrusted, mode),
+  adminAddsFile: (file: string, held: CertName[]) => new AdminAddsFile(file, held),
+  adminDeletesFile: () => new AdminDeletesFile(),
+  manifest: (kind: "corrupt" | "newer" | "old-format") => new ManifestEdit(kind),
+  restoreManifest: () => new RestoreManifest(),
+  delete: (name: DeclName) => new Delete(name),
+};
+
+/** One given history (a counterexample, named), every invariant checked after every step; the host's last state. */
+export async function replayHistory(certs: Record<CertName, Certificate>, host: HistoryHost, history: fc.AsyncCommand<Model, Real>[]): Promise<HostState> {
+  const model = newModel();
+  const real: Real = { host, certs };
+  for (const command of history) {
+    assert.ok(command.check(model), `${command.toString()} cannot run here`);
+    await command.run(model, real);
+  }
+  return host.state();
 }
 
 /** The model's certificates: three private roots, a shipped one, an intermediate under R1. */

@@ -3,7 +3,7 @@ import { rmSync } from "node:fs";
 import { TestPki } from "../support/pki";
 import { ModelHost, ScriptedHost } from "../support/modelHost";
 import { LocalShell } from "../support/localShell";
-import { modelCertificates, runHistories, type CertName } from "../support/invariantsModel";
+import { modelCertificates, replayHistory, runHistories, step, type CertName } from "../support/invariantsModel";
 import type { Certificate } from "../../components/certificates";
 
 describe("invariants over generated histories (fast-check, the real POSIX scripts on a model host)", function () {
@@ -38,6 +38,42 @@ describe("invariants over generated histories (fast-check, the real POSIX script
       assert.deepEqual((await scripted.state()).anchors.size, 0);
     } finally {
       model.remove();
+    }
+  });
+
+  it("counterexample (seed 1279012302): an intermediate whose root an administrator deletes while the manifest is damaged stays held by the declaration that recorded it, whose next run after the restore removes it", async () => {
+    const host = new ModelHost({ S1: certs.S1.pem });
+    try {
+      const final = await replayHistory(certs, host, [
+        step.adminAddsFile("corporate.crt", ["R1", "R2"]),
+        step.declare("C", ["I1"], [], "additive"),
+        step.manifest("corrupt"),
+        // Stopped by the damaged manifest: C still holds I1 in what the tool last recorded.
+        step.declare("C", [], [], "additive"),
+        step.adminDeletesFile(),
+        step.restoreManifest(),
+        step.declare("C", [], [], "additive"),
+      ]);
+      assert.ok(!final.trusted.has(certs.R1.sha256), "the administrator's root R1 is gone");
+      assert.ok(!final.trusted.has(certs.I1.sha256), "C's run after the restore removed I1, whose root is gone");
+    } finally {
+      await host.remove();
+    }
+  });
+
+  it("counterexample (seed 1279012302): deleting a declaration whose root an administrator's file also holds leaves the CA store's intermediate under it", async () => {
+    const host = new ModelHost({ S1: certs.S1.pem });
+    try {
+      const final = await replayHistory(certs, host, [
+        step.declare("B", ["R1", "R2", "R3"], ["S1"], "additive"),
+        step.adminAddsFile("extra.crt", ["R1"]),
+        step.declare("C", ["I1"], [], "purgeUnmanaged"),
+        step.delete("B"),
+      ]);
+      assert.ok(final.trusted.has(certs.R1.sha256), "the administrator's extra.crt keeps R1");
+      assert.ok(final.trusted.has(certs.I1.sha256), "C still declares I1, and its root R1 stays trusted");
+    } finally {
+      await host.remove();
     }
   });
 

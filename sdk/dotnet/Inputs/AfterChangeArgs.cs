@@ -28,10 +28,10 @@ namespace Pulumi.TrustedRoots.Inputs
         public Input<string>? Command { get; set; }
 
         /// <summary>
-        /// reboot: delay before it starts.
+        /// reboot: delay before it starts (5).
         /// </summary>
         [Input("delaySeconds")]
-        public Input<double>? DelaySeconds { get; set; }
+        public Input<int>? DelaySeconds { get; set; }
 
         /// <summary>
         /// reboot: only on hosts that already owe a reboot.
@@ -58,7 +58,7 @@ namespace Pulumi.TrustedRoots.Inputs
         public Input<string>? Service { get; set; }
 
         /// <summary>
-        /// reboot: how long the host may take to come back.
+        /// reboot: how long the host may take to come back (600).
         /// </summary>
         [Input("timeoutSeconds")]
         public Input<double>? TimeoutSeconds { get; set; }

@@ -19,7 +19,7 @@ namespace Pulumi.TrustedRoots.Inputs
         public Input<bool> Pinned { get; set; } = null!;
 
         /// <summary>
-        /// Which kind of pin selected it: "SHA-1" or "SHA-256".
+        /// Which kind of pin selected it. One of: SHA-1, SHA-256.
         /// </summary>
         [Input("pinnedBy")]
         public Input<string>? PinnedBy { get; set; }

@@ -22,10 +22,10 @@ namespace Pulumi.TrustedRoots.Inputs
         public Input<Inputs.FetchedFromArgs>? FetchedFrom { get; set; }
 
         /// <summary>
-        /// PEM text.
+        /// PEM text (inputs only: the state keeps the fingerprints).
         /// </summary>
-        [Input("pem", required: true)]
-        public Input<string> Pem { get; set; } = null!;
+        [Input("pem")]
+        public Input<string>? Pem { get; set; }
 
         /// <summary>
         /// Upper-case SHA-1 hex.

@@ -18,7 +18,7 @@ namespace Pulumi.TrustedRoots.Outputs
         /// </summary>
         public readonly bool Pinned;
         /// <summary>
-        /// Which kind of pin selected it: "SHA-1" or "SHA-256".
+        /// Which kind of pin selected it. One of: SHA-1, SHA-256.
         /// </summary>
         public readonly string? PinnedBy;
         /// <summary>

@@ -13,7 +13,10 @@ namespace Pulumi.TrustedRoots.Outputs
     [OutputType]
     public sealed class ObservedSummary
     {
-        public readonly string? BootId;
+        /// <summary>
+        /// The host's boot id when it was observed.
+        /// </summary>
+        public readonly string BootId;
         /// <summary>
         /// Distrusted roots.
         /// </summary>
@@ -26,11 +29,14 @@ namespace Pulumi.TrustedRoots.Outputs
         /// Roots this tool installed.
         /// </summary>
         public readonly ImmutableArray<ImmutableDictionary<string, object>> Managed;
-        public readonly bool? PendingReboot;
+        /// <summary>
+        /// The host owed a reboot.
+        /// </summary>
+        public readonly bool PendingReboot;
         /// <summary>
         /// Roots the OS ships.
         /// </summary>
-        public readonly int? SystemRoots;
+        public readonly int SystemRoots;
         /// <summary>
         /// What could not be read.
         /// </summary>
@@ -38,7 +44,7 @@ namespace Pulumi.TrustedRoots.Outputs
 
         [OutputConstructor]
         private ObservedSummary(
-            string? bootId,
+            string bootId,
 
             ImmutableArray<ImmutableDictionary<string, object>> distrusted,
 
@@ -46,9 +52,9 @@ namespace Pulumi.TrustedRoots.Outputs
 
             ImmutableArray<ImmutableDictionary<string, object>> managed,
 
-            bool? pendingReboot,
+            bool pendingReboot,
 
-            int? systemRoots,
+            int systemRoots,
 
             ImmutableArray<string> warnings)
         {

@@ -21,9 +21,9 @@ namespace Pulumi.TrustedRoots.Outputs
         /// </summary>
         public readonly Outputs.FetchedFrom? FetchedFrom;
         /// <summary>
-        /// PEM text.
+        /// PEM text (inputs only: the state keeps the fingerprints).
         /// </summary>
-        public readonly string Pem;
+        public readonly string? Pem;
         /// <summary>
         /// Upper-case SHA-1 hex.
         /// </summary>
@@ -41,7 +41,7 @@ namespace Pulumi.TrustedRoots.Outputs
         private RootInput(
             Outputs.FetchedFrom? fetchedFrom,
 
-            string pem,
+            string? pem,
 
             string sha1,
 

@@ -24,12 +24,15 @@ namespace Pulumi.TrustedRoots.Outputs
         /// <summary>
         /// The store revision; chain your own resources on it.
         /// </summary>
-        public readonly string? Revision;
-        public readonly string? Server;
+        public readonly string Revision;
         /// <summary>
-        /// changed or in sync.
+        /// The server's name.
         /// </summary>
-        public readonly string? Status;
+        public readonly string Server;
+        /// <summary>
+        /// Whether the run changed a store. One of: changed, in sync.
+        /// </summary>
+        public readonly string Status;
 
         [OutputConstructor]
         private ServerReport(
@@ -37,11 +40,11 @@ namespace Pulumi.TrustedRoots.Outputs
 
             ImmutableArray<string> removed,
 
-            string? revision,
+            string revision,
 
-            string? server,
+            string server,
 
-            string? status)
+            string status)
         {
             Imported = imported;
             Removed = removed;

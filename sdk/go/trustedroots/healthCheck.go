@@ -17,31 +17,31 @@ type HealthCheck struct {
 	pulumi.CustomResourceState
 
 	// The action ran in the last create or update.
-	Acted pulumi.BoolPtrOutput `pulumi:"acted"`
+	Acted pulumi.BoolOutput `pulumi:"acted"`
 	// Boot id after a reboot.
 	BootIdAfter pulumi.StringPtrOutput `pulumi:"bootIdAfter"`
 	// Boot id before a reboot.
 	BootIdBefore pulumi.StringPtrOutput `pulumi:"bootIdBefore"`
 	// The TrustStore's last apply changed the store: a new action runs only then.
-	Changed pulumi.BoolPtrOutput `pulumi:"changed"`
+	Changed pulumi.BoolOutput `pulumi:"changed"`
 	// How to reach the server over SSH; a secret in the state.
-	Connection ConnectionPtrOutput `pulumi:"connection"`
+	Connection ConnectionOutput `pulumi:"connection"`
 	// An HTTPS request proving the fix; a secret in the state (it holds a client key).
 	HealthCheck HealthCheckTypePtrOutput `pulumi:"healthCheck"`
 	// The health check's HTTP status.
 	HealthStatus pulumi.IntPtrOutput `pulumi:"healthStatus"`
-	// reboot, restart or verify.
-	Kind pulumi.StringPtrOutput `pulumi:"kind"`
+	// What the resource does. One of: reboot, restart, verify.
+	Kind pulumi.StringOutput `pulumi:"kind"`
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
-	Platform pulumi.StringPtrOutput `pulumi:"platform"`
+	Platform pulumi.StringOutput `pulumi:"platform"`
 	// Written by the TypeScript SDK; leave unset.
-	ProviderVersion pulumi.StringPtrOutput `pulumi:"providerVersion"`
+	ProviderVersion pulumi.StringOutput `pulumi:"providerVersion"`
 	// onlyIfPending found no reboot owed, so none ran.
 	RebootSkipped pulumi.BoolPtrOutput `pulumi:"rebootSkipped"`
 	// The TrustStore's revision: the action runs whenever it changes.
-	Revision pulumi.StringPtrOutput `pulumi:"revision"`
+	Revision pulumi.StringOutput `pulumi:"revision"`
 	// How long the action took.
-	Seconds pulumi.Float64PtrOutput `pulumi:"seconds"`
+	Seconds pulumi.Float64Output `pulumi:"seconds"`
 	// Runs on the server after the action; a failure fails the rollout.
 	TestCommand pulumi.StringPtrOutput `pulumi:"testCommand"`
 }
@@ -181,8 +181,8 @@ func (o HealthCheckOutput) ToHealthCheckOutputWithContext(ctx context.Context) H
 }
 
 // The action ran in the last create or update.
-func (o HealthCheckOutput) Acted() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *HealthCheck) pulumi.BoolPtrOutput { return v.Acted }).(pulumi.BoolPtrOutput)
+func (o HealthCheckOutput) Acted() pulumi.BoolOutput {
+	return o.ApplyT(func(v *HealthCheck) pulumi.BoolOutput { return v.Acted }).(pulumi.BoolOutput)
 }
 
 // Boot id after a reboot.
@@ -196,13 +196,13 @@ func (o HealthCheckOutput) BootIdBefore() pulumi.StringPtrOutput {
 }
 
 // The TrustStore's last apply changed the store: a new action runs only then.
-func (o HealthCheckOutput) Changed() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *HealthCheck) pulumi.BoolPtrOutput { return v.Changed }).(pulumi.BoolPtrOutput)
+func (o HealthCheckOutput) Changed() pulumi.BoolOutput {
+	return o.ApplyT(func(v *HealthCheck) pulumi.BoolOutput { return v.Changed }).(pulumi.BoolOutput)
 }
 
 // How to reach the server over SSH; a secret in the state.
-func (o HealthCheckOutput) Connection() ConnectionPtrOutput {
-	return o.ApplyT(func(v *HealthCheck) ConnectionPtrOutput { return v.Connection }).(ConnectionPtrOutput)
+func (o HealthCheckOutput) Connection() ConnectionOutput {
+	return o.ApplyT(func(v *HealthCheck) ConnectionOutput { return v.Connection }).(ConnectionOutput)
 }
 
 // An HTTPS request proving the fix; a secret in the state (it holds a client key).
@@ -215,19 +215,19 @@ func (o HealthCheckOutput) HealthStatus() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *HealthCheck) pulumi.IntPtrOutput { return v.HealthStatus }).(pulumi.IntPtrOutput)
 }
 
-// reboot, restart or verify.
-func (o HealthCheckOutput) Kind() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *HealthCheck) pulumi.StringPtrOutput { return v.Kind }).(pulumi.StringPtrOutput)
+// What the resource does. One of: reboot, restart, verify.
+func (o HealthCheckOutput) Kind() pulumi.StringOutput {
+	return o.ApplyT(func(v *HealthCheck) pulumi.StringOutput { return v.Kind }).(pulumi.StringOutput)
 }
 
 // The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
-func (o HealthCheckOutput) Platform() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *HealthCheck) pulumi.StringPtrOutput { return v.Platform }).(pulumi.StringPtrOutput)
+func (o HealthCheckOutput) Platform() pulumi.StringOutput {
+	return o.ApplyT(func(v *HealthCheck) pulumi.StringOutput { return v.Platform }).(pulumi.StringOutput)
 }
 
 // Written by the TypeScript SDK; leave unset.
-func (o HealthCheckOutput) ProviderVersion() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *HealthCheck) pulumi.StringPtrOutput { return v.ProviderVersion }).(pulumi.StringPtrOutput)
+func (o HealthCheckOutput) ProviderVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v *HealthCheck) pulumi.StringOutput { return v.ProviderVersion }).(pulumi.StringOutput)
 }
 
 // onlyIfPending found no reboot owed, so none ran.
@@ -236,13 +236,13 @@ func (o HealthCheckOutput) RebootSkipped() pulumi.BoolPtrOutput {
 }
 
 // The TrustStore's revision: the action runs whenever it changes.
-func (o HealthCheckOutput) Revision() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *HealthCheck) pulumi.StringPtrOutput { return v.Revision }).(pulumi.StringPtrOutput)
+func (o HealthCheckOutput) Revision() pulumi.StringOutput {
+	return o.ApplyT(func(v *HealthCheck) pulumi.StringOutput { return v.Revision }).(pulumi.StringOutput)
 }
 
 // How long the action took.
-func (o HealthCheckOutput) Seconds() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v *HealthCheck) pulumi.Float64PtrOutput { return v.Seconds }).(pulumi.Float64PtrOutput)
+func (o HealthCheckOutput) Seconds() pulumi.Float64Output {
+	return o.ApplyT(func(v *HealthCheck) pulumi.Float64Output { return v.Seconds }).(pulumi.Float64Output)
 }
 
 // Runs on the server after the action; a failure fails the rollout.

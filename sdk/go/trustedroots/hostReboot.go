@@ -17,33 +17,43 @@ type HostReboot struct {
 	pulumi.CustomResourceState
 
 	// The action ran in the last create or update.
-	Acted pulumi.BoolPtrOutput `pulumi:"acted"`
+	Acted pulumi.BoolOutput `pulumi:"acted"`
 	// Boot id after a reboot.
 	BootIdAfter pulumi.StringPtrOutput `pulumi:"bootIdAfter"`
 	// Boot id before a reboot.
 	BootIdBefore pulumi.StringPtrOutput `pulumi:"bootIdBefore"`
 	// The TrustStore's last apply changed the store: a new action runs only then.
-	Changed pulumi.BoolPtrOutput `pulumi:"changed"`
+	Changed pulumi.BoolOutput `pulumi:"changed"`
 	// How to reach the server over SSH; a secret in the state.
-	Connection ConnectionPtrOutput `pulumi:"connection"`
+	Connection ConnectionOutput `pulumi:"connection"`
+	// Delay before the reboot (5).
+	DelaySeconds pulumi.IntOutput `pulumi:"delaySeconds"`
 	// An HTTPS request proving the fix; a secret in the state (it holds a client key).
 	HealthCheck HealthCheckTypePtrOutput `pulumi:"healthCheck"`
 	// The health check's HTTP status.
 	HealthStatus pulumi.IntPtrOutput `pulumi:"healthStatus"`
-	// reboot, restart or verify.
-	Kind pulumi.StringPtrOutput `pulumi:"kind"`
+	// What the resource does. One of: reboot, restart, verify.
+	Kind pulumi.StringOutput `pulumi:"kind"`
+	// Reboot only when the host already owes a reboot.
+	OnlyIfPending pulumi.BoolOutput `pulumi:"onlyIfPending"`
+	// The store's observation: a reboot is pending.
+	PendingReboot pulumi.BoolPtrOutput `pulumi:"pendingReboot"`
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
-	Platform pulumi.StringPtrOutput `pulumi:"platform"`
+	Platform pulumi.StringOutput `pulumi:"platform"`
 	// Written by the TypeScript SDK; leave unset.
-	ProviderVersion pulumi.StringPtrOutput `pulumi:"providerVersion"`
+	ProviderVersion pulumi.StringOutput `pulumi:"providerVersion"`
+	// Replaces the platform's reboot command.
+	RebootCommand pulumi.StringPtrOutput `pulumi:"rebootCommand"`
 	// onlyIfPending found no reboot owed, so none ran.
 	RebootSkipped pulumi.BoolPtrOutput `pulumi:"rebootSkipped"`
 	// The TrustStore's revision: the action runs whenever it changes.
-	Revision pulumi.StringPtrOutput `pulumi:"revision"`
+	Revision pulumi.StringOutput `pulumi:"revision"`
 	// How long the action took.
-	Seconds pulumi.Float64PtrOutput `pulumi:"seconds"`
+	Seconds pulumi.Float64Output `pulumi:"seconds"`
 	// Runs on the server after the action; a failure fails the rollout.
 	TestCommand pulumi.StringPtrOutput `pulumi:"testCommand"`
+	// How long the reboot may take (600).
+	TimeoutSeconds pulumi.Float64Output `pulumi:"timeoutSeconds"`
 }
 
 // NewHostReboot registers a new resource with the given unique name, arguments, and options.
@@ -201,8 +211,8 @@ func (o HostRebootOutput) ToHostRebootOutputWithContext(ctx context.Context) Hos
 }
 
 // The action ran in the last create or update.
-func (o HostRebootOutput) Acted() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *HostReboot) pulumi.BoolPtrOutput { return v.Acted }).(pulumi.BoolPtrOutput)
+func (o HostRebootOutput) Acted() pulumi.BoolOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.BoolOutput { return v.Acted }).(pulumi.BoolOutput)
 }
 
 // Boot id after a reboot.
@@ -216,13 +226,18 @@ func (o HostRebootOutput) BootIdBefore() pulumi.StringPtrOutput {
 }
 
 // The TrustStore's last apply changed the store: a new action runs only then.
-func (o HostRebootOutput) Changed() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *HostReboot) pulumi.BoolPtrOutput { return v.Changed }).(pulumi.BoolPtrOutput)
+func (o HostRebootOutput) Changed() pulumi.BoolOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.BoolOutput { return v.Changed }).(pulumi.BoolOutput)
 }
 
 // How to reach the server over SSH; a secret in the state.
-func (o HostRebootOutput) Connection() ConnectionPtrOutput {
-	return o.ApplyT(func(v *HostReboot) ConnectionPtrOutput { return v.Connection }).(ConnectionPtrOutput)
+func (o HostRebootOutput) Connection() ConnectionOutput {
+	return o.ApplyT(func(v *HostReboot) ConnectionOutput { return v.Connection }).(ConnectionOutput)
+}
+
+// Delay before the reboot (5).
+func (o HostRebootOutput) DelaySeconds() pulumi.IntOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.IntOutput { return v.DelaySeconds }).(pulumi.IntOutput)
 }
 
 // An HTTPS request proving the fix; a secret in the state (it holds a client key).
@@ -235,19 +250,34 @@ func (o HostRebootOutput) HealthStatus() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *HostReboot) pulumi.IntPtrOutput { return v.HealthStatus }).(pulumi.IntPtrOutput)
 }
 
-// reboot, restart or verify.
-func (o HostRebootOutput) Kind() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *HostReboot) pulumi.StringPtrOutput { return v.Kind }).(pulumi.StringPtrOutput)
+// What the resource does. One of: reboot, restart, verify.
+func (o HostRebootOutput) Kind() pulumi.StringOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.StringOutput { return v.Kind }).(pulumi.StringOutput)
+}
+
+// Reboot only when the host already owes a reboot.
+func (o HostRebootOutput) OnlyIfPending() pulumi.BoolOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.BoolOutput { return v.OnlyIfPending }).(pulumi.BoolOutput)
+}
+
+// The store's observation: a reboot is pending.
+func (o HostRebootOutput) PendingReboot() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.BoolPtrOutput { return v.PendingReboot }).(pulumi.BoolPtrOutput)
 }
 
 // The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
-func (o HostRebootOutput) Platform() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *HostReboot) pulumi.StringPtrOutput { return v.Platform }).(pulumi.StringPtrOutput)
+func (o HostRebootOutput) Platform() pulumi.StringOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.StringOutput { return v.Platform }).(pulumi.StringOutput)
 }
 
 // Written by the TypeScript SDK; leave unset.
-func (o HostRebootOutput) ProviderVersion() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *HostReboot) pulumi.StringPtrOutput { return v.ProviderVersion }).(pulumi.StringPtrOutput)
+func (o HostRebootOutput) ProviderVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.StringOutput { return v.ProviderVersion }).(pulumi.StringOutput)
+}
+
+// Replaces the platform's reboot command.
+func (o HostRebootOutput) RebootCommand() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.StringPtrOutput { return v.RebootCommand }).(pulumi.StringPtrOutput)
 }
 
 // onlyIfPending found no reboot owed, so none ran.
@@ -256,18 +286,23 @@ func (o HostRebootOutput) RebootSkipped() pulumi.BoolPtrOutput {
 }
 
 // The TrustStore's revision: the action runs whenever it changes.
-func (o HostRebootOutput) Revision() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *HostReboot) pulumi.StringPtrOutput { return v.Revision }).(pulumi.StringPtrOutput)
+func (o HostRebootOutput) Revision() pulumi.StringOutput {
+	return o.ApplyT(func(v *HostReboot) pulumi.StringOutput { return v.Revision }).(pulumi.StringOutput)
 }
 
 // How long the action took.
-func (o HostRebootOutput) Seconds() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v *HostReboot) pulumi.Float64PtrOutput { return v.Seconds }).(pulumi.Float64PtrOutput)
+func (o HostRebootOutput) Seconds() pulumi.Float64Output {
+	return o.ApplyT(func(v *HostReboot) pulumi.Float64Output { return v.Seconds }).(pulumi.Float64Output)
 }
 
 // Runs on the server after the action; a failure fails the rollout.
 func (o HostRebootOutput) TestCommand() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *HostReboot) pulumi.StringPtrOutput { return v.TestCommand }).(pulumi.StringPtrOutput)
+}
+
+// How long the reboot may take (600).
+func (o HostRebootOutput) TimeoutSeconds() pulumi.Float64Output {
+	return o.ApplyT(func(v *HostReboot) pulumi.Float64Output { return v.TimeoutSeconds }).(pulumi.Float64Output)
 }
 
 func init() {

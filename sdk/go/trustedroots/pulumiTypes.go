@@ -19,8 +19,8 @@ type AfterChange struct {
 	Action string `pulumi:"action"`
 	// restart: your own command.
 	Command *string `pulumi:"command"`
-	// reboot: delay before it starts.
-	DelaySeconds *float64 `pulumi:"delaySeconds"`
+	// reboot: delay before it starts (5).
+	DelaySeconds *int `pulumi:"delaySeconds"`
 	// reboot: only on hosts that already owe a reboot.
 	OnlyIfPending *bool `pulumi:"onlyIfPending"`
 	// restart: a preset. One of: iis, nginx, apache.
@@ -29,7 +29,7 @@ type AfterChange struct {
 	RebootCommand *string `pulumi:"rebootCommand"`
 	// restart: a service name.
 	Service *string `pulumi:"service"`
-	// reboot: how long the host may take to come back.
+	// reboot: how long the host may take to come back (600).
 	TimeoutSeconds *float64 `pulumi:"timeoutSeconds"`
 }
 
@@ -50,8 +50,8 @@ type AfterChangeArgs struct {
 	Action pulumi.StringInput `pulumi:"action"`
 	// restart: your own command.
 	Command pulumi.StringPtrInput `pulumi:"command"`
-	// reboot: delay before it starts.
-	DelaySeconds pulumi.Float64PtrInput `pulumi:"delaySeconds"`
+	// reboot: delay before it starts (5).
+	DelaySeconds pulumi.IntPtrInput `pulumi:"delaySeconds"`
 	// reboot: only on hosts that already owe a reboot.
 	OnlyIfPending pulumi.BoolPtrInput `pulumi:"onlyIfPending"`
 	// restart: a preset. One of: iis, nginx, apache.
@@ -60,7 +60,7 @@ type AfterChangeArgs struct {
 	RebootCommand pulumi.StringPtrInput `pulumi:"rebootCommand"`
 	// restart: a service name.
 	Service pulumi.StringPtrInput `pulumi:"service"`
-	// reboot: how long the host may take to come back.
+	// reboot: how long the host may take to come back (600).
 	TimeoutSeconds pulumi.Float64PtrInput `pulumi:"timeoutSeconds"`
 }
 
@@ -152,9 +152,9 @@ func (o AfterChangeOutput) Command() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v AfterChange) *string { return v.Command }).(pulumi.StringPtrOutput)
 }
 
-// reboot: delay before it starts.
-func (o AfterChangeOutput) DelaySeconds() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v AfterChange) *float64 { return v.DelaySeconds }).(pulumi.Float64PtrOutput)
+// reboot: delay before it starts (5).
+func (o AfterChangeOutput) DelaySeconds() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v AfterChange) *int { return v.DelaySeconds }).(pulumi.IntPtrOutput)
 }
 
 // reboot: only on hosts that already owe a reboot.
@@ -177,7 +177,7 @@ func (o AfterChangeOutput) Service() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v AfterChange) *string { return v.Service }).(pulumi.StringPtrOutput)
 }
 
-// reboot: how long the host may take to come back.
+// reboot: how long the host may take to come back (600).
 func (o AfterChangeOutput) TimeoutSeconds() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v AfterChange) *float64 { return v.TimeoutSeconds }).(pulumi.Float64PtrOutput)
 }
@@ -226,14 +226,14 @@ func (o AfterChangePtrOutput) Command() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// reboot: delay before it starts.
-func (o AfterChangePtrOutput) DelaySeconds() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v *AfterChange) *float64 {
+// reboot: delay before it starts (5).
+func (o AfterChangePtrOutput) DelaySeconds() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *AfterChange) *int {
 		if v == nil {
 			return nil
 		}
 		return v.DelaySeconds
-	}).(pulumi.Float64PtrOutput)
+	}).(pulumi.IntPtrOutput)
 }
 
 // reboot: only on hosts that already owe a reboot.
@@ -276,7 +276,7 @@ func (o AfterChangePtrOutput) Service() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// reboot: how long the host may take to come back.
+// reboot: how long the host may take to come back (600).
 func (o AfterChangePtrOutput) TimeoutSeconds() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *AfterChange) *float64 {
 		if v == nil {
@@ -906,174 +906,10 @@ func (o ConnectionOutput) User() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Connection) *string { return v.User }).(pulumi.StringPtrOutput)
 }
 
-type ConnectionPtrOutput struct{ *pulumi.OutputState }
-
-func (ConnectionPtrOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((**Connection)(nil)).Elem()
-}
-
-func (o ConnectionPtrOutput) ToConnectionPtrOutput() ConnectionPtrOutput {
-	return o
-}
-
-func (o ConnectionPtrOutput) ToConnectionPtrOutputWithContext(ctx context.Context) ConnectionPtrOutput {
-	return o
-}
-
-func (o ConnectionPtrOutput) Elem() ConnectionOutput {
-	return o.ApplyT(func(v *Connection) Connection {
-		if v != nil {
-			return *v
-		}
-		var ret Connection
-		return ret
-	}).(ConnectionOutput)
-}
-
-// An ssh-agent socket path, or true for $SSH_AUTH_SOCK.
-func (o ConnectionPtrOutput) Agent() pulumi.AnyOutput {
-	return o.ApplyT(func(v *Connection) interface{} {
-		if v == nil {
-			return nil
-		}
-		return v.Agent
-	}).(pulumi.AnyOutput)
-}
-
-// A jump host the connection goes through (like ssh -J).
-func (o ConnectionPtrOutput) Bastion() BastionPtrOutput {
-	return o.ApplyT(func(v *Connection) *Bastion {
-		if v == nil {
-			return nil
-		}
-		return v.Bastion
-	}).(BastionPtrOutput)
-}
-
-// Per-command timeout (600).
-func (o ConnectionPtrOutput) CommandTimeoutSeconds() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v *Connection) *float64 {
-		if v == nil {
-			return nil
-		}
-		return v.CommandTimeoutSeconds
-	}).(pulumi.Float64PtrOutput)
-}
-
-// Connect timeout (15).
-func (o ConnectionPtrOutput) ConnectTimeoutSeconds() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v *Connection) *float64 {
-		if v == nil {
-			return nil
-		}
-		return v.ConnectTimeoutSeconds
-	}).(pulumi.Float64PtrOutput)
-}
-
-// DNS name or address.
-func (o ConnectionPtrOutput) Host() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *Connection) *string {
-		if v == nil {
-			return nil
-		}
-		return &v.Host
-	}).(pulumi.StringPtrOutput)
-}
-
-// The pinned host key: a known_hosts line, "ssh-ed25519 AAAA..." or "SHA256:...".
-func (o ConnectionPtrOutput) HostKey() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *Connection) *string {
-		if v == nil {
-			return nil
-		}
-		return v.HostKey
-	}).(pulumi.StringPtrOutput)
-}
-
-// Accept any host key (warned on every connection).
-func (o ConnectionPtrOutput) InsecureSkipHostKeyCheck() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *Connection) *bool {
-		if v == nil {
-			return nil
-		}
-		return v.InsecureSkipHostKeyCheck
-	}).(pulumi.BoolPtrOutput)
-}
-
-// The private key's passphrase.
-func (o ConnectionPtrOutput) Passphrase() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *Connection) *string {
-		if v == nil {
-			return nil
-		}
-		return v.Passphrase
-	}).(pulumi.StringPtrOutput)
-}
-
-// Password login.
-func (o ConnectionPtrOutput) Password() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *Connection) *string {
-		if v == nil {
-			return nil
-		}
-		return v.Password
-	}).(pulumi.StringPtrOutput)
-}
-
-// SSH port (22).
-func (o ConnectionPtrOutput) Port() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *Connection) *int {
-		if v == nil {
-			return nil
-		}
-		return v.Port
-	}).(pulumi.IntPtrOutput)
-}
-
-// OpenSSH private key.
-func (o ConnectionPtrOutput) PrivateKey() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *Connection) *string {
-		if v == nil {
-			return nil
-		}
-		return v.PrivateKey
-	}).(pulumi.StringPtrOutput)
-}
-
-// Retries when unreachable (2).
-func (o ConnectionPtrOutput) Retries() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *Connection) *int {
-		if v == nil {
-			return nil
-		}
-		return v.Retries
-	}).(pulumi.IntPtrOutput)
-}
-
-// Wrap Linux commands in sudo -n (default: when user is not root).
-func (o ConnectionPtrOutput) Sudo() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *Connection) *bool {
-		if v == nil {
-			return nil
-		}
-		return v.Sudo
-	}).(pulumi.BoolPtrOutput)
-}
-
-// Login (root); non-root users need NOPASSWD sudo on Linux.
-func (o ConnectionPtrOutput) User() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *Connection) *string {
-		if v == nil {
-			return nil
-		}
-		return v.User
-	}).(pulumi.StringPtrOutput)
-}
-
 type FetchedFrom struct {
 	// Whether a pinned thumbprint selected the root.
 	Pinned bool `pulumi:"pinned"`
-	// Which kind of pin selected it: "SHA-1" or "SHA-256".
+	// Which kind of pin selected it. One of: SHA-1, SHA-256.
 	PinnedBy *string `pulumi:"pinnedBy"`
 	// The source's address.
 	Url string `pulumi:"url"`
@@ -1093,7 +929,7 @@ type FetchedFromInput interface {
 type FetchedFromArgs struct {
 	// Whether a pinned thumbprint selected the root.
 	Pinned pulumi.BoolInput `pulumi:"pinned"`
-	// Which kind of pin selected it: "SHA-1" or "SHA-256".
+	// Which kind of pin selected it. One of: SHA-1, SHA-256.
 	PinnedBy pulumi.StringPtrInput `pulumi:"pinnedBy"`
 	// The source's address.
 	Url pulumi.StringInput `pulumi:"url"`
@@ -1181,7 +1017,7 @@ func (o FetchedFromOutput) Pinned() pulumi.BoolOutput {
 	return o.ApplyT(func(v FetchedFrom) bool { return v.Pinned }).(pulumi.BoolOutput)
 }
 
-// Which kind of pin selected it: "SHA-1" or "SHA-256".
+// Which kind of pin selected it. One of: SHA-1, SHA-256.
 func (o FetchedFromOutput) PinnedBy() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FetchedFrom) *string { return v.PinnedBy }).(pulumi.StringPtrOutput)
 }
@@ -1225,7 +1061,7 @@ func (o FetchedFromPtrOutput) Pinned() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// Which kind of pin selected it: "SHA-1" or "SHA-256".
+// Which kind of pin selected it. One of: SHA-1, SHA-256.
 func (o FetchedFromPtrOutput) PinnedBy() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FetchedFrom) *string {
 		if v == nil {
@@ -1716,16 +1552,18 @@ func (o LdapSourcePtrOutput) Url() pulumi.StringPtrOutput {
 }
 
 type ObservedSummary struct {
-	BootId *string `pulumi:"bootId"`
+	// The host's boot id when it was observed.
+	BootId string `pulumi:"bootId"`
 	// Distrusted roots.
 	Distrusted []map[string]interface{} `pulumi:"distrusted"`
 	// Roots someone else installed.
 	Foreign []map[string]interface{} `pulumi:"foreign"`
 	// Roots this tool installed.
-	Managed       []map[string]interface{} `pulumi:"managed"`
-	PendingReboot *bool                    `pulumi:"pendingReboot"`
+	Managed []map[string]interface{} `pulumi:"managed"`
+	// The host owed a reboot.
+	PendingReboot bool `pulumi:"pendingReboot"`
 	// Roots the OS ships.
-	SystemRoots *int `pulumi:"systemRoots"`
+	SystemRoots int `pulumi:"systemRoots"`
 	// What could not be read.
 	Warnings []string `pulumi:"warnings"`
 }
@@ -1744,8 +1582,9 @@ func (o ObservedSummaryOutput) ToObservedSummaryOutputWithContext(ctx context.Co
 	return o
 }
 
-func (o ObservedSummaryOutput) BootId() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v ObservedSummary) *string { return v.BootId }).(pulumi.StringPtrOutput)
+// The host's boot id when it was observed.
+func (o ObservedSummaryOutput) BootId() pulumi.StringOutput {
+	return o.ApplyT(func(v ObservedSummary) string { return v.BootId }).(pulumi.StringOutput)
 }
 
 // Distrusted roots.
@@ -1763,110 +1602,19 @@ func (o ObservedSummaryOutput) Managed() pulumi.MapArrayOutput {
 	return o.ApplyT(func(v ObservedSummary) []map[string]interface{} { return v.Managed }).(pulumi.MapArrayOutput)
 }
 
-func (o ObservedSummaryOutput) PendingReboot() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v ObservedSummary) *bool { return v.PendingReboot }).(pulumi.BoolPtrOutput)
+// The host owed a reboot.
+func (o ObservedSummaryOutput) PendingReboot() pulumi.BoolOutput {
+	return o.ApplyT(func(v ObservedSummary) bool { return v.PendingReboot }).(pulumi.BoolOutput)
 }
 
 // Roots the OS ships.
-func (o ObservedSummaryOutput) SystemRoots() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v ObservedSummary) *int { return v.SystemRoots }).(pulumi.IntPtrOutput)
+func (o ObservedSummaryOutput) SystemRoots() pulumi.IntOutput {
+	return o.ApplyT(func(v ObservedSummary) int { return v.SystemRoots }).(pulumi.IntOutput)
 }
 
 // What could not be read.
 func (o ObservedSummaryOutput) Warnings() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v ObservedSummary) []string { return v.Warnings }).(pulumi.StringArrayOutput)
-}
-
-type ObservedSummaryPtrOutput struct{ *pulumi.OutputState }
-
-func (ObservedSummaryPtrOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((**ObservedSummary)(nil)).Elem()
-}
-
-func (o ObservedSummaryPtrOutput) ToObservedSummaryPtrOutput() ObservedSummaryPtrOutput {
-	return o
-}
-
-func (o ObservedSummaryPtrOutput) ToObservedSummaryPtrOutputWithContext(ctx context.Context) ObservedSummaryPtrOutput {
-	return o
-}
-
-func (o ObservedSummaryPtrOutput) Elem() ObservedSummaryOutput {
-	return o.ApplyT(func(v *ObservedSummary) ObservedSummary {
-		if v != nil {
-			return *v
-		}
-		var ret ObservedSummary
-		return ret
-	}).(ObservedSummaryOutput)
-}
-
-func (o ObservedSummaryPtrOutput) BootId() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *ObservedSummary) *string {
-		if v == nil {
-			return nil
-		}
-		return v.BootId
-	}).(pulumi.StringPtrOutput)
-}
-
-// Distrusted roots.
-func (o ObservedSummaryPtrOutput) Distrusted() pulumi.MapArrayOutput {
-	return o.ApplyT(func(v *ObservedSummary) []map[string]interface{} {
-		if v == nil {
-			return nil
-		}
-		return v.Distrusted
-	}).(pulumi.MapArrayOutput)
-}
-
-// Roots someone else installed.
-func (o ObservedSummaryPtrOutput) Foreign() pulumi.MapArrayOutput {
-	return o.ApplyT(func(v *ObservedSummary) []map[string]interface{} {
-		if v == nil {
-			return nil
-		}
-		return v.Foreign
-	}).(pulumi.MapArrayOutput)
-}
-
-// Roots this tool installed.
-func (o ObservedSummaryPtrOutput) Managed() pulumi.MapArrayOutput {
-	return o.ApplyT(func(v *ObservedSummary) []map[string]interface{} {
-		if v == nil {
-			return nil
-		}
-		return v.Managed
-	}).(pulumi.MapArrayOutput)
-}
-
-func (o ObservedSummaryPtrOutput) PendingReboot() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *ObservedSummary) *bool {
-		if v == nil {
-			return nil
-		}
-		return v.PendingReboot
-	}).(pulumi.BoolPtrOutput)
-}
-
-// Roots the OS ships.
-func (o ObservedSummaryPtrOutput) SystemRoots() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *ObservedSummary) *int {
-		if v == nil {
-			return nil
-		}
-		return v.SystemRoots
-	}).(pulumi.IntPtrOutput)
-}
-
-// What could not be read.
-func (o ObservedSummaryPtrOutput) Warnings() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v *ObservedSummary) []string {
-		if v == nil {
-			return nil
-		}
-		return v.Warnings
-	}).(pulumi.StringArrayOutput)
 }
 
 type Rollout struct {
@@ -2048,8 +1796,8 @@ func (o RolloutPtrOutput) Percent() pulumi.Float64PtrOutput {
 type RootInput struct {
 	// Where a fetched root came from, and whether a pin selected it (the pinned-sources policy reads it).
 	FetchedFrom *FetchedFrom `pulumi:"fetchedFrom"`
-	// PEM text.
-	Pem string `pulumi:"pem"`
+	// PEM text (inputs only: the state keeps the fingerprints).
+	Pem *string `pulumi:"pem"`
 	// Upper-case SHA-1 hex.
 	Sha1 string `pulumi:"sha1"`
 	// Upper-case SHA-256 hex.
@@ -2073,8 +1821,8 @@ type RootInputInput interface {
 type RootInputArgs struct {
 	// Where a fetched root came from, and whether a pin selected it (the pinned-sources policy reads it).
 	FetchedFrom FetchedFromPtrInput `pulumi:"fetchedFrom"`
-	// PEM text.
-	Pem pulumi.StringInput `pulumi:"pem"`
+	// PEM text (inputs only: the state keeps the fingerprints).
+	Pem pulumi.StringPtrInput `pulumi:"pem"`
 	// Upper-case SHA-1 hex.
 	Sha1 pulumi.StringInput `pulumi:"sha1"`
 	// Upper-case SHA-256 hex.
@@ -2140,9 +1888,9 @@ func (o RootInputOutput) FetchedFrom() FetchedFromPtrOutput {
 	return o.ApplyT(func(v RootInput) *FetchedFrom { return v.FetchedFrom }).(FetchedFromPtrOutput)
 }
 
-// PEM text.
-func (o RootInputOutput) Pem() pulumi.StringOutput {
-	return o.ApplyT(func(v RootInput) string { return v.Pem }).(pulumi.StringOutput)
+// PEM text (inputs only: the state keeps the fingerprints).
+func (o RootInputOutput) Pem() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v RootInput) *string { return v.Pem }).(pulumi.StringPtrOutput)
 }
 
 // Upper-case SHA-1 hex.
@@ -2421,10 +2169,11 @@ type ServerReport struct {
 	// Subjects removed.
 	Removed []string `pulumi:"removed"`
 	// The store revision; chain your own resources on it.
-	Revision *string `pulumi:"revision"`
-	Server   *string `pulumi:"server"`
-	// changed or in sync.
-	Status *string `pulumi:"status"`
+	Revision string `pulumi:"revision"`
+	// The server's name.
+	Server string `pulumi:"server"`
+	// Whether the run changed a store. One of: changed, in sync.
+	Status string `pulumi:"status"`
 }
 
 type ServerReportOutput struct{ *pulumi.OutputState }
@@ -2452,17 +2201,18 @@ func (o ServerReportOutput) Removed() pulumi.StringArrayOutput {
 }
 
 // The store revision; chain your own resources on it.
-func (o ServerReportOutput) Revision() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v ServerReport) *string { return v.Revision }).(pulumi.StringPtrOutput)
+func (o ServerReportOutput) Revision() pulumi.StringOutput {
+	return o.ApplyT(func(v ServerReport) string { return v.Revision }).(pulumi.StringOutput)
 }
 
-func (o ServerReportOutput) Server() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v ServerReport) *string { return v.Server }).(pulumi.StringPtrOutput)
+// The server's name.
+func (o ServerReportOutput) Server() pulumi.StringOutput {
+	return o.ApplyT(func(v ServerReport) string { return v.Server }).(pulumi.StringOutput)
 }
 
-// changed or in sync.
-func (o ServerReportOutput) Status() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v ServerReport) *string { return v.Status }).(pulumi.StringPtrOutput)
+// Whether the run changed a store. One of: changed, in sync.
+func (o ServerReportOutput) Status() pulumi.StringOutput {
+	return o.ApplyT(func(v ServerReport) string { return v.Status }).(pulumi.StringOutput)
 }
 
 type ServerReportArrayOutput struct{ *pulumi.OutputState }
@@ -2512,7 +2262,6 @@ func init() {
 	pulumi.RegisterOutputType(ClientCertificateOutput{})
 	pulumi.RegisterOutputType(ClientCertificatePtrOutput{})
 	pulumi.RegisterOutputType(ConnectionOutput{})
-	pulumi.RegisterOutputType(ConnectionPtrOutput{})
 	pulumi.RegisterOutputType(FetchedFromOutput{})
 	pulumi.RegisterOutputType(FetchedFromPtrOutput{})
 	pulumi.RegisterOutputType(HealthCheckTypeOutput{})
@@ -2520,7 +2269,6 @@ func init() {
 	pulumi.RegisterOutputType(LdapSourceOutput{})
 	pulumi.RegisterOutputType(LdapSourcePtrOutput{})
 	pulumi.RegisterOutputType(ObservedSummaryOutput{})
-	pulumi.RegisterOutputType(ObservedSummaryPtrOutput{})
 	pulumi.RegisterOutputType(RolloutOutput{})
 	pulumi.RegisterOutputType(RolloutPtrOutput{})
 	pulumi.RegisterOutputType(RootInputOutput{})

@@ -17,31 +17,37 @@ type ServiceRestart struct {
 	pulumi.CustomResourceState
 
 	// The action ran in the last create or update.
-	Acted pulumi.BoolPtrOutput `pulumi:"acted"`
+	Acted pulumi.BoolOutput `pulumi:"acted"`
 	// Boot id after a reboot.
 	BootIdAfter pulumi.StringPtrOutput `pulumi:"bootIdAfter"`
 	// Boot id before a reboot.
 	BootIdBefore pulumi.StringPtrOutput `pulumi:"bootIdBefore"`
 	// The TrustStore's last apply changed the store: a new action runs only then.
-	Changed pulumi.BoolPtrOutput `pulumi:"changed"`
+	Changed pulumi.BoolOutput `pulumi:"changed"`
+	// Your own command.
+	Command pulumi.StringPtrOutput `pulumi:"command"`
 	// How to reach the server over SSH; a secret in the state.
-	Connection ConnectionPtrOutput `pulumi:"connection"`
+	Connection ConnectionOutput `pulumi:"connection"`
 	// An HTTPS request proving the fix; a secret in the state (it holds a client key).
 	HealthCheck HealthCheckTypePtrOutput `pulumi:"healthCheck"`
 	// The health check's HTTP status.
 	HealthStatus pulumi.IntPtrOutput `pulumi:"healthStatus"`
-	// reboot, restart or verify.
-	Kind pulumi.StringPtrOutput `pulumi:"kind"`
+	// What the resource does. One of: reboot, restart, verify.
+	Kind pulumi.StringOutput `pulumi:"kind"`
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
-	Platform pulumi.StringPtrOutput `pulumi:"platform"`
+	Platform pulumi.StringOutput `pulumi:"platform"`
+	// A preset. One of: iis, nginx, apache.
+	Preset pulumi.StringPtrOutput `pulumi:"preset"`
 	// Written by the TypeScript SDK; leave unset.
-	ProviderVersion pulumi.StringPtrOutput `pulumi:"providerVersion"`
+	ProviderVersion pulumi.StringOutput `pulumi:"providerVersion"`
 	// onlyIfPending found no reboot owed, so none ran.
 	RebootSkipped pulumi.BoolPtrOutput `pulumi:"rebootSkipped"`
 	// The TrustStore's revision: the action runs whenever it changes.
-	Revision pulumi.StringPtrOutput `pulumi:"revision"`
+	Revision pulumi.StringOutput `pulumi:"revision"`
 	// How long the action took.
-	Seconds pulumi.Float64PtrOutput `pulumi:"seconds"`
+	Seconds pulumi.Float64Output `pulumi:"seconds"`
+	// A service name.
+	Service pulumi.StringPtrOutput `pulumi:"service"`
 	// Runs on the server after the action; a failure fails the rollout.
 	TestCommand pulumi.StringPtrOutput `pulumi:"testCommand"`
 }
@@ -193,8 +199,8 @@ func (o ServiceRestartOutput) ToServiceRestartOutputWithContext(ctx context.Cont
 }
 
 // The action ran in the last create or update.
-func (o ServiceRestartOutput) Acted() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *ServiceRestart) pulumi.BoolPtrOutput { return v.Acted }).(pulumi.BoolPtrOutput)
+func (o ServiceRestartOutput) Acted() pulumi.BoolOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.BoolOutput { return v.Acted }).(pulumi.BoolOutput)
 }
 
 // Boot id after a reboot.
@@ -208,13 +214,18 @@ func (o ServiceRestartOutput) BootIdBefore() pulumi.StringPtrOutput {
 }
 
 // The TrustStore's last apply changed the store: a new action runs only then.
-func (o ServiceRestartOutput) Changed() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *ServiceRestart) pulumi.BoolPtrOutput { return v.Changed }).(pulumi.BoolPtrOutput)
+func (o ServiceRestartOutput) Changed() pulumi.BoolOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.BoolOutput { return v.Changed }).(pulumi.BoolOutput)
+}
+
+// Your own command.
+func (o ServiceRestartOutput) Command() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.StringPtrOutput { return v.Command }).(pulumi.StringPtrOutput)
 }
 
 // How to reach the server over SSH; a secret in the state.
-func (o ServiceRestartOutput) Connection() ConnectionPtrOutput {
-	return o.ApplyT(func(v *ServiceRestart) ConnectionPtrOutput { return v.Connection }).(ConnectionPtrOutput)
+func (o ServiceRestartOutput) Connection() ConnectionOutput {
+	return o.ApplyT(func(v *ServiceRestart) ConnectionOutput { return v.Connection }).(ConnectionOutput)
 }
 
 // An HTTPS request proving the fix; a secret in the state (it holds a client key).
@@ -227,19 +238,24 @@ func (o ServiceRestartOutput) HealthStatus() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *ServiceRestart) pulumi.IntPtrOutput { return v.HealthStatus }).(pulumi.IntPtrOutput)
 }
 
-// reboot, restart or verify.
-func (o ServiceRestartOutput) Kind() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *ServiceRestart) pulumi.StringPtrOutput { return v.Kind }).(pulumi.StringPtrOutput)
+// What the resource does. One of: reboot, restart, verify.
+func (o ServiceRestartOutput) Kind() pulumi.StringOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.StringOutput { return v.Kind }).(pulumi.StringOutput)
 }
 
 // The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
-func (o ServiceRestartOutput) Platform() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *ServiceRestart) pulumi.StringPtrOutput { return v.Platform }).(pulumi.StringPtrOutput)
+func (o ServiceRestartOutput) Platform() pulumi.StringOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.StringOutput { return v.Platform }).(pulumi.StringOutput)
+}
+
+// A preset. One of: iis, nginx, apache.
+func (o ServiceRestartOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.StringPtrOutput { return v.Preset }).(pulumi.StringPtrOutput)
 }
 
 // Written by the TypeScript SDK; leave unset.
-func (o ServiceRestartOutput) ProviderVersion() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *ServiceRestart) pulumi.StringPtrOutput { return v.ProviderVersion }).(pulumi.StringPtrOutput)
+func (o ServiceRestartOutput) ProviderVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.StringOutput { return v.ProviderVersion }).(pulumi.StringOutput)
 }
 
 // onlyIfPending found no reboot owed, so none ran.
@@ -248,13 +264,18 @@ func (o ServiceRestartOutput) RebootSkipped() pulumi.BoolPtrOutput {
 }
 
 // The TrustStore's revision: the action runs whenever it changes.
-func (o ServiceRestartOutput) Revision() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *ServiceRestart) pulumi.StringPtrOutput { return v.Revision }).(pulumi.StringPtrOutput)
+func (o ServiceRestartOutput) Revision() pulumi.StringOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.StringOutput { return v.Revision }).(pulumi.StringOutput)
 }
 
 // How long the action took.
-func (o ServiceRestartOutput) Seconds() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v *ServiceRestart) pulumi.Float64PtrOutput { return v.Seconds }).(pulumi.Float64PtrOutput)
+func (o ServiceRestartOutput) Seconds() pulumi.Float64Output {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.Float64Output { return v.Seconds }).(pulumi.Float64Output)
+}
+
+// A service name.
+func (o ServiceRestartOutput) Service() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceRestart) pulumi.StringPtrOutput { return v.Service }).(pulumi.StringPtrOutput)
 }
 
 // Runs on the server after the action; a failure fails the rollout.

@@ -27,25 +27,25 @@ type TrustStore struct {
 	// Subjects the last apply imported.
 	Imported pulumi.StringArrayOutput `pulumi:"imported"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
-	Mode pulumi.StringPtrOutput `pulumi:"mode"`
+	Mode pulumi.StringOutput `pulumi:"mode"`
 	// What the last observation saw.
-	Observed ObservedSummaryPtrOutput `pulumi:"observed"`
+	Observed ObservedSummaryOutput `pulumi:"observed"`
 	// This declaration's id in the host-side manifest; default <project>/<stack>/<name>.
 	Owner pulumi.StringPtrOutput `pulumi:"owner"`
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
 	Platform pulumi.StringOutput `pulumi:"platform"`
 	// Written by the TypeScript SDK; leave unset.
-	ProviderVersion pulumi.StringPtrOutput `pulumi:"providerVersion"`
+	ProviderVersion pulumi.StringOutput `pulumi:"providerVersion"`
 	// Subjects the last apply removed.
 	Removed pulumi.StringArrayOutput `pulumi:"removed"`
 	// Leave the roots on the server when the resource is deleted.
-	RetainOnDelete pulumi.BoolPtrOutput `pulumi:"retainOnDelete"`
+	RetainOnDelete pulumi.BoolOutput `pulumi:"retainOnDelete"`
 	// Changes only when this tool changed the store.
 	Revision pulumi.StringOutput `pulumi:"revision"`
 	// Desired roots by SHA-256 (upper-case hex).
 	Roots RootInputMapOutput `pulumi:"roots"`
 	// The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
-	Store pulumi.StringPtrOutput `pulumi:"store"`
+	Store pulumi.StringOutput `pulumi:"store"`
 }
 
 // NewTrustStore registers a new resource with the given unique name, arguments, and options.
@@ -209,13 +209,13 @@ func (o TrustStoreOutput) Imported() pulumi.StringArrayOutput {
 }
 
 // What else may be removed. One of: additive, exact, purgeUnmanaged.
-func (o TrustStoreOutput) Mode() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *TrustStore) pulumi.StringPtrOutput { return v.Mode }).(pulumi.StringPtrOutput)
+func (o TrustStoreOutput) Mode() pulumi.StringOutput {
+	return o.ApplyT(func(v *TrustStore) pulumi.StringOutput { return v.Mode }).(pulumi.StringOutput)
 }
 
 // What the last observation saw.
-func (o TrustStoreOutput) Observed() ObservedSummaryPtrOutput {
-	return o.ApplyT(func(v *TrustStore) ObservedSummaryPtrOutput { return v.Observed }).(ObservedSummaryPtrOutput)
+func (o TrustStoreOutput) Observed() ObservedSummaryOutput {
+	return o.ApplyT(func(v *TrustStore) ObservedSummaryOutput { return v.Observed }).(ObservedSummaryOutput)
 }
 
 // This declaration's id in the host-side manifest; default <project>/<stack>/<name>.
@@ -229,8 +229,8 @@ func (o TrustStoreOutput) Platform() pulumi.StringOutput {
 }
 
 // Written by the TypeScript SDK; leave unset.
-func (o TrustStoreOutput) ProviderVersion() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *TrustStore) pulumi.StringPtrOutput { return v.ProviderVersion }).(pulumi.StringPtrOutput)
+func (o TrustStoreOutput) ProviderVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v *TrustStore) pulumi.StringOutput { return v.ProviderVersion }).(pulumi.StringOutput)
 }
 
 // Subjects the last apply removed.
@@ -239,8 +239,8 @@ func (o TrustStoreOutput) Removed() pulumi.StringArrayOutput {
 }
 
 // Leave the roots on the server when the resource is deleted.
-func (o TrustStoreOutput) RetainOnDelete() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *TrustStore) pulumi.BoolPtrOutput { return v.RetainOnDelete }).(pulumi.BoolPtrOutput)
+func (o TrustStoreOutput) RetainOnDelete() pulumi.BoolOutput {
+	return o.ApplyT(func(v *TrustStore) pulumi.BoolOutput { return v.RetainOnDelete }).(pulumi.BoolOutput)
 }
 
 // Changes only when this tool changed the store.
@@ -254,8 +254,8 @@ func (o TrustStoreOutput) Roots() RootInputMapOutput {
 }
 
 // The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
-func (o TrustStoreOutput) Store() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *TrustStore) pulumi.StringPtrOutput { return v.Store }).(pulumi.StringPtrOutput)
+func (o TrustStoreOutput) Store() pulumi.StringOutput {
+	return o.ApplyT(func(v *TrustStore) pulumi.StringOutput { return v.Store }).(pulumi.StringOutput)
 }
 
 func init() {

@@ -49,9 +49,9 @@ class AfterChangeArgsDict(TypedDict):
     """
     restart: your own command.
     """
-    delay_seconds: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    delay_seconds: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    reboot: delay before it starts.
+    reboot: delay before it starts (5).
     """
     only_if_pending: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
@@ -71,7 +71,7 @@ class AfterChangeArgsDict(TypedDict):
     """
     timeout_seconds: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    reboot: how long the host may take to come back.
+    reboot: how long the host may take to come back (600).
     """
 
 @pulumi.input_type
@@ -79,7 +79,7 @@ class AfterChangeArgs:
     def __init__(__self__, *,
                  action: pulumi.Input[_builtins.str],
                  command: pulumi.Input[Optional[_builtins.str]] = None,
-                 delay_seconds: pulumi.Input[Optional[_builtins.float]] = None,
+                 delay_seconds: pulumi.Input[Optional[_builtins.int]] = None,
                  only_if_pending: pulumi.Input[Optional[_builtins.bool]] = None,
                  preset: pulumi.Input[Optional[_builtins.str]] = None,
                  reboot_command: pulumi.Input[Optional[_builtins.str]] = None,
@@ -90,12 +90,12 @@ class AfterChangeArgs:
 
         :param pulumi.Input[_builtins.str] action: The action. One of: none, reboot, restart.
         :param pulumi.Input[_builtins.str] command: restart: your own command.
-        :param pulumi.Input[_builtins.float] delay_seconds: reboot: delay before it starts.
+        :param pulumi.Input[_builtins.int] delay_seconds: reboot: delay before it starts (5).
         :param pulumi.Input[_builtins.bool] only_if_pending: reboot: only on hosts that already owe a reboot.
         :param pulumi.Input[_builtins.str] preset: restart: a preset. One of: iis, nginx, apache.
         :param pulumi.Input[_builtins.str] reboot_command: reboot: replaces the platform's command.
         :param pulumi.Input[_builtins.str] service: restart: a service name.
-        :param pulumi.Input[_builtins.float] timeout_seconds: reboot: how long the host may take to come back.
+        :param pulumi.Input[_builtins.float] timeout_seconds: reboot: how long the host may take to come back (600).
         """
         pulumi.set(__self__, "action", action)
         if command is not None:
@@ -139,14 +139,14 @@ class AfterChangeArgs:
 
     @_builtins.property
     @pulumi.getter(name="delaySeconds")
-    def delay_seconds(self) -> pulumi.Input[Optional[_builtins.float]]:
+    def delay_seconds(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        reboot: delay before it starts.
+        reboot: delay before it starts (5).
         """
         return pulumi.get(self, "delay_seconds")
 
     @delay_seconds.setter
-    def delay_seconds(self, value: pulumi.Input[Optional[_builtins.float]]):
+    def delay_seconds(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "delay_seconds", value)
 
     @_builtins.property
@@ -201,7 +201,7 @@ class AfterChangeArgs:
     @pulumi.getter(name="timeoutSeconds")
     def timeout_seconds(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        reboot: how long the host may take to come back.
+        reboot: how long the host may take to come back (600).
         """
         return pulumi.get(self, "timeout_seconds")
 
@@ -753,7 +753,7 @@ class FetchedFromArgsDict(TypedDict):
     """
     pinned_by: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Which kind of pin selected it: "SHA-1" or "SHA-256".
+    Which kind of pin selected it. One of: SHA-1, SHA-256.
     """
 
 @pulumi.input_type
@@ -765,7 +765,7 @@ class FetchedFromArgs:
         """
         :param pulumi.Input[_builtins.bool] pinned: Whether a pinned thumbprint selected the root.
         :param pulumi.Input[_builtins.str] url: The source's address.
-        :param pulumi.Input[_builtins.str] pinned_by: Which kind of pin selected it: "SHA-1" or "SHA-256".
+        :param pulumi.Input[_builtins.str] pinned_by: Which kind of pin selected it. One of: SHA-1, SHA-256.
         """
         pulumi.set(__self__, "pinned", pinned)
         pulumi.set(__self__, "url", url)
@@ -800,7 +800,7 @@ class FetchedFromArgs:
     @pulumi.getter(name="pinnedBy")
     def pinned_by(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Which kind of pin selected it: "SHA-1" or "SHA-256".
+        Which kind of pin selected it. One of: SHA-1, SHA-256.
         """
         return pulumi.get(self, "pinned_by")
 
@@ -1147,10 +1147,6 @@ class RootInputArgsDict(TypedDict):
     """
     A certificate as a TrustStore input.
     """
-    pem: pulumi.Input[_builtins.str]
-    """
-    PEM text.
-    """
     sha1: pulumi.Input[_builtins.str]
     """
     Upper-case SHA-1 hex.
@@ -1167,42 +1163,35 @@ class RootInputArgsDict(TypedDict):
     """
     Where a fetched root came from, and whether a pin selected it (the pinned-sources policy reads it).
     """
+    pem: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    PEM text (inputs only: the state keeps the fingerprints).
+    """
 
 @pulumi.input_type
 class RootInputArgs:
     def __init__(__self__, *,
-                 pem: pulumi.Input[_builtins.str],
                  sha1: pulumi.Input[_builtins.str],
                  sha256: pulumi.Input[_builtins.str],
                  subject: pulumi.Input[_builtins.str],
-                 fetched_from: pulumi.Input[Optional['FetchedFromArgs']] = None):
+                 fetched_from: pulumi.Input[Optional['FetchedFromArgs']] = None,
+                 pem: pulumi.Input[Optional[_builtins.str]] = None):
         """
         A certificate as a TrustStore input.
 
-        :param pulumi.Input[_builtins.str] pem: PEM text.
         :param pulumi.Input[_builtins.str] sha1: Upper-case SHA-1 hex.
         :param pulumi.Input[_builtins.str] sha256: Upper-case SHA-256 hex.
         :param pulumi.Input[_builtins.str] subject: Distinguished name.
         :param pulumi.Input['FetchedFromArgs'] fetched_from: Where a fetched root came from, and whether a pin selected it (the pinned-sources policy reads it).
+        :param pulumi.Input[_builtins.str] pem: PEM text (inputs only: the state keeps the fingerprints).
         """
-        pulumi.set(__self__, "pem", pem)
         pulumi.set(__self__, "sha1", sha1)
         pulumi.set(__self__, "sha256", sha256)
         pulumi.set(__self__, "subject", subject)
         if fetched_from is not None:
             pulumi.set(__self__, "fetched_from", fetched_from)
-
-    @_builtins.property
-    @pulumi.getter
-    def pem(self) -> pulumi.Input[_builtins.str]:
-        """
-        PEM text.
-        """
-        return pulumi.get(self, "pem")
-
-    @pem.setter
-    def pem(self, value: pulumi.Input[_builtins.str]):
-        pulumi.set(self, "pem", value)
+        if pem is not None:
+            pulumi.set(__self__, "pem", pem)
 
     @_builtins.property
     @pulumi.getter
@@ -1251,6 +1240,18 @@ class RootInputArgs:
     @fetched_from.setter
     def fetched_from(self, value: pulumi.Input[Optional['FetchedFromArgs']]):
         pulumi.set(self, "fetched_from", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def pem(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        PEM text (inputs only: the state keeps the fingerprints).
+        """
+        return pulumi.get(self, "pem")
+
+    @pem.setter
+    def pem(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "pem", value)
 
 
 class ServerArgsDict(TypedDict):

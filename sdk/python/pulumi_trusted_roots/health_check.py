@@ -266,7 +266,7 @@ class HealthCheck(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def acted(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def acted(self) -> pulumi.Output[_builtins.bool]:
         """
         The action ran in the last create or update.
         """
@@ -290,7 +290,7 @@ class HealthCheck(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def changed(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def changed(self) -> pulumi.Output[_builtins.bool]:
         """
         The TrustStore's last apply changed the store: a new action runs only then.
         """
@@ -298,7 +298,7 @@ class HealthCheck(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def connection(self) -> pulumi.Output[Optional['outputs.Connection']]:
+    def connection(self) -> pulumi.Output['outputs.Connection']:
         """
         How to reach the server over SSH; a secret in the state.
         """
@@ -322,15 +322,15 @@ class HealthCheck(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def kind(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def kind(self) -> pulumi.Output[_builtins.str]:
         """
-        reboot, restart or verify.
+        What the resource does. One of: reboot, restart, verify.
         """
         return pulumi.get(self, "kind")
 
     @_builtins.property
     @pulumi.getter
-    def platform(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def platform(self) -> pulumi.Output[_builtins.str]:
         """
         The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         """
@@ -338,7 +338,7 @@ class HealthCheck(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="providerVersion")
-    def provider_version(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def provider_version(self) -> pulumi.Output[_builtins.str]:
         """
         Written by the TypeScript SDK; leave unset.
         """
@@ -354,7 +354,7 @@ class HealthCheck(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def revision(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def revision(self) -> pulumi.Output[_builtins.str]:
         """
         The TrustStore's revision: the action runs whenever it changes.
         """
@@ -362,7 +362,7 @@ class HealthCheck(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def seconds(self) -> pulumi.Output[Optional[_builtins.float]]:
+    def seconds(self) -> pulumi.Output[_builtins.float]:
         """
         How long the action took.
         """

@@ -353,20 +353,25 @@ class HostReboot(pulumi.CustomResource):
         __props__.__dict__["boot_id_before"] = None
         __props__.__dict__["changed"] = None
         __props__.__dict__["connection"] = None
+        __props__.__dict__["delay_seconds"] = None
         __props__.__dict__["health_check"] = None
         __props__.__dict__["health_status"] = None
         __props__.__dict__["kind"] = None
+        __props__.__dict__["only_if_pending"] = None
+        __props__.__dict__["pending_reboot"] = None
         __props__.__dict__["platform"] = None
         __props__.__dict__["provider_version"] = None
+        __props__.__dict__["reboot_command"] = None
         __props__.__dict__["reboot_skipped"] = None
         __props__.__dict__["revision"] = None
         __props__.__dict__["seconds"] = None
         __props__.__dict__["test_command"] = None
+        __props__.__dict__["timeout_seconds"] = None
         return HostReboot(resource_name, opts=opts, __props__=__props__)
 
     @_builtins.property
     @pulumi.getter
-    def acted(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def acted(self) -> pulumi.Output[_builtins.bool]:
         """
         The action ran in the last create or update.
         """
@@ -390,7 +395,7 @@ class HostReboot(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def changed(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def changed(self) -> pulumi.Output[_builtins.bool]:
         """
         The TrustStore's last apply changed the store: a new action runs only then.
         """
@@ -398,11 +403,19 @@ class HostReboot(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def connection(self) -> pulumi.Output[Optional['outputs.Connection']]:
+    def connection(self) -> pulumi.Output['outputs.Connection']:
         """
         How to reach the server over SSH; a secret in the state.
         """
         return pulumi.get(self, "connection")
+
+    @_builtins.property
+    @pulumi.getter(name="delaySeconds")
+    def delay_seconds(self) -> pulumi.Output[_builtins.int]:
+        """
+        Delay before the reboot (5).
+        """
+        return pulumi.get(self, "delay_seconds")
 
     @_builtins.property
     @pulumi.getter(name="healthCheck")
@@ -422,15 +435,31 @@ class HostReboot(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def kind(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def kind(self) -> pulumi.Output[_builtins.str]:
         """
-        reboot, restart or verify.
+        What the resource does. One of: reboot, restart, verify.
         """
         return pulumi.get(self, "kind")
 
     @_builtins.property
+    @pulumi.getter(name="onlyIfPending")
+    def only_if_pending(self) -> pulumi.Output[_builtins.bool]:
+        """
+        Reboot only when the host already owes a reboot.
+        """
+        return pulumi.get(self, "only_if_pending")
+
+    @_builtins.property
+    @pulumi.getter(name="pendingReboot")
+    def pending_reboot(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        The store's observation: a reboot is pending.
+        """
+        return pulumi.get(self, "pending_reboot")
+
+    @_builtins.property
     @pulumi.getter
-    def platform(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def platform(self) -> pulumi.Output[_builtins.str]:
         """
         The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         """
@@ -438,11 +467,19 @@ class HostReboot(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="providerVersion")
-    def provider_version(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def provider_version(self) -> pulumi.Output[_builtins.str]:
         """
         Written by the TypeScript SDK; leave unset.
         """
         return pulumi.get(self, "provider_version")
+
+    @_builtins.property
+    @pulumi.getter(name="rebootCommand")
+    def reboot_command(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Replaces the platform's reboot command.
+        """
+        return pulumi.get(self, "reboot_command")
 
     @_builtins.property
     @pulumi.getter(name="rebootSkipped")
@@ -454,7 +491,7 @@ class HostReboot(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def revision(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def revision(self) -> pulumi.Output[_builtins.str]:
         """
         The TrustStore's revision: the action runs whenever it changes.
         """
@@ -462,7 +499,7 @@ class HostReboot(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def seconds(self) -> pulumi.Output[Optional[_builtins.float]]:
+    def seconds(self) -> pulumi.Output[_builtins.float]:
         """
         How long the action took.
         """
@@ -475,4 +512,12 @@ class HostReboot(pulumi.CustomResource):
         Runs on the server after the action; a failure fails the rollout.
         """
         return pulumi.get(self, "test_command")
+
+    @_builtins.property
+    @pulumi.getter(name="timeoutSeconds")
+    def timeout_seconds(self) -> pulumi.Output[_builtins.float]:
+        """
+        How long the reboot may take (600).
+        """
+        return pulumi.get(self, "timeout_seconds")
 

@@ -424,7 +424,7 @@ class FetchedFrom(dict):
         """
         :param _builtins.bool pinned: Whether a pinned thumbprint selected the root.
         :param _builtins.str url: The source's address.
-        :param _builtins.str pinned_by: Which kind of pin selected it: "SHA-1" or "SHA-256".
+        :param _builtins.str pinned_by: Which kind of pin selected it. One of: SHA-1, SHA-256.
         """
         pulumi.set(__self__, "pinned", pinned)
         pulumi.set(__self__, "url", url)
@@ -451,7 +451,7 @@ class FetchedFrom(dict):
     @pulumi.getter(name="pinnedBy")
     def pinned_by(self) -> Optional[_builtins.str]:
         """
-        Which kind of pin selected it: "SHA-1" or "SHA-256".
+        Which kind of pin selected it. One of: SHA-1, SHA-256.
         """
         return pulumi.get(self, "pinned_by")
 
@@ -616,43 +616,41 @@ class ObservedSummary(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
-                 boot_id: Optional[_builtins.str] = None,
-                 distrusted: Optional[Sequence[Mapping[str, Any]]] = None,
-                 foreign: Optional[Sequence[Mapping[str, Any]]] = None,
-                 managed: Optional[Sequence[Mapping[str, Any]]] = None,
-                 pending_reboot: Optional[_builtins.bool] = None,
-                 system_roots: Optional[_builtins.int] = None,
-                 warnings: Optional[Sequence[_builtins.str]] = None):
+                 boot_id: _builtins.str,
+                 distrusted: Sequence[Mapping[str, Any]],
+                 foreign: Sequence[Mapping[str, Any]],
+                 managed: Sequence[Mapping[str, Any]],
+                 pending_reboot: _builtins.bool,
+                 system_roots: _builtins.int,
+                 warnings: Sequence[_builtins.str]):
         """
+        :param _builtins.str boot_id: The host's boot id when it was observed.
         :param Sequence[Mapping[str, Any]] distrusted: Distrusted roots.
         :param Sequence[Mapping[str, Any]] foreign: Roots someone else installed.
         :param Sequence[Mapping[str, Any]] managed: Roots this tool installed.
+        :param _builtins.bool pending_reboot: The host owed a reboot.
         :param _builtins.int system_roots: Roots the OS ships.
         :param Sequence[_builtins.str] warnings: What could not be read.
         """
-        if boot_id is not None:
-            pulumi.set(__self__, "boot_id", boot_id)
-        if distrusted is not None:
-            pulumi.set(__self__, "distrusted", distrusted)
-        if foreign is not None:
-            pulumi.set(__self__, "foreign", foreign)
-        if managed is not None:
-            pulumi.set(__self__, "managed", managed)
-        if pending_reboot is not None:
-            pulumi.set(__self__, "pending_reboot", pending_reboot)
-        if system_roots is not None:
-            pulumi.set(__self__, "system_roots", system_roots)
-        if warnings is not None:
-            pulumi.set(__self__, "warnings", warnings)
+        pulumi.set(__self__, "boot_id", boot_id)
+        pulumi.set(__self__, "distrusted", distrusted)
+        pulumi.set(__self__, "foreign", foreign)
+        pulumi.set(__self__, "managed", managed)
+        pulumi.set(__self__, "pending_reboot", pending_reboot)
+        pulumi.set(__self__, "system_roots", system_roots)
+        pulumi.set(__self__, "warnings", warnings)
 
     @_builtins.property
     @pulumi.getter(name="bootId")
-    def boot_id(self) -> Optional[_builtins.str]:
+    def boot_id(self) -> _builtins.str:
+        """
+        The host's boot id when it was observed.
+        """
         return pulumi.get(self, "boot_id")
 
     @_builtins.property
     @pulumi.getter
-    def distrusted(self) -> Optional[Sequence[Mapping[str, Any]]]:
+    def distrusted(self) -> Sequence[Mapping[str, Any]]:
         """
         Distrusted roots.
         """
@@ -660,7 +658,7 @@ class ObservedSummary(dict):
 
     @_builtins.property
     @pulumi.getter
-    def foreign(self) -> Optional[Sequence[Mapping[str, Any]]]:
+    def foreign(self) -> Sequence[Mapping[str, Any]]:
         """
         Roots someone else installed.
         """
@@ -668,7 +666,7 @@ class ObservedSummary(dict):
 
     @_builtins.property
     @pulumi.getter
-    def managed(self) -> Optional[Sequence[Mapping[str, Any]]]:
+    def managed(self) -> Sequence[Mapping[str, Any]]:
         """
         Roots this tool installed.
         """
@@ -676,12 +674,15 @@ class ObservedSummary(dict):
 
     @_builtins.property
     @pulumi.getter(name="pendingReboot")
-    def pending_reboot(self) -> Optional[_builtins.bool]:
+    def pending_reboot(self) -> _builtins.bool:
+        """
+        The host owed a reboot.
+        """
         return pulumi.get(self, "pending_reboot")
 
     @_builtins.property
     @pulumi.getter(name="systemRoots")
-    def system_roots(self) -> Optional[_builtins.int]:
+    def system_roots(self) -> _builtins.int:
         """
         Roots the OS ships.
         """
@@ -689,7 +690,7 @@ class ObservedSummary(dict):
 
     @_builtins.property
     @pulumi.getter
-    def warnings(self) -> Optional[Sequence[_builtins.str]]:
+    def warnings(self) -> Sequence[_builtins.str]:
         """
         What could not be read.
         """
@@ -719,34 +720,27 @@ class RootInput(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
-                 pem: _builtins.str,
                  sha1: _builtins.str,
                  sha256: _builtins.str,
                  subject: _builtins.str,
-                 fetched_from: Optional['outputs.FetchedFrom'] = None):
+                 fetched_from: Optional['outputs.FetchedFrom'] = None,
+                 pem: Optional[_builtins.str] = None):
         """
         A certificate as a TrustStore input.
 
-        :param _builtins.str pem: PEM text.
         :param _builtins.str sha1: Upper-case SHA-1 hex.
         :param _builtins.str sha256: Upper-case SHA-256 hex.
         :param _builtins.str subject: Distinguished name.
         :param 'FetchedFrom' fetched_from: Where a fetched root came from, and whether a pin selected it (the pinned-sources policy reads it).
+        :param _builtins.str pem: PEM text (inputs only: the state keeps the fingerprints).
         """
-        pulumi.set(__self__, "pem", pem)
         pulumi.set(__self__, "sha1", sha1)
         pulumi.set(__self__, "sha256", sha256)
         pulumi.set(__self__, "subject", subject)
         if fetched_from is not None:
             pulumi.set(__self__, "fetched_from", fetched_from)
-
-    @_builtins.property
-    @pulumi.getter
-    def pem(self) -> _builtins.str:
-        """
-        PEM text.
-        """
-        return pulumi.get(self, "pem")
+        if pem is not None:
+            pulumi.set(__self__, "pem", pem)
 
     @_builtins.property
     @pulumi.getter
@@ -780,35 +774,39 @@ class RootInput(dict):
         """
         return pulumi.get(self, "fetched_from")
 
+    @_builtins.property
+    @pulumi.getter
+    def pem(self) -> Optional[_builtins.str]:
+        """
+        PEM text (inputs only: the state keeps the fingerprints).
+        """
+        return pulumi.get(self, "pem")
+
 
 @pulumi.output_type
 class ServerReport(dict):
     def __init__(__self__, *,
-                 imported: Optional[Sequence[_builtins.str]] = None,
-                 removed: Optional[Sequence[_builtins.str]] = None,
-                 revision: Optional[_builtins.str] = None,
-                 server: Optional[_builtins.str] = None,
-                 status: Optional[_builtins.str] = None):
+                 imported: Sequence[_builtins.str],
+                 removed: Sequence[_builtins.str],
+                 revision: _builtins.str,
+                 server: _builtins.str,
+                 status: _builtins.str):
         """
         :param Sequence[_builtins.str] imported: Subjects imported.
         :param Sequence[_builtins.str] removed: Subjects removed.
         :param _builtins.str revision: The store revision; chain your own resources on it.
-        :param _builtins.str status: changed or in sync.
+        :param _builtins.str server: The server's name.
+        :param _builtins.str status: Whether the run changed a store. One of: changed, in sync.
         """
-        if imported is not None:
-            pulumi.set(__self__, "imported", imported)
-        if removed is not None:
-            pulumi.set(__self__, "removed", removed)
-        if revision is not None:
-            pulumi.set(__self__, "revision", revision)
-        if server is not None:
-            pulumi.set(__self__, "server", server)
-        if status is not None:
-            pulumi.set(__self__, "status", status)
+        pulumi.set(__self__, "imported", imported)
+        pulumi.set(__self__, "removed", removed)
+        pulumi.set(__self__, "revision", revision)
+        pulumi.set(__self__, "server", server)
+        pulumi.set(__self__, "status", status)
 
     @_builtins.property
     @pulumi.getter
-    def imported(self) -> Optional[Sequence[_builtins.str]]:
+    def imported(self) -> Sequence[_builtins.str]:
         """
         Subjects imported.
         """
@@ -816,7 +814,7 @@ class ServerReport(dict):
 
     @_builtins.property
     @pulumi.getter
-    def removed(self) -> Optional[Sequence[_builtins.str]]:
+    def removed(self) -> Sequence[_builtins.str]:
         """
         Subjects removed.
         """
@@ -824,7 +822,7 @@ class ServerReport(dict):
 
     @_builtins.property
     @pulumi.getter
-    def revision(self) -> Optional[_builtins.str]:
+    def revision(self) -> _builtins.str:
         """
         The store revision; chain your own resources on it.
         """
@@ -832,14 +830,17 @@ class ServerReport(dict):
 
     @_builtins.property
     @pulumi.getter
-    def server(self) -> Optional[_builtins.str]:
+    def server(self) -> _builtins.str:
+        """
+        The server's name.
+        """
         return pulumi.get(self, "server")
 
     @_builtins.property
     @pulumi.getter
-    def status(self) -> Optional[_builtins.str]:
+    def status(self) -> _builtins.str:
         """
-        changed or in sync.
+        Whether the run changed a store. One of: changed, in sync.
         """
         return pulumi.get(self, "status")
 

@@ -312,21 +312,24 @@ class ServiceRestart(pulumi.CustomResource):
         __props__.__dict__["boot_id_after"] = None
         __props__.__dict__["boot_id_before"] = None
         __props__.__dict__["changed"] = None
+        __props__.__dict__["command"] = None
         __props__.__dict__["connection"] = None
         __props__.__dict__["health_check"] = None
         __props__.__dict__["health_status"] = None
         __props__.__dict__["kind"] = None
         __props__.__dict__["platform"] = None
+        __props__.__dict__["preset"] = None
         __props__.__dict__["provider_version"] = None
         __props__.__dict__["reboot_skipped"] = None
         __props__.__dict__["revision"] = None
         __props__.__dict__["seconds"] = None
+        __props__.__dict__["service"] = None
         __props__.__dict__["test_command"] = None
         return ServiceRestart(resource_name, opts=opts, __props__=__props__)
 
     @_builtins.property
     @pulumi.getter
-    def acted(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def acted(self) -> pulumi.Output[_builtins.bool]:
         """
         The action ran in the last create or update.
         """
@@ -350,7 +353,7 @@ class ServiceRestart(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def changed(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def changed(self) -> pulumi.Output[_builtins.bool]:
         """
         The TrustStore's last apply changed the store: a new action runs only then.
         """
@@ -358,7 +361,15 @@ class ServiceRestart(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def connection(self) -> pulumi.Output[Optional['outputs.Connection']]:
+    def command(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Your own command.
+        """
+        return pulumi.get(self, "command")
+
+    @_builtins.property
+    @pulumi.getter
+    def connection(self) -> pulumi.Output['outputs.Connection']:
         """
         How to reach the server over SSH; a secret in the state.
         """
@@ -382,23 +393,31 @@ class ServiceRestart(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def kind(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def kind(self) -> pulumi.Output[_builtins.str]:
         """
-        reboot, restart or verify.
+        What the resource does. One of: reboot, restart, verify.
         """
         return pulumi.get(self, "kind")
 
     @_builtins.property
     @pulumi.getter
-    def platform(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def platform(self) -> pulumi.Output[_builtins.str]:
         """
         The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         """
         return pulumi.get(self, "platform")
 
     @_builtins.property
+    @pulumi.getter
+    def preset(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        A preset. One of: iis, nginx, apache.
+        """
+        return pulumi.get(self, "preset")
+
+    @_builtins.property
     @pulumi.getter(name="providerVersion")
-    def provider_version(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def provider_version(self) -> pulumi.Output[_builtins.str]:
         """
         Written by the TypeScript SDK; leave unset.
         """
@@ -414,7 +433,7 @@ class ServiceRestart(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def revision(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def revision(self) -> pulumi.Output[_builtins.str]:
         """
         The TrustStore's revision: the action runs whenever it changes.
         """
@@ -422,11 +441,19 @@ class ServiceRestart(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def seconds(self) -> pulumi.Output[Optional[_builtins.float]]:
+    def seconds(self) -> pulumi.Output[_builtins.float]:
         """
         How long the action took.
         """
         return pulumi.get(self, "seconds")
+
+    @_builtins.property
+    @pulumi.getter
+    def service(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        A service name.
+        """
+        return pulumi.get(self, "service")
 
     @_builtins.property
     @pulumi.getter(name="testCommand")

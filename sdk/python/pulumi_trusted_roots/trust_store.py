@@ -321,7 +321,7 @@ class TrustStore(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def distrusted(self) -> pulumi.Output[Optional[Mapping[str, 'outputs.RootInput']]]:
+    def distrusted(self) -> pulumi.Output[Mapping[str, 'outputs.RootInput']]:
         """
         Roots the server must not trust, by SHA-256.
         """
@@ -337,7 +337,7 @@ class TrustStore(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def imported(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+    def imported(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
         Subjects the last apply imported.
         """
@@ -345,7 +345,7 @@ class TrustStore(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def mode(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def mode(self) -> pulumi.Output[_builtins.str]:
         """
         What else may be removed. One of: additive, exact, purgeUnmanaged.
         """
@@ -353,7 +353,7 @@ class TrustStore(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def observed(self) -> pulumi.Output[Optional['outputs.ObservedSummary']]:
+    def observed(self) -> pulumi.Output['outputs.ObservedSummary']:
         """
         What the last observation saw.
         """
@@ -377,7 +377,7 @@ class TrustStore(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="providerVersion")
-    def provider_version(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def provider_version(self) -> pulumi.Output[_builtins.str]:
         """
         Written by the TypeScript SDK; leave unset.
         """
@@ -385,7 +385,7 @@ class TrustStore(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def removed(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+    def removed(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
         Subjects the last apply removed.
         """
@@ -393,7 +393,7 @@ class TrustStore(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="retainOnDelete")
-    def retain_on_delete(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def retain_on_delete(self) -> pulumi.Output[_builtins.bool]:
         """
         Leave the roots on the server when the resource is deleted.
         """
@@ -417,7 +417,7 @@ class TrustStore(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def store(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def store(self) -> pulumi.Output[_builtins.str]:
         """
         The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
         """
