@@ -2,7 +2,7 @@ import { issuedBy, toPem } from "../certificates";
 import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificate, type HeldCertificates } from "./observation";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
-import { base64Heredoc, shQuote } from "./shell";
+import { shQuote } from "./shell";
 import type {
   ApplyOutcome,
   ObservedRoot,
@@ -95,9 +95,10 @@ LC_ALL=C
 export PATH LC_ALL`;
 
 // The whole program is one function called on the last line: a script cut short in transit defines
-// nothing and runs nothing.
-function wrap(body: string): string {
-  return `${PRELUDE}\ntrusted_roots_main() {\n${body}\n}\ntrusted_roots_main </dev/null\n`;
+// nothing and runs nothing (cut inside the data, the quote is never closed: a syntax error).
+function wrap(body: string, data: readonly string[] = []): string {
+  const plan = data.length > 0 ? `TRUSTED_ROOTS_PLAN='\n${data.join("\n")}\n'\n` : "";
+  return `${PRELUDE}\ntrusted_roots_main() {\n${body}\n}\n${plan}trusted_roots_main </dev/null\n`;
 }
 
 function observeScript(layout: PosixLayout): RemoteScript {
@@ -136,37 +137,61 @@ function fileChanges(layout: PosixLayout, plan: StorePlan): FileChange[] {
   return changes;
 }
 
-// The apply is a transaction under the host lock: every file it may touch is saved first (atomically, so a
-// backup is whole or absent), a rollback script beside the backups can put them back, and a "committed" mark
-// ends it. An apply interrupted anywhere (a crash, a kill, a power cut) leaves its transaction directory; the
-// next apply rolls it back before anything else and then refuses as a conflict, so the caller observes the
-// restored store and plans again. `trusted_roots_step N` marks each step: a no-op, where tests inject a crash.
-function applyScript(layout: PosixLayout, plan: StorePlan): RemoteScript {
+/** The data one apply is fed: a word per line, then fields that are words, hex or base64 (never a quote, `$` or `\`). */
+function applyData(layout: PosixLayout, plan: StorePlan): string[] {
+  if (!/^(absent|[0-9a-f]{64})$/.test(plan.basis)) throw new Error(`internal: not a manifest digest: ${JSON.stringify(plan.basis)}`);
+  const b64 = (value: string | Buffer) => Buffer.from(value).toString("base64");
+  const fingerprint = (sha256: string) => {
+    if (!SHA256_HEX.test(sha256)) throw new Error(`internal: not a SHA-256 fingerprint: ${JSON.stringify(sha256)}`);
+    return sha256;
+  };
   const changes = fileChanges(layout, plan);
   const selection = selectionOf(layout);
   const confDistrusts = selection ? plan.distrusts : [];
   const confUndistrusts = selection ? plan.undistrusts : [];
-  const touchesConf = confDistrusts.length + confUndistrusts.length > 0;
+  const saved = [...changes.map((change) => change.path), manifestBackupPath(manifestPathOf(layout)), ...(selection && confDistrusts.length + confUndistrusts.length > 0 ? [selection.conf] : [])];
   const afterRemoval = plan.removals.length > 0 || plan.distrusts.length > 0;
-  const manifestPath = manifestPathOf(layout);
-  const saved = [...changes.map((change) => change.path), manifestBackupPath(manifestPath), ...(touchesConf && selection ? [selection.conf] : [])];
+  return [
+    `basis ${plan.basis}`,
+    ...saved.map((path) => `save ${b64(path)}`),
+    "saved",
+    `mkdir import ${b64(storeDir(layout, plan.store))}`,
+    ...(layout.distrust.kind === "blocklist" && plan.distrusts.length > 0 ? [`mkdir distrust ${b64(layout.distrust.dir)}`] : []),
+    ...changes.map((change) => (change.content === undefined ? `rm ${change.step} ${b64(change.path)}` : `put ${change.step} ${b64(change.path)} ${b64(change.content)}`)),
+    ...confDistrusts.map((root) => `deselect ${fingerprint(root.sha256)}`),
+    ...confUndistrusts.map((root) => `reselect ${fingerprint(root.sha256)}`),
+    // A manifest-only apply (owners claimed or released) changes no trust: nothing to refresh.
+    ...(planChangesStore(plan) ? [`refresh ${afterRemoval ? "yes" : "no"}`] : []),
+  ];
+}
+
+// Puts back every saved path, newest first: a backup restores the file, an "absent" mark deletes it. Constant text
+// the next apply runs from the transaction directory (so an apply cut short by an older version still rolls back
+// with its own); the paths are data in "$T/paths", base64, one per line.
+const ROLLBACK_PROGRAM = `T=$1; ok=yes
+n=$(($(wc -l < "$T/paths")))
+while [ "$n" -gt 0 ]; do
+  p=$(sed -n "\${n}p" "$T/paths" | base64 -d && echo x) || { ok=no; n=$((n - 1)); continue; }
+  p=\${p%x}; n=$((n - 1))
+  rm -f "$p.trusted-roots-new"
+  if [ -e "$T/saved.$n" ]; then cp -p "$T/saved.$n" "$p" || ok=no; elif [ -e "$T/absent.$n" ]; then rm -f "$p" || ok=no; fi
+done
+[ "$ok" = yes ]`;
+
+// The apply is a transaction under the host lock: every file it may touch is saved first (atomically, so a
+// backup is whole or absent), a rollback program beside the backups can put them back, and a "committed" mark
+// ends it. An apply interrupted anywhere (a crash, a kill, a power cut) leaves its transaction directory; the
+// next apply rolls it back before anything else and then refuses as a conflict, so the caller observes the
+// restored store and plans again. `trusted_roots_step N` marks each step: a no-op, where tests inject a crash.
+// The program is the same for every plan of a family; the plan travels as data (applyData), like Windows'.
+function applyProgram(layout: PosixLayout): string {
   const stateDir = stateDirOf(layout);
-  const rollbackProgram = [
-    'T=$1; ok=yes',
-    ...saved
-      .map(
-        (path, index) =>
-          `rm -f ${shQuote(`${path}.trusted-roots-new`)}; ` +
-          `if [ -e "$T/saved.${index}" ]; then cp -p "$T/saved.${index}" ${shQuote(path)} || ok=no; elif [ -e "$T/absent.${index}" ]; then rm -f ${shQuote(path)} || ok=no; fi`,
-      )
-      .reverse(),
-    '[ "$ok" = yes ]',
-  ].join("\n");
-  let step = 0;
-  const lines: string[] = [];
-  lines.push(observeFunction(layout));
-  if (touchesConf && selection) lines.push(selectionFunctions(selection));
-  lines.push(`trusted_roots_step() { :; }
+  const manifestPath = manifestPathOf(layout);
+  const selection = selectionOf(layout);
+  return [
+    observeFunction(layout),
+    ...(selection ? [selectionFunctions(selection)] : []),
+    `trusted_roots_step() { :; }
 trusted_roots_emit_failure() {
   printf '@@failed %s %s\\n' "$1" "$(printf '%s' "$2" | base64 | tr -d '\\n')"
 }
@@ -176,9 +201,12 @@ trusted_roots_fail() {
   trusted_roots_observe
   exit 3
 }
+trusted_roots_refresh() {
+  if [ "$1" = yes ]; then ${layout.refreshCommand(true)}; else ${layout.refreshCommand(false)}; fi
+}
 trusted_roots_rollback() {
   # Checked, not assumed: a restore that failed keeps the backups and the log for the operator.
-  if sh "$TXN/rollback" "$TXN" >>"$TXN/log" 2>&1 && ${layout.refreshCommand(true)} >>"$TXN/log" 2>&1; then
+  if sh "$TXN/rollback" "$TXN" >>"$TXN/log" 2>&1 && trusted_roots_refresh yes >>"$TXN/log" 2>&1; then
     echo '@@rolled-back yes'; rm -rf "$TXN"
   else
     printf '@@rolled-back no %s\\n' "$(printf '%s' "$TXN" | base64 | tr -d '\\n')"
@@ -193,25 +221,66 @@ trusted_roots_recover() {
     rm -rf "$t"; recovered=yes
   done
   if [ "$recovered" = yes ]; then
-    ${layout.refreshCommand(true)} >/dev/null 2>&1 || { trusted_roots_emit_failure recover 'an interrupted apply was rolled back, but the trust store refresh failed; run it by hand'; exit 3; }
+    trusted_roots_refresh yes >/dev/null 2>&1 || { trusted_roots_emit_failure recover 'an interrupted apply was rolled back, but the trust store refresh failed; run it by hand'; exit 3; }
     trusted_roots_emit_failure conflict 'an interrupted apply was found and rolled back (the store is as it was before it); observe again and re-plan'
     echo '@@rolled-back yes'
     trusted_roots_observe
     exit 3
   fi
-}`);
-  lines.push(`trap '' HUP PIPE
+}
+# A base64 field as text; the x keeps a trailing newline, which $(...) would drop (the caller strips it).
+trusted_roots_decode() { printf '%s' "$1" | base64 -d && echo x; }
+trusted_roots_plan() { printf '%s\\n' "$TRUSTED_ROOTS_PLAN" | sed -n "s/^$1 //p"; }
+trusted_roots_changes() {
+  step=0; n=0
+  while read -r kind a b c <&7; do
+    case $kind in
+      basis|'') ;;
+      save)
+        # Whole or absent: a backup cut short would otherwise be "restored" over a good file.
+        p=$(trusted_roots_decode "$a") || trusted_roots_fail backup; p=\${p%x}
+        if [ -e "$p" ]; then cp -p "$p" "$TXN/saved.$n.new" && mv -f "$TXN/saved.$n.new" "$TXN/saved.$n" || trusted_roots_fail backup
+        else : > "$TXN/absent.$n" || trusted_roots_fail backup; fi
+        n=$((n + 1)) ;;
+      saved) trusted_roots_step $step; step=$((step + 1)) ;;
+      mkdir)
+        p=$(trusted_roots_decode "$b") || trusted_roots_fail "$a"; p=\${p%x}
+        mkdir -p "$p" >>"$TXN/log" 2>&1 || trusted_roots_fail "$a" ;;
+      rm)
+        p=$(trusted_roots_decode "$b") || trusted_roots_fail "$a"; p=\${p%x}
+        rm -f "$p" >>"$TXN/log" 2>&1 || trusted_roots_fail "$a"
+        trusted_roots_step $step; step=$((step + 1)) ;;
+      put)
+        p=$(trusted_roots_decode "$b") || trusted_roots_fail "$a"; p=\${p%x}
+        # The manifest it replaces (one this version could read: plan refuses any other) stays as the backup.
+        if [ "$a" = manifest ] && [ -f ${shQuote(manifestPath)} ]; then cp -p ${shQuote(manifestPath)} ${shQuote(manifestBackupPath(manifestPath))} >>"$TXN/log" 2>&1 || trusted_roots_fail manifest; fi
+        { printf '%s' "$c" | base64 -d > "$p.trusted-roots-new"; } >>"$TXN/log" 2>&1 && chmod 644 "$p.trusted-roots-new" && mv -f "$p.trusted-roots-new" "$p" || { rm -f "$p.trusted-roots-new"; trusted_roots_fail "$a"; }
+        trusted_roots_step $step; step=$((step + 1)) ;;${
+          selection
+            ? `
+      deselect) trusted_roots_deselect "$a" || trusted_roots_fail distrust; trusted_roots_step $step; step=$((step + 1)) ;;
+      reselect) trusted_roots_reselect "$a" || trusted_roots_fail undistrust; trusted_roots_step $step; step=$((step + 1)) ;;`
+            : ""
+        }
+      refresh) trusted_roots_refresh "$a" >>"$TXN/log" 2>&1 || trusted_roots_fail refresh; trusted_roots_step $step; step=$((step + 1)) ;;
+      *) echo "internal: the apply's data has a line this program does not know ($kind)" >>"$TXN/log"; trusted_roots_fail data ;;
+    esac
+  done 7<<TRUSTED_ROOTS_PLAN_END
+$TRUSTED_ROOTS_PLAN
+TRUSTED_ROOTS_PLAN_END
+}
+trap '' HUP PIPE
 echo '@@begin apply'
 mkdir -p ${shQuote(stateDir)} || { echo "@@failed lock"; exit 3; }
 exec 9>>${shQuote(`${stateDir}/lock`)}
 if command -v flock >/dev/null 2>&1; then
   flock -w 120 9 || { trusted_roots_emit_failure lock 'another trusted-roots apply held the host lock for 120 s'; exit 3; }
 fi
-trusted_roots_recover`);
-  // Planned against one state of the store; if another run changed it meanwhile, change nothing.
-  lines.push(`current=absent
+trusted_roots_recover
+# Planned against one state of the store; if another run changed it meanwhile, change nothing.
+current=absent
 if [ -f ${shQuote(manifestPath)} ]; then current=$(sha256sum < ${shQuote(manifestPath)} | cut -d' ' -f1); fi
-if [ "$current" != ${shQuote(plan.basis)} ]; then
+if [ "$current" != "$(trusted_roots_plan basis)" ]; then
   trusted_roots_emit_failure conflict 'the store changed after it was observed (another run?); observe again and re-plan'
   echo '@@rolled-back yes'
   trusted_roots_observe
@@ -219,47 +288,20 @@ if [ "$current" != ${shQuote(plan.basis)} ]; then
 fi
 TXN=$(mktemp -d ${shQuote(`${stateDir}/txn.XXXXXX`)}) || { echo "@@failed lock"; exit 3; }
 : > "$TXN/log"
-{ ${base64Heredoc(Buffer.from(rollbackProgram + "\n"), '"$TXN/rollback.new"')}
-} >>"$TXN/log" 2>&1 && mv -f "$TXN/rollback.new" "$TXN/rollback" || { rm -rf "$TXN"; trusted_roots_emit_failure lock 'could not write the transaction'; exit 3; }`);
-  saved.forEach((path, index) => {
-    // Whole or absent: a backup cut short would otherwise be "restored" over a good file.
-    lines.push(
-      `if [ -e ${shQuote(path)} ]; then cp -p ${shQuote(path)} "$TXN/saved.${index}.new" && mv -f "$TXN/saved.${index}.new" "$TXN/saved.${index}" || trusted_roots_fail backup; ` +
-        `else : > "$TXN/absent.${index}" || trusted_roots_fail backup; fi`,
-    );
-  });
-  lines.push(`trusted_roots_step ${step++}`);
-  lines.push(`mkdir -p ${shQuote(storeDir(layout, plan.store))} >>"$TXN/log" 2>&1 || trusted_roots_fail import`);
-  if (layout.distrust.kind === "blocklist" && plan.distrusts.length > 0) {
-    lines.push(`mkdir -p ${shQuote(layout.distrust.dir)} >>"$TXN/log" 2>&1 || trusted_roots_fail distrust`);
-  }
-  for (const change of changes) {
-    if (change.step === "manifest") {
-      // The manifest it replaces (one this version could read: plan refuses any other) stays as the backup.
-      lines.push(`if [ -f ${shQuote(manifestPath)} ]; then cp -p ${shQuote(manifestPath)} ${shQuote(manifestBackupPath(manifestPath))} >>"$TXN/log" 2>&1 || trusted_roots_fail manifest; fi`);
-    }
-    if (change.content === undefined) {
-      lines.push(`rm -f ${shQuote(change.path)} >>"$TXN/log" 2>&1 || trusted_roots_fail ${change.step}`);
-    } else {
-      const staging = shQuote(`${change.path}.trusted-roots-new`);
-      lines.push(`{ ${base64Heredoc(change.content, staging)}
-} >>"$TXN/log" 2>&1 && chmod 644 ${staging} && mv -f ${staging} ${shQuote(change.path)} || { rm -f ${staging}; trusted_roots_fail ${change.step}; }`);
-    }
-    lines.push(`trusted_roots_step ${step++}`);
-  }
-  for (const root of confDistrusts) {
-    lines.push(`trusted_roots_deselect ${shQuote(root.sha256)} || trusted_roots_fail distrust`, `trusted_roots_step ${step++}`);
-  }
-  for (const root of confUndistrusts) {
-    lines.push(`trusted_roots_reselect ${shQuote(root.sha256)} || trusted_roots_fail undistrust`, `trusted_roots_step ${step++}`);
-  }
-  // A manifest-only apply (owners claimed or released) changes no trust: nothing to refresh.
-  if (planChangesStore(plan)) lines.push(`${layout.refreshCommand(afterRemoval)} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh`, `trusted_roots_step ${step++}`);
-  lines.push(`: > "$TXN/committed"
+{ trusted_roots_plan save > "$TXN/paths.new" && mv -f "$TXN/paths.new" "$TXN/paths" && cat > "$TXN/rollback.new" <<'TRUSTED_ROOTS_ROLLBACK'
+${ROLLBACK_PROGRAM}
+TRUSTED_ROOTS_ROLLBACK
+} >>"$TXN/log" 2>&1 && mv -f "$TXN/rollback.new" "$TXN/rollback" || { rm -rf "$TXN"; trusted_roots_emit_failure lock 'could not write the transaction'; exit 3; }
+trusted_roots_changes
+: > "$TXN/committed"
 echo '@@applied'
 rm -rf "$TXN"
-trusted_roots_observe`);
-  return { command: SHELL, stdin: wrap(lines.join("\n")), elevation: "sudo" };
+trusted_roots_observe`,
+  ].join("\n");
+}
+
+function applyScript(layout: PosixLayout, plan: StorePlan): RemoteScript {
+  return { command: SHELL, stdin: wrap(applyProgram(layout), applyData(layout, plan)), elevation: "sudo" };
 }
 
 /** How many `trusted_roots_step` marks an apply of `plan` passes: the crash points tests can choose from. */

@@ -379,8 +379,8 @@ class CrashThenRerun implements fc.AsyncCommand<Model, Real> {
     if (crashed) {
       // I6: the next apply finds the interrupted transaction and restores the store wholly as it was (files,
       // manifest, selection, what the bundle trusts) before it does anything else; a stale basis makes it stop
-      // right there, so what it restored can be compared.
-      const recovery = await applyWith(real.host.runner, real.host.platform, { ...storePlan, basis: "recovery only" }).then(
+      // right there (a digest no manifest has), so what it restored can be compared.
+      const recovery = await applyWith(real.host.runner, real.host.platform, { ...storePlan, basis: "0".repeat(64) }).then(
         () => "applied",
         (error: unknown) => (error instanceof ApplyError ? error.step : Promise.reject(error)),
       );

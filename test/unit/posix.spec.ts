@@ -1,16 +1,34 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import { plan, PlanError } from "../../components/plan";
 import { PLATFORMS, ProtocolError, type ObservedStore, type Platform, type StoreName } from "../../components/platforms";
 import { identityOf } from "../../components/platforms/observation";
+import { assertGolden } from "../support/golden";
 import { TestPki } from "../support/pki";
 import { newHolder, ownerOfHolder } from "../../components/resources/trustStoreCore";
 import { HOSTILE_VALUES } from "../support/hostile";
 
 const LINUX = (["debian", "rhel", "suse", "alpine", "arch"] as const).map((name) => PLATFORMS[name]);
 const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
+const unb64 = (text: string) => Buffer.from(text, "base64").toString("utf8");
+
+/** The plan an apply script carries as data, paths decoded: "rm remove /path", "put import /path", "deselect SHA"... */
+function planData(stdin: string): string[] {
+  const block = /\nTRUSTED_ROOTS_PLAN='\n([^']*)'\n/.exec(stdin);
+  assert.ok(block, "the apply script carries its plan as one quoted data block");
+  return block[1]
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [kind, ...fields] = line.split(" ");
+      if (kind === "save") return `save ${unb64(fields[0])}`;
+      if (kind === "mkdir" || kind === "rm" || kind === "put") return `${kind} ${fields[0]} ${unb64(fields[1])}`;
+      return line;
+    });
+}
 
 function emptyStore(platform: Platform): ObservedStore {
   return {
@@ -62,21 +80,28 @@ describe("POSIX platforms", function () {
         }
       });
 
-      it("never puts a subject in script text; paths only inside single quotes", () => {
+      it("never puts a subject or an observed path in script text: the plan is data, its paths base64", () => {
         const script = platform.applyScript(fullPlan()).stdin;
         for (const certificate of hostile) assert.equal(script.includes(certificate.subject), false, certificate.subject);
-        const quotedPath = `'${hostileFile().replace(/'/g, "'\\''")}'`;
-        assert.ok(script.includes(`rm -f ${quotedPath}`), "the hostile local anchor is removed through its quoted path");
-        const unquoted = script.split(quotedPath).join("").includes("$(touch pwned)");
-        assert.equal(unquoted, false, "the hostile path appears nowhere unquoted");
+        assert.equal(script.includes("$(touch pwned)"), false, "the hostile path appears nowhere as text");
+        assert.ok(planData(script).includes(`rm remove ${hostileFile()}`), "the hostile local anchor is removed through its path as data");
+      });
+
+      it("the program is the same for every plan of the family; only the data block differs", () => {
+        const program = (stdin: string) => stdin.replace(/\nTRUSTED_ROOTS_PLAN='\n[^']*'\n/, "\n");
+        const other = plan({ roots: [plain], distrusted: [system], owner: "web02" }, emptyStore(platform), "exact");
+        assert.equal(program(platform.applyScript(fullPlan()).stdin), program(platform.applyScript(other).stdin));
+        assert.notEqual(platform.applyScript(fullPlan()).stdin, platform.applyScript(other).stdin);
       });
 
       it("writes files named by fingerprint only, and refreshes with the family's command", () => {
         const storePlan = fullPlan();
         const script = platform.applyScript(storePlan).stdin;
-        for (const root of storePlan.imports) assert.ok(script.includes(`trusted-roots-${root.sha256.toLowerCase()}.`));
+        const data = planData(script);
+        for (const root of storePlan.imports) assert.ok(data.some((line) => line.startsWith("put import ") && line.endsWith(`/trusted-roots-${root.sha256.toLowerCase()}${line.slice(line.lastIndexOf("."))}`)), root.subject);
+        assert.equal(data.at(-1), "refresh yes", "removals refresh with the family's full rebuild");
         const refresh = { debian: "update-ca-certificates --fresh", rhel: "update-ca-trust extract", suse: "update-ca-certificates --fresh", alpine: "update-ca-certificates", arch: "trust extract-compat" }[platform.name as "debian"];
-        assert.ok(script.includes(`${refresh} >>"$TXN/log" 2>&1 || trusted_roots_fail refresh`));
+        assert.ok(script.includes(`if [ "$1" = yes ]; then ${refresh};`), script);
       });
 
       it("trusts again only what this tool distrusted: its own blocklist file, or its own \"!\" in ca-certificates.conf", () => {
@@ -86,30 +111,45 @@ describe("POSIX platforms", function () {
         assert.deepEqual(lifted.undistrusts.map((root) => root.sha256), [system.sha256]);
         const script = platform.applyScript(lifted).stdin;
         for (const shell of ["sh", "bash"]) execFileSync(shell, ["-n"], { input: script });
+        const data = planData(script);
         const blocklist = { rhel: "/etc/pki/ca-trust/source/blocklist", suse: "/etc/pki/trust/blacklist", arch: "/etc/ca-certificates/trust-source/blocklist" }[platform.name as "rhel"];
         if (blocklist) {
-          assert.match(script, new RegExp(`rm -f '${blocklist}/trusted-roots-${system.sha256.toLowerCase()}\\.[a-z]+' >>"\\$TXN/log" 2>&1 \\|\\| trusted_roots_fail undistrust`));
-          assert.doesNotMatch(script, /trusted_roots_reselect/);
+          assert.ok(data.some((line) => new RegExp(`^rm undistrust ${blocklist}/trusted-roots-${system.sha256.toLowerCase()}\\.[a-z]+$`).test(line)), data.join("\n"));
+          assert.equal(data.some((line) => line.startsWith("reselect")), false);
         } else {
-          assert.ok(script.includes(`trusted_roots_reselect '${system.sha256}' || trusted_roots_fail undistrust`), script);
+          assert.ok(data.includes(`reselect ${system.sha256}`), data.join("\n"));
         }
       });
 
       it("the CA store keeps intermediates where the family does: p11-kit's source directory (neutral trust), else the anchors", () => {
         const caPlan = plan({ roots: [plain], owner: "web01-ca" }, { ...emptyStore(platform), store: "CA" }, "exact");
-        const script = platform.applyScript(caPlan).stdin;
+        const data = planData(platform.applyScript(caPlan).stdin);
         const dir = { rhel: "/etc/pki/ca-trust/source", suse: "/etc/pki/trust", arch: "/etc/ca-certificates/trust-source" }[platform.name as "rhel"] ?? (platform.name === "alpine" || platform.name === "debian" ? "/usr/local/share/ca-certificates" : undefined);
         assert.ok(dir);
-        assert.ok(script.includes(`'${dir}/trusted-roots-${plain.sha256.toLowerCase()}.`), script);
+        assert.ok(data.some((line) => line.startsWith(`put import ${dir}/trusted-roots-${plain.sha256.toLowerCase()}.`)), data.join("\n"));
         assert.ok(platform.stores.includes("CA"));
+      });
+
+      it("observe and apply scripts match their golden files (an example's roots: one imported, one retired)", () => {
+        const example = (name: string) => parseCertificates(readFileSync(resolve(__dirname, "../../../examples/roots", name), "utf8"))[0];
+        const [contoso, retired] = [example("contoso-root-ca-g2.pem"), example("retired-root-2015.pem")];
+        const observed = emptyStore(platform);
+        const own = `/usr/local/share/ca-certificates/trusted-roots-${retired.sha256.toLowerCase()}.crt`;
+        observed.roots = [{ ...identityOf(retired), origin: "managed", trusted: true, locations: [own], ownLocations: [own] }];
+        observed.manifest.roots = [{ sha256: retired.sha256, sha1: retired.sha1, subject: retired.subject, store: "Root", owners: ["web01"] }];
+        assertGolden("posix", `${platform.name}-observe.sh`, platform.observeScript("Root").stdin);
+        assertGolden("posix", `${platform.name}-apply.sh`, platform.applyScript(plan({ roots: [contoso], distrusted: [], owner: "web01" }, observed, "exact")).stdin);
       });
 
       it("runs the program only from its last line, so a script cut in transit runs nothing", () => {
         const script = platform.applyScript(fullPlan()).stdin;
         assert.match(script, /\ntrusted_roots_main <\/dev\/null\n$/);
-        const cut = script.slice(0, Math.floor(script.length / 2));
-        const output = execFileSync("sh", ["-c", `sh -s 2>&1; echo "exit=$?"`], { input: cut, encoding: "utf8" });
-        assert.doesNotMatch(output, /@@begin/);
+        const dataStart = script.indexOf("\nTRUSTED_ROOTS_PLAN='");
+        // Cut in the program, inside the data block, and right after it (before the call).
+        for (const at of [Math.floor(dataStart / 2), Math.floor((dataStart + script.length) / 2), script.lastIndexOf("trusted_roots_main </dev/null")]) {
+          const output = execFileSync("sh", ["-c", `sh -s 2>&1; echo "exit=$?"`], { input: script.slice(0, at), encoding: "utf8" });
+          assert.doesNotMatch(output, /@@begin/, `cut at ${at} of ${script.length}`);
+        }
       });
     });
   }

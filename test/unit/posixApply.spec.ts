@@ -77,6 +77,19 @@ describe("the POSIX apply script, run for real on a scratch store", function () 
     assert.match(removed.stdout, /@@removed/);
   });
 
+  it("paths reach the program as data: administrators' files named with quotes, $(...) and spaces are removed exactly, nothing runs", async () => {
+    // (A line break in a name is not tried: update-ca-certificates itself fails on one.)
+    const names = [`a'b $(touch pwned) "c".crt`, "x`id` y.crt"];
+    for (const name of names) writeFileSync(`${layout.anchorsDir}/${name}`, bravo.pem);
+    writeFileSync(`${layout.anchorsDir}/a'b.crt`, bravo.pem);
+    execFileSync("sh", ["-c", `${layout.refreshCommand(true)} >/dev/null`]);
+    const purged = await applyWith(shell, real, plan({ roots: [alpha] }, await observe(), "purgeUnmanaged"));
+    assert.deepEqual(trustedManaged(purged), [alpha.sha256]);
+    const left = readdirSync(layout.anchorsDir);
+    for (const name of [...names, "a'b.crt"]) assert.equal(left.includes(name), false, `${JSON.stringify(name)} holds an undeclared root: purged`);
+    assert.equal(existsSync(`${dir}/pwned`) || existsSync("pwned") || existsSync(`${layout.anchorsDir}/pwned`), false, "no file name ran as a command");
+  });
+
   it("a failed refresh rolls back imports and removals: anchors, manifest and bundle exactly as before", async () => {
     const before = storeFiles();
     // The apply's refresh fails once; the rollback's refresh then works.

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import { plan, PlanError } from "../../components/plan";
 import { PLATFORMS, ProtocolError, type ObservedStore } from "../../components/platforms";
@@ -13,21 +13,12 @@ import { normalizeWindowsDate, parseWindowsObservation, REQUIRED_ROOT_LOCATION, 
 import { evaluateHost } from "../../components/scan/findings";
 import { ApplyError, applyWith, verificationProblems } from "../../components/store";
 import type { ScriptRunner } from "../../components/transport";
+import { assertGolden as assertGoldenIn } from "../support/golden";
 import { TestPki } from "../support/pki";
 import { adminOnly, buildTrustList, field, hostObservation, observationStdout, readWire } from "../support/windowsWire";
 
-const GOLDEN_DIR = resolve(__dirname, "../../../test/golden/windows");
 const windows = PLATFORMS.windows;
-
-/** Compare with test/golden/windows/NAME; UPDATE_GOLDEN=1 rewrites the file instead. */
-function assertGolden(name: string, actual: string): void {
-  const path = join(GOLDEN_DIR, name);
-  if (process.env.UPDATE_GOLDEN === "1") {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(path, actual);
-  }
-  assert.equal(actual, readFileSync(path, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
-}
+const assertGolden = (name: string, actual: string) => assertGoldenIn("windows", name, actual);
 
 /** A runner that answers one exec with canned output: the parsers and the store layer see what a host printed. */
 function replay(stdout: string, stderr = ""): ScriptRunner {
