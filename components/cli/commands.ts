@@ -39,12 +39,27 @@ export const COMMANDS = {
       concurrency: { type: "string", value: "N", help: "hosts scanned at once (default: 8 per core, 4 to 64)" },
       "fail-on": { type: "string", value: "KINDS", help: `comma-separated from ${FINDING_KINDS.join(", ")} (default: ${DEFAULT_FAIL_ON.join(",")})` },
       "expiring-days": { type: "string", value: "N", help: `managed and foreign roots expiring within N days are "expiring" (default ${DEFAULT_EXPIRING_DAYS})` },
+      shard: { type: "string", value: "K/N", help: "scan only the K-th of N shards of the fleet (by server name): one per CI runner" },
     },
     notes: [
       "Give exactly one of --stack or --inventory.",
+      "Sharded: each runner scans --shard K/N --json > shard-K.json; a last job runs trusted-roots merge shard-*.json.",
       "Exit codes: 0 in sync, 2 drift found, 3 some hosts unreachable (and no drift), 1 usage or config error.",
       CREDENTIALS_NOTE,
       "Root sets fetched from LDAP bind with TRUSTED_ROOTS_LDAP_PASSWORD; a proxy's login is TRUSTED_ROOTS_PROXY_CREDENTIALS (user:password).",
+    ],
+  },
+  merge: {
+    name: "merge",
+    summary: "merge the JSON reports of a sharded scan into one report, with the exit code of the whole",
+    positionals: "FILE...",
+    options: {
+      json: { type: "boolean", help: "print the merged report as JSON" },
+      junit: { type: "string", value: "FILE", help: "also write a JUnit report of every host to FILE" },
+    },
+    notes: [
+      "Each FILE is the output of trusted-roots scan --shard K/N --json. The shards must share --fail-on and scan different hosts.",
+      "Exit codes: as scan's, for the whole fleet (0 in sync, 2 drift, 3 unreachable only), 1 a report is missing or does not fit.",
     ],
   },
   inspect: {

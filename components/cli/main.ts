@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { parseCertificates } from "../certificates";
 import { DEFAULT_EXPIRING_DAYS, DEFAULT_FAIL_ON, parseFailOn } from "../scan/findings";
-import { buildReport, renderJunit, renderTable } from "../scan/report";
+import { buildReport, mergeReports, renderJunit, renderTable, scanReportFileSchema, type ScanReport } from "../scan/report";
+import { inShard, parseShard } from "../scan/shard";
 import { progressLine, scanFleet } from "../scan/scan";
 import { PLATFORM_NAMES, type PlatformName } from "../platforms";
 import { runSelftest } from "../selftest/run";
@@ -36,7 +37,15 @@ async function scan(values: Values): Promise<number> {
   }
   const stack = text(values, "stack");
   const projectDir = text(values, "project-dir");
-  const servers = await loadServers({ stack, inventory: text(values, "inventory"), projectDir }, process.env);
+  const shardText = text(values, "shard");
+  let shard;
+  try {
+    shard = shardText === undefined ? undefined : parseShard(shardText);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const fleet = await loadServers({ stack, inventory: text(values, "inventory"), projectDir }, process.env);
+  const servers = shard ? fleet.filter((server) => inShard(server.name, shard)) : fleet;
   const started = Date.now();
   const progress = process.stderr.isTTY && servers.length > 1;
   const findings = await scanFleet(servers, {
@@ -48,11 +57,36 @@ async function scan(values: Values): Promise<number> {
     warn: (message) => process.stderr.write(`${progress ? "\n" : ""}warning: ${message}\n`),
   });
   if (progress) process.stderr.write("\n");
-  const report = buildReport(findings, failOn, Date.now() - started);
+  return printReport(buildReport(findings, failOn, Date.now() - started), values);
+}
+
+/** The report as asked (JSON or a table, a JUnit file beside); its exit code. */
+function printReport(report: ScanReport, values: Values): number {
   const junit = text(values, "junit");
   if (junit) writeFileSync(junit, renderJunit(report));
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : renderTable(report, Boolean(process.stdout.isTTY)));
   return report.exitCode;
+}
+
+function merge(values: Values, positionals: string[]): number {
+  if (positionals.length === 0) throw new UsageError("merge: give the JSON reports of the shards (trusted-roots scan --shard K/N --json > FILE)");
+  const reports = positionals.map((file) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new UsageError(`${file}: not a JSON scan report (${(error as Error).message}); write one with trusted-roots scan --json > ${file}`);
+    }
+    const parsed = scanReportFileSchema.safeParse(json);
+    if (!parsed.success) throw new UsageError(`${file}: not a scan report: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "(top)"}: ${issue.message}`).join("; ")}`);
+    // Checked above field by field; the version is checked by mergeReports, which names the file.
+    return { file, report: parsed.data as unknown as ScanReport };
+  });
+  try {
+    return printReport(mergeReports(reports), values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** `<project>/<stack>/`, the prefix of this stack's owner ids in host manifests; the project from Pulumi.yaml. */
@@ -131,7 +165,7 @@ async function selftest(values: Values): Promise<number> {
   return passed ? 0 : 2;
 }
 
-const RUN: Record<CommandName, (values: Values, positionals: string[]) => Promise<number> | number> = { scan, inspect, selftest };
+const RUN: Record<CommandName, (values: Values, positionals: string[]) => Promise<number> | number> = { scan, merge, inspect, selftest };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

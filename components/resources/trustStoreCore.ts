@@ -4,6 +4,7 @@ import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
 import { DEFAULT_OWNER, STORE_MODES, type DesiredStore, type StoreMode } from "../plan";
 import { PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
+import { entriesFor } from "../platforms/manifest";
 import { connectionInput, platformInput, providerVersionInput, secretProperties, type ConnectionInput } from "./shared";
 import { parseHostKeyPin } from "../transport/hostKey";
 import { DEFAULT_SSH_PORT } from "../transport/target";
@@ -223,7 +224,10 @@ export function nextRevision(
  * and purge modes) roots this tool would remove. A later diff against the program's inputs then shows the
  * drift per certificate: `+ roots["Contoso Root CA G2"]` for a root the host lost.
  */
-export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore): ValidTrustStoreInputs {
+/** A manifest entry from before owners were recorded: held by someone this resource cannot name. */
+const UNRECORDED = "(recorded before owners)";
+
+export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore, holder: string): ValidTrustStoreInputs {
   const trusted = new Map(observed.roots.filter((root) => root.trusted).map((root) => [root.sha256, root]));
   // The PEM of what the host holds: the same canonical text the program declares (both come from the DER).
   const roots = Object.fromEntries(
@@ -235,10 +239,17 @@ export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore
       }),
   );
   const declared = new Set(Object.values(state.roots).map((root) => root.sha256));
+  // What an apply would take away, as the planner decides it: managed roots this resource holds (another stack's or
+  // resource's hold on the same host is theirs, not drift here), and under purgeUnmanaged local roots nobody holds.
+  const holders = new Map<string, string[]>();
+  for (const entry of entriesFor(observed.manifest.roots, observed.store)) holders.set(entry.sha256, [...(holders.get(entry.sha256) ?? []), ...(entry.owners ?? [UNRECORDED])]);
+  const heldHere = (sha256: string) => (holders.get(sha256) ?? []).includes(holder);
+  const heldElsewhere = (sha256: string) => (holders.get(sha256) ?? []).some((id) => id !== holder);
   const removable = observed.roots.filter(
     (root) =>
       !declared.has(root.sha256) &&
-      ((root.origin === "managed" && state.mode !== "additive") || (root.origin === "local" && state.mode === "purgeUnmanaged")),
+      ((root.origin === "managed" && state.mode !== "additive" && heldHere(root.sha256)) ||
+        (root.origin === "local" && state.mode === "purgeUnmanaged" && !heldElsewhere(root.sha256))),
   );
   for (const root of removable) roots[root.sha256] = { pem: "", sha256: root.sha256, sha1: root.sha1, subject: root.subject };
   const distrustedNow = new Set(observed.distrusted.map((root) => root.sha256));

@@ -97,7 +97,7 @@ export async function read(id: string, props: Inputs | undefined): Promise<provi
   const state = props as unknown as TrustStoreOutputs;
   const inputs = validated(props);
   const observed = await observeStore(targetOf(inputs), { warn });
-  const live = liveInputs(inputs, observed);
+  const live = liveInputs(inputs, observed, holderOf(state));
   const outputs: TrustStoreOutputs = { ...state, ...live, roots: withoutPem(live.roots), distrusted: withoutPem(live.distrusted), observed: summarize(observed) };
   return { id, props: definedFields(outputs), inputs: definedFields(live) };
 }

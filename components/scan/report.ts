@@ -1,4 +1,5 @@
-import { exitCodeFor, kindsOf, type FindingKind, type HostFinding } from "./findings";
+import { z } from "zod";
+import { exitCodeFor, FINDING_KINDS, kindsOf, type FindingKind, type HostFinding } from "./findings";
 
 export const SCAN_REPORT_VERSION = 1;
 
@@ -10,6 +11,34 @@ export interface ScanReport {
   summary: { hosts: number; inSync: number; drift: number; unreachable: number; durationMs: number };
   hosts: HostFinding[];
 }
+
+const listed = z.array(z.looseObject({ subject: z.string() }));
+
+/** What merge reads back: every field the merged report, its table and its JUnit use, checked; the rest kept as written. */
+export const scanReportFileSchema = z.looseObject({
+  version: z.number(),
+  generatedAt: z.string(),
+  failOn: z.array(z.enum(FINDING_KINDS)),
+  exitCode: z.number(),
+  summary: z.looseObject({ durationMs: z.number() }),
+  hosts: z.array(
+    z.looseObject({
+      name: z.string(),
+      host: z.string(),
+      platform: z.string(),
+      status: z.enum(["in-sync", "drift", "unreachable"]),
+      pendingReboot: z.boolean(),
+      missing: listed,
+      unexpected: listed,
+      distrustedPresent: listed,
+      foreign: listed,
+      hazards: z.array(z.looseObject({ code: z.string() })),
+      expiring: listed,
+      expired: listed,
+      durationMs: z.number(),
+    }),
+  ),
+});
 
 export function buildReport(findings: HostFinding[], failOn: FindingKind[], durationMs: number, now = new Date()): ScanReport {
   return {
@@ -26,6 +55,31 @@ export function buildReport(findings: HostFinding[], failOn: FindingKind[], dura
     },
     hosts: findings,
   };
+}
+
+/**
+ * One report of several (the shards of one scan, each run by its own CI runner): every host once, the exit code
+ * of the whole. The shards must have judged alike (same --fail-on) and scanned different hosts.
+ */
+export function mergeReports(reports: readonly { file: string; report: ScanReport }[]): ScanReport {
+  if (reports.length === 0) throw new Error("merge: give the JSON reports of the shards (trusted-roots scan --shard K/N --json > FILE)");
+  const [first] = reports;
+  const seen = new Map<string, string>();
+  for (const { file, report } of reports) {
+    if (report.version !== SCAN_REPORT_VERSION) throw new Error(`${file}: a scan report of version ${String(report.version)}; this version merges version ${SCAN_REPORT_VERSION}`);
+    if (report.failOn.join(",") !== first.report.failOn.join(",")) {
+      throw new Error(`${file} was judged with --fail-on ${report.failOn.join(",")}, ${first.file} with ${first.report.failOn.join(",")}: give every shard the same --fail-on`);
+    }
+    for (const host of report.hosts) {
+      const earlier = seen.get(host.name);
+      if (earlier) throw new Error(`${host.name} is in both ${earlier} and ${file}: the shards overlap (give each runner its own --shard K/N of the same N)`);
+      seen.set(host.name, file);
+    }
+  }
+  // The shards ran side by side: the scan took as long as its slowest shard.
+  const durationMs = Math.max(...reports.map(({ report }) => report.summary.durationMs));
+  const latest = reports.map(({ report }) => report.generatedAt).sort().at(-1)!;
+  return buildReport(reports.flatMap(({ report }) => report.hosts), first.report.failOn, durationMs, new Date(latest));
 }
 
 const names = (roots: { subject: string }[]) => roots.map((root) => root.subject).join("; ");

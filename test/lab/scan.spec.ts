@@ -70,6 +70,30 @@ describeLab("trusted-roots scan against lab hosts", function () {
     await converge({ connection: lab.connection(h2), platform: "debian" }, { roots: [contoso] }, "exact");
   });
 
+  it("two shards (one CI runner each) scan every host once; merged, they report and exit as the whole fleet's scan", async () => {
+    const h2 = lab.hosts[1];
+    await lab.sh(h2, "rm /usr/local/share/ca-certificates/trusted-roots-*.crt && update-ca-certificates --fresh >/dev/null");
+    const path = inventory(lab.hosts);
+    const whole = await scanJson(path);
+    const shards = await Promise.all(["1/2", "2/2"].map((shard) => scanJson(path, ["--shard", shard])));
+    const scanned = shards.map(({ report }) => report.hosts.map((host) => host.name).sort());
+    assert.deepEqual(scanned.flat().sort(), ["h1", "h2", "h3"], "every host in exactly one shard");
+    const files = shards.map(({ stdout }, index) => {
+      const file = join(dir, `shard-${index + 1}.json`);
+      writeFileSync(file, stdout);
+      return file;
+    });
+    const junit = join(dir, "merged.xml");
+    const merged = await runCli(["merge", "--json", "--junit", junit, ...files], env(), dir);
+    const report = JSON.parse(merged.stdout) as ScanReport;
+    assert.equal(merged.code, whole.code, merged.stderr);
+    assert.equal(whole.code, 2);
+    assert.deepEqual({ ...report.summary, durationMs: 0 }, { ...whole.report.summary, durationMs: 0 });
+    assert.deepEqual(report.hosts.map((host) => [host.name, host.status]).sort(), whole.report.hosts.map((host) => [host.name, host.status]).sort());
+    assert.match(readFileSync(junit, "utf8"), /<testsuites name="trusted-roots scan" tests="3" failures="1" errors="0"/);
+    await converge({ connection: lab.connection(h2), platform: "debian" }, { roots: [contoso] }, "exact");
+  });
+
   it("a host that is down exits 3 with the reason; --fail-on decides whether that fails the run", async () => {
     const h3 = lab.hosts[2];
     await lab.exec(h3, "pkill", "-x", "sshd");

@@ -1,13 +1,14 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { COMMANDS, commandHelp, overviewHelp, parseCommand, type CommandSpec } from "../../components/cli/commands";
 import { loadServers, UsageError } from "../../components/cli/inputs";
 import { exitCodeFor, type HostFinding } from "../../components/scan/findings";
-import { buildReport, renderJunit, renderTable } from "../../components/scan/report";
+import { buildReport, mergeReports, renderJunit, renderTable } from "../../components/scan/report";
+import { inShard, parseShard } from "../../components/scan/shard";
 import { progressLine } from "../../components/scan/scan";
 import { opensslFacts, TestPki } from "../support/pki";
 
@@ -170,5 +171,68 @@ describe("trusted-roots scan: a progress line on a terminal, none in a pipeline"
     const command = ["node", CLI, ...args].map((word) => `'${word}'`).join(" ");
     const terminal = await promisify(execFile)("script", ["-qec", `${command} >/dev/null`, "/dev/null"], { env }).catch((error: { stdout: string }) => error);
     assert.match(terminal.stdout, /scanned 3\/3 hosts, 3 unreachable, \d+ s/);
+  });
+});
+
+describe("sharded scans: --shard K/N and merge", function () {
+  this.timeout(60_000);
+  const run = (args: string[]) =>
+    promisify(execFile)("node", [CLI, ...args]).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+
+  it("a shard is K/N with 1 <= K <= N; anything else is named with the form it wants", () => {
+    assert.deepEqual(parseShard("2/4"), { index: 2, count: 4 });
+    for (const bad of ["0/4", "5/4", "2", "a/b", "", "2/4/8", "-1/2"]) assert.throws(() => parseShard(bad), /--shard: expected K\/N with 1 <= K <= N/, bad);
+  });
+
+  it("every server lands in exactly one shard, by its name alone, and the shards share the fleet", () => {
+    const names = Array.from({ length: 1000 }, (_, index) => `web${index}.site${index % 7}`);
+    const count = 3;
+    const shards = Array.from({ length: count }, (_, index) => names.filter((name) => inShard(name, { index: index + 1, count })));
+    assert.equal(shards.flat().length, names.length, "no server in two shards, none in none");
+    assert.deepEqual(new Set(shards.flat()), new Set(names));
+    // 1,000 names in 3 buckets: a hash that works puts 333 +- 50 in each; a constant one puts all in one.
+    for (const shard of shards) assert.ok(shard.length > 250 && shard.length < 420, `${shard.length} of 1000`);
+    const reordered = [...names].reverse().filter((name) => inShard(name, { index: 1, count }));
+    assert.deepEqual(new Set(reordered), new Set(shards[0]), "the inventory's order does not matter");
+  });
+
+  it("merge makes one report of the shards: every host, the whole's exit code, the slowest shard's time", () => {
+    const first = buildReport([finding("a"), finding("b", { status: "drift", missing: [root] })], ["missing", "unreachable"], 4000);
+    const second = buildReport([finding("c", { status: "unreachable", reason: "unreachable: refused" })], ["missing", "unreachable"], 9000);
+    const merged = mergeReports([{ file: "s1.json", report: first }, { file: "s2.json", report: second }]);
+    assert.deepEqual(merged.hosts.map((host) => host.name), ["a", "b", "c"]);
+    assert.deepEqual(merged.summary, { hosts: 3, inSync: 1, drift: 1, unreachable: 1, durationMs: 9000 });
+    assert.equal(merged.exitCode, 2, "drift in one shard fails the whole");
+    assert.equal(mergeReports([{ file: "s2.json", report: second }]).exitCode, 3);
+  });
+
+  it("merge refuses shards judged differently, overlapping shards and no shards, naming the files", () => {
+    const first = buildReport([finding("a")], ["missing"], 1);
+    assert.throws(() => mergeReports([{ file: "s1.json", report: first }, { file: "s2.json", report: buildReport([finding("b")], ["missing", "foreign"], 1) }]), /s2\.json was judged with --fail-on missing,foreign, s1\.json with missing: give every shard the same --fail-on/);
+    assert.throws(() => mergeReports([{ file: "s1.json", report: first }, { file: "s2.json", report: buildReport([finding("a")], ["missing"], 1) }]), /a is in both s1\.json and s2\.json: the shards overlap/);
+    assert.throws(() => mergeReports([]), /give the JSON reports of the shards/);
+  });
+
+  it("the merge command reads the shards' JSON, prints the whole, writes one JUnit, and names a file that is no report", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trusted-roots-merge-"));
+    const files = [
+      [join(dir, "s1.json"), buildReport([finding("a"), finding("b", { status: "drift", missing: [root] })], ["missing", "unreachable"], 4000)],
+      [join(dir, "s2.json"), buildReport([finding("c")], ["missing", "unreachable"], 2000)],
+    ] as const;
+    for (const [file, report] of files) writeFileSync(file, JSON.stringify(report));
+    const junit = join(dir, "all.xml");
+    const merged = await run(["merge", "--junit", junit, ...files.map(([file]) => file)]);
+    assert.equal(merged.code, 2, merged.stderr);
+    assert.match(merged.stdout, /3 hosts: 2 in sync, 1 with drift, 0 unreachable/);
+    assert.equal(readFileSync(junit, "utf8").match(/<testcase /g)?.length, 3);
+    writeFileSync(join(dir, "bad.json"), JSON.stringify({ version: 1, hosts: "none" }));
+    const bad = await run(["merge", files[0][0], join(dir, "bad.json")]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /bad\.json: not a scan report: .*hosts/);
+    const notJson = await run(["merge", join(dir, "all.xml")]);
+    assert.match(notJson.stderr, /all\.xml: not a JSON scan report/);
   });
 });

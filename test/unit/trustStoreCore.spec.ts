@@ -76,16 +76,31 @@ describe("TrustStore spec (pure)", function () {
     assert.match(checkRoots(tampered).map((failure) => failure.reason).join(), /fingerprints do not match the PEM/);
   });
 
-  it("the live view keeps trusted declared roots and adds removable managed ones (exact) but not in additive mode", () => {
+  it("the live view keeps trusted declared roots and adds removable managed ones this resource holds (exact) but not in additive mode", () => {
     const host = observed([
       { ...identityOf(fabrikam), origin: "managed", trusted: true, locations: ["/a"] },
       { ...identityOf(old), origin: "managed", trusted: true, locations: ["/b"] },
     ]);
-    const exact = liveInputs(inputs([contoso, fabrikam]), host);
+    host.manifest.roots = [fabrikam, old].map((certificate) => ({ sha256: certificate.sha256, sha1: certificate.sha1, subject: certificate.subject, store: "Root", owners: ["p/s/web01-root#0a1b2c3d"] }));
+    const exact = liveInputs(inputs([contoso, fabrikam]), host, "p/s/web01-root#0a1b2c3d");
     assert.deepEqual(Object.keys(exact.roots).sort(), [fabrikam.sha256, old.sha256].sort());
     assert.deepEqual(rootChanges(exact, inputs([contoso, fabrikam])), [`+ roots: CN=Contoso Root (SHA-256 ${contoso.sha256})`, `- roots: CN=Old Root (SHA-256 ${old.sha256})`]);
-    const additive = liveInputs(inputs([contoso, fabrikam], { mode: "additive" }), host);
+    const additive = liveInputs(inputs([contoso, fabrikam], { mode: "additive" }), host, "p/s/web01-root#0a1b2c3d");
     assert.deepEqual(Object.keys(additive.roots), [fabrikam.sha256]);
+  });
+
+  it("another stack's root on the same host is not drift of this one (found by the shared-backend engine test: a refresh preview showed ~roots)", () => {
+    const host = observed([
+      { ...identityOf(fabrikam), origin: "managed", trusted: true, locations: ["/a"] },
+      { ...identityOf(old), origin: "managed", trusted: true, locations: ["/b"] },
+    ]);
+    host.manifest.roots = [
+      { sha256: fabrikam.sha256, sha1: fabrikam.sha1, subject: fabrikam.subject, store: "Root", owners: ["site-a/prod/h2-root#11111111"] },
+      { sha256: old.sha256, sha1: old.sha1, subject: old.subject, store: "Root", owners: ["site-b/prod/h2-root#22222222"] },
+    ];
+    const siteA = liveInputs(inputs([fabrikam]), host, "site-a/prod/h2-root#11111111");
+    assert.deepEqual(Object.keys(siteA.roots), [fabrikam.sha256]);
+    assert.deepEqual(rootChanges(siteA, inputs([fabrikam])), []);
   });
 
   it("revision changes only when something was applied, and differs for different changes", () => {
