@@ -18,6 +18,12 @@ const EXAMPLES = resolve(__dirname, "../../../examples");
 function finding(name: string, overrides: Partial<HostFinding> = {}): HostFinding {
   return { name, host: `${name}.test`, platform: "debian", status: "in-sync", pendingReboot: false, missing: [], unexpected: [], distrustedPresent: [], foreign: [], hazards: [], expiring: [], expired: [], durationMs: 120, ...overrides };
 }
+/** The bin as a user runs it: exit code, stdout and stderr whatever the code. */
+const run = (args: string[]) =>
+  promisify(execFile)("node", [CLI, ...args]).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
 const root = { subject: "CN=Contoso <Root> & \"Co\"\u0007", sha1: "A".repeat(40), sha256: "B".repeat(64) };
 
 describe("trusted-roots command (pure parts and inspect)", function () {
@@ -91,11 +97,6 @@ describe("trusted-roots command (pure parts and inspect)", function () {
 
 describe("trusted-roots command line conventions: help from the same declaration as the parser", function () {
   this.timeout(60_000);
-  const run = (args: string[]) =>
-    promisify(execFile)("node", [CLI, ...args]).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
 
   for (const [name, spec] of Object.entries(COMMANDS) as [string, CommandSpec][]) {
     it(`${name}: --help, -h and help ${name} print its usage with every declared option and exit 0`, async () => {
@@ -176,11 +177,6 @@ describe("trusted-roots scan: a progress line on a terminal, none in a pipeline"
 
 describe("sharded scans: --shard K/N and merge", function () {
   this.timeout(60_000);
-  const run = (args: string[]) =>
-    promisify(execFile)("node", [CLI, ...args]).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
 
   it("a shard is K/N with 1 <= K <= N; anything else is named with the form it wants", () => {
     assert.deepEqual(parseShard("2/4"), { index: 2, count: 4 });
