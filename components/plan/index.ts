@@ -208,7 +208,7 @@ interface Ownership {
 }
 
 /** An entry written before owners were recorded: held by a declaration nobody can name. */
-const UNKNOWN_HOLDER = "(recorded before owners)";
+export const UNKNOWN_HOLDER = "(recorded before owners)";
 
 function ownership(manifestEntries: readonly ManifestEntry[], desired: DesiredStore, unrecorded: readonly string[]): Ownership {
   const owner = desired.owner ?? DEFAULT_OWNER;

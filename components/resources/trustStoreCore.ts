@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
-import { DEFAULT_OWNER, STORE_MODES, type DesiredStore, type StoreMode } from "../plan";
+import { DEFAULT_OWNER, STORE_MODES, UNKNOWN_HOLDER, type DesiredStore, type StoreMode } from "../plan";
 import { PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
 import { entriesFor } from "../platforms/manifest";
 import { connectionInput, platformInput, providerVersionInput, secretProperties, type ConnectionInput } from "./shared";
@@ -224,9 +224,6 @@ export function nextRevision(
  * and purge modes) roots this tool would remove. A later diff against the program's inputs then shows the
  * drift per certificate: `+ roots["Contoso Root CA G2"]` for a root the host lost.
  */
-/** A manifest entry from before owners were recorded: held by someone this resource cannot name. */
-const UNRECORDED = "(recorded before owners)";
-
 export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore, holder: string): ValidTrustStoreInputs {
   const trusted = new Map(observed.roots.filter((root) => root.trusted).map((root) => [root.sha256, root]));
   // The PEM of what the host holds: the same canonical text the program declares (both come from the DER).
@@ -242,7 +239,7 @@ export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore
   // What an apply would take away, as the planner decides it: managed roots this resource holds (another stack's or
   // resource's hold on the same host is theirs, not drift here), and under purgeUnmanaged local roots nobody holds.
   const holders = new Map<string, string[]>();
-  for (const entry of entriesFor(observed.manifest.roots, observed.store)) holders.set(entry.sha256, [...(holders.get(entry.sha256) ?? []), ...(entry.owners ?? [UNRECORDED])]);
+  for (const entry of entriesFor(observed.manifest.roots, observed.store)) holders.set(entry.sha256, [...(holders.get(entry.sha256) ?? []), ...(entry.owners ?? [UNKNOWN_HOLDER])]);
   const heldHere = (sha256: string) => (holders.get(sha256) ?? []).includes(holder);
   const heldElsewhere = (sha256: string) => (holders.get(sha256) ?? []).some((id) => id !== holder);
   const removable = observed.roots.filter(
