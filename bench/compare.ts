@@ -24,6 +24,8 @@ const APPLY_FLEET = join(ROOT, "dist/bench/applyFleet.js");
 const sizes = (process.env.BENCH_SIZES ?? "20,50").split(",").map(Number);
 const repeats = runsFrom("BENCH_REPEATS", 3);
 const MAX_CONCURRENCY = 16;
+/** The fleet-size scan: this many inventory entries spread over the largest lab (BENCH_FLEET_ENTRIES). */
+const FLEET_ENTRIES = Number(process.env.BENCH_FLEET_ENTRIES ?? 1000);
 /** The one reload every side runs after a change: this package's nginx preset (config test, then reload). */
 const RELOAD = restartScript("debian", "nginx").stdin.trim();
 const run = promisify(execFile);
@@ -70,6 +72,46 @@ async function sessionsPerHost(lab: Lab, work: () => Promise<unknown>): Promise<
   return [...new Set(after.map((count, index) => count - before[index]))].sort();
 }
 
+/** One scan of a fleet-size inventory: its throughput and the scanning process's peak memory. */
+interface FleetScan {
+  entries: number;
+  labHosts: number;
+  concurrency: number;
+  seconds: number;
+  hostsPerSecond: number;
+  peakRssMiB: number;
+  inSync: number;
+}
+
+/**
+ * `trusted-roots scan` of FLEET_ENTRIES inventory entries, each naming one of the lab's hosts (so every host is
+ * scanned many times, one SSH session per entry), under GNU time for the peak resident memory.
+ */
+async function fleetScan(lab: Lab, concurrency: number, env: NodeJS.ProcessEnv): Promise<FleetScan> {
+  const inventory = join(lab.dir, "fleet-inventory.json");
+  const servers = Array.from({ length: FLEET_ENTRIES }, (_, index) => {
+    const host = lab.hosts[index % lab.hosts.length];
+    return { name: `e${String(index + 1).padStart(5, "0")}`, host: host.address, platform: "debian", hostKey: host.hostKey, groups: ["web"] };
+  });
+  writeFileSync(inventory, JSON.stringify({ servers, rootSets: { bench: { files: ["bench-root.pem"] } }, groups: { web: { roots: ["bench"] } }, mode: "additive" }));
+  const measured = await run("/usr/bin/time", ["-f", "TRL-TIME %M %e", "node", CLI, "scan", "--inventory", inventory, "--concurrency", String(concurrency), "--json"], {
+    env,
+    maxBuffer: 512 * 2 ** 20,
+  }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? "", stderr: error.stderr ?? "" }));
+  const [, kib, seconds] = /TRL-TIME (\d+) ([\d.]+)/.exec(measured.stderr) ?? [];
+  if (!kib) throw new Error(`the fleet scan did not finish: ${measured.stderr.slice(-2000)}`);
+  const report = JSON.parse(measured.stdout) as { summary: { inSync: number } };
+  return {
+    entries: FLEET_ENTRIES,
+    labHosts: lab.hosts.length,
+    concurrency,
+    seconds: Number(seconds),
+    hostsPerSecond: FLEET_ENTRIES / Number(seconds),
+    peakRssMiB: Number(kib) / 1024,
+    inSync: report.summary.inSync,
+  };
+}
+
 interface Row {
   hosts: number;
   concurrency: number;
@@ -77,9 +119,10 @@ interface Row {
   firstApply: { ours: Timing; ansible: Timing; bare: Timing };
   reApply: { ours: Timing; ansible: Timing };
   sessionsPerHost: { scan: number[]; apply: number[] };
+  fleetScan?: FleetScan;
 }
 
-async function measure(count: number, roots: Certificate[]): Promise<Row> {
+async function measure(count: number, roots: Certificate[], withFleetScan: boolean): Promise<Row> {
   const concurrency = Math.min(count, MAX_CONCURRENCY);
   const lab = await Lab.start(count);
   try {
@@ -132,6 +175,7 @@ async function measure(count: number, roots: Certificate[]): Promise<Row> {
     const floor = await repeat(repeats, () => fanOut("true"));
 
     const scanSessions = await sessionsPerHost(lab, scan);
+    const fleet = withFleetScan ? await fleetScan(lab, concurrency, scanEnv) : undefined;
     await clean();
     const applySessions = await sessionsPerHost(lab, ours);
     return {
@@ -141,6 +185,7 @@ async function measure(count: number, roots: Certificate[]): Promise<Row> {
       firstApply: { ours: oursFirst, ansible: ansibleFirst, bare: bareFirst },
       reApply: { ours: oursAgain, ansible: ansibleAgain },
       sessionsPerHost: { scan: scanSessions, apply: applySessions },
+      ...(fleet ? { fleetScan: fleet } : {}),
     };
   } finally {
     await lab.stop();
@@ -155,12 +200,13 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const count of sizes) {
     console.log(`\n== N = ${count} hosts`);
-    const row = await measure(count, roots);
+    const row = await measure(count, roots, count === Math.max(...sizes));
     rows.push(row);
     console.log(`drift check: ours ${show(row.drift.ours)} | ansible --check ${show(row.drift.ansibleCheck)} | ssh true ${show(row.drift.sshFloor)}`);
     console.log(`first apply: ours ${show(row.firstApply.ours)} | ansible ${show(row.firstApply.ansible)} | bare refresh+reload ${show(row.firstApply.bare)}`);
     console.log(`re-apply:    ours ${show(row.reApply.ours)} | ansible ${show(row.reApply.ansible)}`);
     console.log(`sessions per host: scan ${row.sessionsPerHost.scan.join("/")}, apply ${row.sessionsPerHost.apply.join("/")}`);
+    if (row.fleetScan) console.log(`fleet scan: ${fleetScanText(row.fleetScan)}`);
   }
 
   const bundle = readFileSync("/etc/ssl/certs/ca-certificates.crt");
@@ -202,6 +248,10 @@ const TARGETS: Target[] = [
   { what: "no-change re-apply at least 5x faster than Ansible", ratio: (row) => row.reApply.ansible.median / row.reApply.ours.median, meets: (ratio) => ratio >= 5, shown: "ansible / ours" },
 ];
 
+function fleetScanText(fleet: FleetScan): string {
+  return `${fleet.entries} inventory entries over ${fleet.labHosts} lab hosts (concurrency ${fleet.concurrency}): ${fleet.seconds.toFixed(1)} s, ${fleet.hostsPerSecond.toFixed(1)} hosts per second, peak memory ${fleet.peakRssMiB.toFixed(0)} MiB, ${fleet.inSync} in sync`;
+}
+
 function renderPerformance(results: { generatedAt: string; origin?: string; machine: Record<string, unknown>; rows: Row[]; parsing: Record<string, number>; repeats: number }, file: string): string {
   const t = (timing: Timing) => `${timing.median.toFixed(2)} s (${timing.min.toFixed(2)}–${timing.max.toFixed(2)})`;
   const sessions = (counts: number[]) => counts.join("/");
@@ -232,6 +282,10 @@ ${results.rows.map((row) => `| ${row.hosts} | ${row.concurrency} | ${t(row.drift
 |---|${results.rows.map(() => "---").join("|")}|
 ${TARGETS.map((target) => `| ${target.what} (${target.shown}) | ${results.rows.map((row) => { const ratio = target.ratio(row); return `${ratio.toFixed(2)} ${target.meets(ratio) ? "met" : "**missed**"}`; }).join(" | ")} |`).join("\n")}
 
+${results.rows
+  .filter((row) => row.fleetScan)
+  .map((row) => `A fleet-size scan (one run, \`trusted-roots scan --json\` under GNU time, one SSH session per entry): ${fleetScanText(row.fleetScan!)}.\n`)
+  .join("")}
 Parsing the machine's ${results.parsing.bundleCertificates}-root bundle: ${results.parsing.fullParseMsPerBundle.toFixed(1)} ms per bundle with every field (signature check
 included), ${results.parsing.identitiesCachedMsPerBundle.toFixed(2)} ms for identities once each certificate is cached (what a scan does).
 `;

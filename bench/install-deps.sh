@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What `npm run bench` needs beyond the tests': Ansible (the peer), from Debian's packages.
+# What `npm run bench` needs beyond the tests': Ansible (the peer) and GNU time (peak memory), from Debian's packages.
 set -euo pipefail
 bash "$(dirname "$0")/../scripts/install-system-deps.sh"
 if ! command -v ansible-playbook >/dev/null 2>&1; then
@@ -9,4 +9,9 @@ if ! command -v ansible-playbook >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible-core >/dev/null
   }
 fi
-ansible-playbook --version | head -1
+if [ ! -x /usr/bin/time ]; then
+  [ "$(id -u)" = 0 ] || { echo "bench: need root to install time" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time >/dev/null
+fi
+# sed reads to the end: head would close the pipe early, and ansible fails on the broken pipe.
+ansible-playbook --version | sed -n 1p
