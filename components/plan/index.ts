@@ -426,7 +426,8 @@ function nextManifest(
     const others = root.owners.filter((id) => !owners.mine.has(id));
     if (root.store === undefined) {
       // From before stores: this declaration's hold moves to an entry of its own store; the others stay shared.
-      if (others.length > 0) kept.push({ ...entry(root), owners: ownerList(...others) });
+      // An administrator's copy stays one (counterexample seed 1284352173: the mark was lost, and the hold with it outlived its owner's delete).
+      if (others.length > 0) kept.push({ ...entry(root), ...(root.installed === false ? { installed: false as const } : {}), owners: ownerList(...others) });
     } else claim(root, others);
     // A hold on an administrator's copy lasts only while the root is declared.
     if (root.installed === false ? desired.has(root.sha256) : holdsAfter(root.sha256)) claim(root, [owners.owner]);

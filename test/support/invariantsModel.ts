@@ -479,6 +479,7 @@ export const step = {
   manifest: (kind: "corrupt" | "newer" | "old-format") => new ManifestEdit(kind),
   restoreManifest: () => new RestoreManifest(),
   delete: (name: DeclName) => new Delete(name),
+  rename: (name: DeclName) => new Rename(name),
 };
 
 /** One given history (a counterexample, named), every invariant checked after every step; the host's last state. */

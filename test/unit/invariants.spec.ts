@@ -77,8 +77,28 @@ describe("invariants over generated histories (fast-check, the real POSIX script
     }
   });
 
+  it("counterexample (seed 1284352173): a hold on an administrator's copy, in a manifest from before stores, ends with its owner's delete after another store rewrote the manifest", async () => {
+    const host = new ModelHost({ S1: certs.S1.pem });
+    try {
+      const final = await replayHistory(certs, host, [
+        step.adminAddsFile("corporate.crt", ["R2", "I1"]),
+        step.declare("B", ["R2"], [], "additive"),
+        step.declare("C", [], [], "additive"),
+        step.manifest("old-format"),
+        step.rename("C"),
+        step.delete("B"),
+      ]);
+      assert.equal(final.manifest?.includes("B-1"), false, "the deleted declaration holds nothing");
+      assert.ok(final.trusted.has(certs.R2.sha256), "the administrator's copy stays");
+    } finally {
+      await host.remove();
+    }
+  });
+
   it("I1-I6 hold after every step of every history (seeded; a failure prints its seed and a shrunk history)", async () => {
-    const seed = Number(process.env.TRL_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+    // CI gates a landing on seed 1 (its histories pass, and the mutants prove they catch each break); every
+    // other run explores a new seed, and what it finds becomes a named test.
+    const seed = Number(process.env.TRL_PROPERTY_SEED ?? (process.env.CI === "true" ? 1 : Date.now() % 2 ** 31));
     const started = Date.now();
     const { histories, steps } = await runHistories({
       certs,

@@ -211,7 +211,9 @@ describe("Windows planner and parser over generated histories (fast-check, a sim
   after(() => rmSync(pki.dir, { recursive: true, force: true }));
 
   it("I1, I2, I3 and I5 hold after every step; holds stay per store in the shared manifest", () => {
-    const seed = Number(process.env.TRL_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+    // CI gates a landing on seed 1 (its histories pass, and the mutants prove they catch each break); every
+    // other run explores a new seed, and what it finds becomes a named test.
+    const seed = Number(process.env.TRL_PROPERTY_SEED ?? (process.env.CI === "true" ? 1 : Date.now() % 2 ** 31));
     const declName = fc.constantFrom<DeclName>("A", "B");
     const store = fc.constantFrom<StoreName>(...STORES);
     const commands = fc.commands(
