@@ -57,7 +57,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   refuseDesiredAndDistrusted(desired.roots, distrustedSet);
   // A root entry from before owners is held by someone unknown (it may be another stack's); a distrust entry
   // without owners is a deleted declaration's, kept until a declaration that distrusts the root adopts it.
-  const owners = ownership(entriesFor(observed.manifest.roots, observed.store), desired, [UNKNOWN_HOLDER]);
+  const owners = storeOwnership(observed, desired);
   const distrustOwners = ownership(observed.manifest.distrusted, desired, []);
   const chain = chainTrust(desired, observed);
 
@@ -208,9 +208,9 @@ interface Ownership {
 }
 
 /** An entry written before owners were recorded: held by a declaration nobody can name. */
-export const UNKNOWN_HOLDER = "(recorded before owners)";
+const UNKNOWN_HOLDER = "(recorded before owners)";
 
-function ownership(manifestEntries: readonly ManifestEntry[], desired: DesiredStore, unrecorded: readonly string[]): Ownership {
+function ownership(manifestEntries: readonly ManifestEntry[], desired: Pick<DesiredStore, "owner" | "previousOwners">, unrecorded: readonly string[]): Ownership {
   const owner = desired.owner ?? DEFAULT_OWNER;
   const mine = new Set([owner, ...(desired.previousOwners ?? [])]);
   const holders = new Map<string, string[]>();
@@ -221,6 +221,11 @@ function ownership(manifestEntries: readonly ManifestEntry[], desired: DesiredSt
     holds: (sha256) => (holders.get(sha256) ?? []).some((id) => mine.has(id)),
     others: (sha256) => (holders.get(sha256) ?? []).filter((id) => !mine.has(id)),
   };
+}
+
+/** Who holds each root of the observed store, seen from `desired`'s owner: what plan removes and what it keeps. */
+export function storeOwnership(observed: ObservedStore, desired: Pick<DesiredStore, "owner" | "previousOwners">): Ownership {
+  return ownership(entriesFor(observed.manifest.roots, observed.store), desired, [UNKNOWN_HOLDER]);
 }
 
 function removalReason(

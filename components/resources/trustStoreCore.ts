@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
-import { DEFAULT_OWNER, STORE_MODES, UNKNOWN_HOLDER, type DesiredStore, type StoreMode } from "../plan";
+import { DEFAULT_OWNER, STORE_MODES, storeOwnership, type DesiredStore, type StoreMode } from "../plan";
 import { PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
-import { entriesFor } from "../platforms/manifest";
 import { connectionInput, platformInput, providerVersionInput, secretProperties, type ConnectionInput } from "./shared";
 import { parseHostKeyPin } from "../transport/hostKey";
 import { DEFAULT_SSH_PORT } from "../transport/target";
@@ -238,15 +237,12 @@ export function liveInputs(state: ValidTrustStoreInputs, observed: ObservedStore
   const declared = new Set(Object.values(state.roots).map((root) => root.sha256));
   // What an apply would take away, as the planner decides it: managed roots this resource holds (another stack's or
   // resource's hold on the same host is theirs, not drift here), and under purgeUnmanaged local roots nobody holds.
-  const holders = new Map<string, string[]>();
-  for (const entry of entriesFor(observed.manifest.roots, observed.store)) holders.set(entry.sha256, [...(holders.get(entry.sha256) ?? []), ...(entry.owners ?? [UNKNOWN_HOLDER])]);
-  const heldHere = (sha256: string) => (holders.get(sha256) ?? []).includes(holder);
-  const heldElsewhere = (sha256: string) => (holders.get(sha256) ?? []).some((id) => id !== holder);
+  const owners = storeOwnership(observed, { owner: holder });
   const removable = observed.roots.filter(
     (root) =>
       !declared.has(root.sha256) &&
-      ((root.origin === "managed" && state.mode !== "additive" && heldHere(root.sha256)) ||
-        (root.origin === "local" && state.mode === "purgeUnmanaged" && !heldElsewhere(root.sha256))),
+      ((root.origin === "managed" && state.mode !== "additive" && owners.holds(root.sha256)) ||
+        (root.origin === "local" && state.mode === "purgeUnmanaged" && owners.others(root.sha256).length === 0)),
   );
   for (const root of removable) roots[root.sha256] = { pem: "", sha256: root.sha256, sha1: root.sha1, subject: root.subject };
   const distrustedNow = new Set(observed.distrusted.map((root) => root.sha256));
