@@ -51,8 +51,9 @@ trusted_roots_recover() {
     exit 3
   fi
 }
-# A base64 field as text; the x keeps a trailing newline, which $(...) would drop (the caller strips it).
-trusted_roots_decode() { printf '%s' "$1" | base64 -d && echo x; }
+# A base64 field as the path p; the x keeps a trailing newline, which $(...) would drop.
+trusted_roots_path() { p=$(printf '%s' "$1" | base64 -d && echo x) && p=${p%x}; }
+trusted_roots_next_step() { trusted_roots_step $step; step=$((step + 1)); }
 trusted_roots_plan() { printf '%s\n' "$TRUSTED_ROOTS_PLAN" | sed -n "s/^$1 //p"; }
 trusted_roots_changes() {
   step=0; n=0
@@ -61,25 +62,25 @@ trusted_roots_changes() {
       basis|'') ;;
       save)
         # Whole or absent: a backup cut short would otherwise be "restored" over a good file.
-        p=$(trusted_roots_decode "$a") || trusted_roots_fail backup; p=${p%x}
+        trusted_roots_path "$a" || trusted_roots_fail backup
         if [ -e "$p" ]; then cp -p "$p" "$TXN/saved.$n.new" && mv -f "$TXN/saved.$n.new" "$TXN/saved.$n" || trusted_roots_fail backup
         else : > "$TXN/absent.$n" || trusted_roots_fail backup; fi
         n=$((n + 1)) ;;
-      saved) trusted_roots_step $step; step=$((step + 1)) ;;
+      saved) trusted_roots_next_step ;;
       mkdir)
-        p=$(trusted_roots_decode "$b") || trusted_roots_fail "$a"; p=${p%x}
+        trusted_roots_path "$b" || trusted_roots_fail "$a"
         mkdir -p "$p" >>"$TXN/log" 2>&1 || trusted_roots_fail "$a" ;;
       rm)
-        p=$(trusted_roots_decode "$b") || trusted_roots_fail "$a"; p=${p%x}
+        trusted_roots_path "$b" || trusted_roots_fail "$a"
         rm -f "$p" >>"$TXN/log" 2>&1 || trusted_roots_fail "$a"
-        trusted_roots_step $step; step=$((step + 1)) ;;
+        trusted_roots_next_step ;;
       put)
-        p=$(trusted_roots_decode "$b") || trusted_roots_fail "$a"; p=${p%x}
+        trusted_roots_path "$b" || trusted_roots_fail "$a"
         # The manifest it replaces (one this version could read: plan refuses any other) stays as the backup.
         if [ "$a" = manifest ] && [ -f '/var/lib/trusted-roots/manifest.json' ]; then cp -p '/var/lib/trusted-roots/manifest.json' '/var/lib/trusted-roots/manifest.json.previous' >>"$TXN/log" 2>&1 || trusted_roots_fail manifest; fi
         { printf '%s' "$c" | base64 -d > "$p.trusted-roots-new"; } >>"$TXN/log" 2>&1 && chmod 644 "$p.trusted-roots-new" && mv -f "$p.trusted-roots-new" "$p" || { rm -f "$p.trusted-roots-new"; trusted_roots_fail "$a"; }
-        trusted_roots_step $step; step=$((step + 1)) ;;
-      refresh) trusted_roots_refresh "$a" >>"$TXN/log" 2>&1 || trusted_roots_fail refresh; trusted_roots_step $step; step=$((step + 1)) ;;
+        trusted_roots_next_step ;;
+      refresh) trusted_roots_refresh "$a" >>"$TXN/log" 2>&1 || trusted_roots_fail refresh; trusted_roots_next_step ;;
       *) echo "internal: the apply's data has a line this program does not know ($kind)" >>"$TXN/log"; trusted_roots_fail data ;;
     esac
   done 7<<TRUSTED_ROOTS_PLAN_END
