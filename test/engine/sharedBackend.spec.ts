@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { parseCertificates } from "../../components/certificates";
-import { EngineProject } from "../support/engine";
+import { assertSucceeded, EngineProject, runPulumi } from "../support/engine";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
 import { LocalPostgres } from "../support/postgres";
@@ -12,12 +12,6 @@ import { waitUntil } from "../support/wait";
 
 const REPO = resolve(__dirname, "../../..");
 const ANCHORS = "/usr/local/share/ca-certificates";
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface ExportedResource {
   type: string;
@@ -79,17 +73,8 @@ outputs: { report: "\${fleet.report}" }
   };
 
   /** Plain `pulumi` in a site's folder, logged in to the shared database. */
-  const pulumi = async (site: string, args: string[]): Promise<CliResult> => {
-    const env = { ...process.env, ...engine.env, PULUMI_BACKEND_URL: postgres.url };
-    try {
-      const { stdout, stderr } = await promisify(execFile)("pulumi", [...args, "--non-interactive"], { cwd: siteDir(site), env, maxBuffer: 64 * 1024 * 1024 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-    }
-  };
-  const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what} failed (${result.code}):\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
+  const pulumi = (site: string, args: string[]) => runPulumi(args, siteDir(site), { ...engine.env, PULUMI_BACKEND_URL: postgres.url });
+  const ok = assertSucceeded;
   const managedOn = async (host: LabHost) =>
     (await lab.sh(host, `ls ${ANCHORS}`))
       .split("\n")

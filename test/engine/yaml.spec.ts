@@ -6,18 +6,12 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { parseCertificates } from "../../components/certificates";
-import { EngineProject } from "../support/engine";
+import { assertSucceeded, EngineProject, runPulumi } from "../support/engine";
 import { describeLab, Lab } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
 
 const REPO = resolve(__dirname, "../../..");
 const POLICY_PACK = join(REPO, "policies");
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * The README's YAML program, pointed at the lab: its host and key replaced, the plugin taken from this
@@ -55,16 +49,8 @@ describeLab("a YAML program through the provider plugin, with plain pulumi comma
   const pki = new TestPki();
   let contoso: TestCertificate;
 
-  const pulumi = async (args: string[], cwd = projectDir, env: Record<string, string> = {}): Promise<CliResult> => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...engine.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-    }
-  };
-  const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what} failed (${result.code}):\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
+  const pulumi = (args: string[], cwd = projectDir, env: Record<string, string> = {}) => runPulumi(args, cwd, { ...engine.env, ...env });
+  const ok = assertSucceeded;
   const anchors = (index: number) => lab.sh(lab.hosts[index], "ls /usr/local/share/ca-certificates");
   const sha256 = () => parseCertificates(contoso.pem)[0].sha256.toLowerCase();
 

@@ -2,7 +2,10 @@ import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { strict as assert } from "node:assert";
+import { promisify } from "node:util";
 import { LocalWorkspace, type ConfigMap, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import type { CliResult } from "./cli";
 
 const REPO = resolve(__dirname, "../../..");
 let toolchainBin: string | undefined;
@@ -76,4 +79,20 @@ export async function setStackConfig(stack: Stack, config: ConfigMap): Promise<v
       child.stdin!.end(value);
     });
   }
+}
+
+/** Plain `pulumi` as a user runs it (non-interactive), in `cwd` with `env` over this process's: its exit code and both streams. */
+export async function runPulumi(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+/** A pulumi command that must have succeeded; the failure shows the tail of both streams. */
+export function assertSucceeded(result: CliResult, what: string): void {
+  assert.equal(result.code, 0, `${what} failed (${result.code}):\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
 }
