@@ -10,7 +10,7 @@ const LAYERS = [
   ["plan", "transport", "sources"],
   ["store"],
   ["resources"],
-  ["rollout", "WebServerTrust", "TrustFleet"],
+  ["rollout", "serverCore", "WebServerTrust", "TrustFleet"],
   ["config", "scan", "selftest"],
   ["program", "provider", "cli", "index"],
 ];

@@ -4,22 +4,18 @@ import { chainCertificateProblems, type Certificate } from "./certificates";
 import type { StoreMode } from "./plan";
 import type { PlatformName } from "./platforms";
 import { HealthCheck, HostReboot, ServiceRestart } from "./resources/afterChange";
-import type { RestartPreset } from "./resources/afterChangeScripts";
 import type { HealthCheckInput } from "./resources/health";
 import type { ConnectionArgs } from "./resources/shared";
 import { TrustStore } from "./resources/trustStore";
 import { toRootInputs } from "./resources/trustStoreCore";
+import { CERTIFICATE_LIST_NAMES, type CertificateListName, type ServerTraits } from "./serverCore";
 
 import { WEB_SERVER_TRUST_TYPE } from "./typeTokens";
 
 export { WEB_SERVER_TRUST_TYPE };
 
-/** What to do once a server's store changed. */
-export type AfterChange =
-  | { action: "none" }
-  | { action: "reboot"; timeoutSeconds?: number; delaySeconds?: number; rebootCommand?: string; onlyIfPending?: boolean }
-  /** Exactly one of preset, service (a name) and command. */
-  | { action: "restart"; preset?: RestartPreset; service?: string; command?: string };
+/** What to do once a server's store changed: nothing, a reboot, or a restart of exactly one preset, service or command. */
+export type AfterChange = NonNullable<ServerTraits["afterChange"]>;
 
 /**
  * What runs after a store change when nothing is declared. Windows: a reboot, the incident's documented fix,
@@ -30,33 +26,13 @@ export function defaultAfterChange(platform: PlatformName): AfterChange {
   return platform === "windows" ? { action: "reboot" } : { action: "none" };
 }
 
-export interface WebServerTrustArgs {
+/** The component's form of a server (serverCore.ts): parsed certificates, and a connection that may hold Outputs. */
+export interface WebServerTrustArgs extends ServerTraits, Partial<Record<CertificateListName, readonly Certificate[]>> {
   connection: pulumi.Input<ConnectionArgs>;
-  platform: PlatformName;
-  /** Self-signed root CAs the server must trust (Windows: LocalMachine\Root). */
   roots: readonly Certificate[];
-  /**
-   * Intermediate CAs: the Windows `CA` store; on Linux the family's place for them (update-ca-certificates
-   * families: the anchors and so the bundle; p11-kit families: the source directory, with neutral trust).
-   */
-  intermediates?: readonly Certificate[];
-  /** Cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates. */
-  crossSigned?: readonly Certificate[];
-  /**
-   * CAs for the Windows `ClientAuthIssuer` store ("Client Authentication Issuers"): where SChannel checks client
-   * chains when ClientAuthTrustMode is 1 or 2, and the trusted-issuer list IIS bindings usually name.
-   */
-  clientAuthIssuers?: readonly Certificate[];
-  /** Roots the server must not trust (blocklist, Windows Disallowed). */
-  distrusted?: readonly Certificate[];
   mode?: StoreMode;
-  afterChange?: AfterChange;
-  /** Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout. */
-  testCommand?: string;
   healthCheck?: pulumi.Input<HealthCheckInput>;
   retainOnDelete?: boolean;
-  groups?: readonly string[];
-  tags?: Readonly<Record<string, string>>;
   /** Resources that must finish first (the previous rollout wave). */
   waitFor?: pulumi.Input<pulumi.Resource>[];
   /**
@@ -104,11 +80,7 @@ export class WebServerTrust extends pulumi.ComponentResource {
       name,
       {
         platform: args.platform,
-        roots: declaredIdentities(args.roots),
-        intermediates: declaredIdentities(args.intermediates),
-        crossSigned: declaredIdentities(args.crossSigned),
-        clientAuthIssuers: declaredIdentities(args.clientAuthIssuers),
-        distrusted: declaredIdentities(args.distrusted),
+        ...Object.fromEntries(CERTIFICATE_LIST_NAMES.map((list) => [list, declaredIdentities(args[list])])),
         mode: args.mode ?? "exact",
         afterChange: args.afterChange ?? defaultAfterChange(args.platform),
         healthCheck: args.healthCheck ? pulumi.secret(args.healthCheck) : undefined,

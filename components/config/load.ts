@@ -7,8 +7,9 @@ import { fetchRoots, remoteSourceOf } from "../sources";
 import type { ConnectionArgs, ConnectionInput } from "../resources/shared";
 import type { FleetServer, TrustFleetArgs } from "../TrustFleet";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_NAMESPACE, fleetConfigSchema, inventoryFileSchema, SECRET_CONFIG_KEYS, type FleetConfig, type ServerConfig } from "./schema";
+import { CONFIG_NAMESPACE, EMPTY_GROUP, fleetConfigSchema, inventoryFileSchema, SECRET_CONFIG_KEYS, type FleetConfig, type ServerConfig } from "./schema";
 import { keysAt, suggestKey } from "./unknownKeys";
+import type { CertificateListName } from "../serverCore";
 
 /** Secrets come from secret config and stay Pulumi secrets (Outputs) all the way into the state. */
 export interface FleetSecrets {
@@ -124,8 +125,6 @@ export function fleetArgsFromConfig(
 }
 
 type RootSetConfig = FleetConfig["rootSets"][string];
-type GroupConfig = FleetConfig["groups"][string];
-type CertificateListName = "roots" | "intermediates" | "crossSigned" | "clientAuthIssuers" | "distrusted";
 
 /** One root set's certificates: its files, its fetched source, its inline PEM; each declared thumbprint must be among them. */
 function rootSetCertificates(setName: string, set: RootSetConfig, readFile: (path: string) => Buffer, fetched: FleetArgsOptions["fetched"], problems: string[]): Certificate[] {
@@ -171,7 +170,6 @@ function declaredServers(config: FleetConfig, readFile: (path: string) => Buffer
   return declared;
 }
 
-const NO_GROUP: GroupConfig = { roots: [], intermediates: [], crossSigned: [], clientAuthIssuers: [], distrusted: [] };
 
 /**
  * A server's five certificate lists: each its groups' sets of that list (the server's own `roots` added to its
@@ -187,7 +185,7 @@ function serverCertificateLists(
   const groups = server.groups.map((groupName) => {
     const group = config.groups[groupName];
     if (!group) problems.push(`${where}.groups: unknown group "${groupName}"; define it under ${CONFIG_NAMESPACE}:groups`);
-    return { groupName, group: group ?? NO_GROUP };
+    return { groupName, group: group ?? EMPTY_GROUP };
   });
   const setsOf = (names: readonly string[], key: string) =>
     names.flatMap((setName) => {

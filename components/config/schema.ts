@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { STORE_MODES } from "../plan";
-import { PLATFORM_NAMES } from "../platforms";
 import { TLS_VERSIONS } from "../resources/health";
 import { rolloutSchema } from "../rollout";
 import { afterChangeSchema } from "../resources/afterChangeCore";
 import { httpUrl, ldapSourceSchema, proxyUrl, thumbprintList } from "../sources/schema";
 import { hostKeyPinSchema } from "../transport";
+import { certificateListFields, serverTraitsSchema } from "../serverCore";
 
 /** The namespace of the stack config: `trusted-roots:servers`, `trusted-roots:rootSets`, ... */
 export const CONFIG_NAMESPACE = "trusted-roots";
@@ -41,23 +41,18 @@ const bastionConfigSchema = z.strictObject({
 
 const serverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names Pulumi resources)");
 
-const serverSchema = z.strictObject({
+const serverSchema = serverTraitsSchema.extend({
   name: serverName,
   /** Names this server had before: its resources are renamed in place (Pulumi aliases), not replaced. */
   previousNames: z.array(serverName).default([]),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).optional(),
   user: z.string().min(1).optional(),
-  platform: z.enum(PLATFORM_NAMES),
   hostKey: hostKey.optional(),
   insecureSkipHostKeyCheck: z.boolean().optional(),
   sudo: z.boolean().optional(),
-  groups: z.array(z.string()).default([]),
-  tags: z.record(z.string(), z.string()).default({}),
   /** Root sets for this server beyond its groups'. */
   roots: z.array(z.string()).default([]),
-  afterChange: afterChangeSchema.optional(),
-  testCommand: z.string().min(1).optional(),
   healthCheck: healthCheckConfigSchema.optional(),
   bastion: bastionConfigSchema.optional(),
 });
@@ -109,16 +104,10 @@ const rootSetSchema = z
     if (set.fetch && remote === 0) context.addIssue({ code: "custom", path: ["fetch"], message: "fetch settings apply to url, certsrv and ldap sources only" });
   });
 
-const groupSchema = z.strictObject({
-  roots: z.array(z.string()).default([]),
-  /** Intermediate CAs: Windows' "CA" store; on Linux where the family keeps them (see README). */
-  intermediates: z.array(z.string()).default([]),
-  /** Cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates. */
-  crossSigned: z.array(z.string()).default([]),
-  /** Windows: CAs for LocalMachine\\ClientAuthIssuer, where SChannel looks when ClientAuthTrustMode is 1 or 2. */
-  clientAuthIssuers: z.array(z.string()).default([]),
-  distrusted: z.array(z.string()).default([]),
-});
+/** A group names root sets for each certificate list of its servers. */
+const groupSchema = z.strictObject(certificateListFields(z.string(), (holds) => `root sets of ${holds}`));
+/** What a server of no group gets from its groups. */
+export const EMPTY_GROUP = groupSchema.parse({});
 
 /** An inventory file: `{ servers: [...] }` or the bare list, with exactly the keys of `servers` entries. */
 export const inventoryFileSchema = z.strictObject({ servers: z.array(serverSchema) });

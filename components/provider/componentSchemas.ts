@@ -1,16 +1,13 @@
 import { z } from "zod";
 import { STORE_MODES } from "../plan";
-import { PLATFORM_NAMES } from "../platforms";
 import { rolloutSchema } from "../rollout";
-import { afterChangeSchema } from "../resources/afterChangeCore";
 import { checkThumbprints, httpUrl, ldapSourceSchema, proxyUrl } from "../sources/schema";
 import { DEFAULT_SOURCE_TIMEOUT_SECONDS } from "../sources";
 import { serverReportSchema } from "../WebServerTrust";
+import { certificateListFields, serverTraitsSchema } from "../serverCore";
 
 // What multi-language programs give the components and fetchRoots, and what they get back: the provider validates
 // with these, and the package schema is generated from them.
-
-const pemList = (description: string) => z.array(z.string()).default([]).meta({ description });
 
 /** One server as a multi-language program declares it: certificates as PEM text, everything else as in TypeScript. */
 export const serverInputSchema = z
@@ -18,19 +15,11 @@ export const serverInputSchema = z
     name: z.string().min(1).meta({ description: "Unique within the fleet; names its resources." }),
     // Validated where it is used: its leaves may be Outputs (a secret key, a computed host).
     connection: z.unknown().meta({ pulumiType: "Connection", description: "How to reach the server over SSH; a secret in the state.", secret: true }),
-    platform: z.enum(PLATFORM_NAMES).meta({ description: "The trust-store family." }),
-    roots: pemList("PEM text of the self-signed roots the server must trust (a file may hold several)."),
-    intermediates: pemList("PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them."),
-    crossSigned: pemList("PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA)."),
-    clientAuthIssuers: pemList("PEM text of CAs for the Windows ClientAuthIssuer store."),
-    distrusted: pemList("PEM text of roots the server must not trust."),
+    ...serverTraitsSchema.shape,
+    ...certificateListFields(z.string(), (holds) => `PEM text (each string may hold several) of ${holds}.`),
     mode: z.enum(STORE_MODES).optional().meta({ description: "What else may be removed." }),
-    afterChange: afterChangeSchema.optional().meta({ description: "What runs after a change; Windows default: a reboot." }),
-    testCommand: z.string().optional().meta({ description: "Runs on the server after the change." }),
     healthCheck: z.unknown().optional().meta({ pulumiType: "HealthCheck", description: "An HTTPS request proving the fix.", secret: true }),
     retainOnDelete: z.boolean().optional().meta({ description: "Leave the roots on the server when removed from the program." }),
-    groups: z.array(z.string()).optional().meta({ description: "Labels for policies." }),
-    tags: z.record(z.string(), z.string()).optional().meta({ description: "Labels for policies." }),
     previousNames: z.array(z.string()).optional().meta({ description: "Names this server had before: renamed in place, not replaced." }),
   })
   .meta({ description: "One server of a TrustFleet." });

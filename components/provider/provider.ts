@@ -9,7 +9,8 @@ import { AFTER_CHANGE_SECRET_INPUTS } from "../resources/afterChangeCore";
 import { TRUST_STORE_SECRET_INPUTS } from "../resources/trustStoreCore";
 import { fetchRoots, remoteSourceOf } from "../sources";
 import { TrustFleet, type FleetServer } from "../TrustFleet";
-import { WebServerTrust, type AfterChange } from "../WebServerTrust";
+import { WebServerTrust } from "../WebServerTrust";
+import { CERTIFICATE_LIST_NAMES } from "../serverCore";
 import {
   FETCH_ROOTS_FUNCTION,
   HEALTH_CHECK_TYPE,
@@ -191,12 +192,9 @@ async function serverFromInputs(entry: unknown, where: string): Promise<FleetSer
     connection: server.connection as FleetServer["connection"],
     platform: server.platform,
     roots: requireRoots(certificates(server.roots, "roots"), `${where}.roots`),
-    intermediates: certificates(server.intermediates, "intermediates"),
-    crossSigned: certificates(server.crossSigned, "crossSigned"),
-    clientAuthIssuers: certificates(server.clientAuthIssuers, "clientAuthIssuers"),
-    distrusted: certificates(server.distrusted, "distrusted"),
+    ...Object.fromEntries(CERTIFICATE_LIST_NAMES.filter((list) => list !== "roots").map((list) => [list, certificates(server[list], list)])),
     mode: server.mode,
-    afterChange: server.afterChange as AfterChange | undefined,
+    afterChange: server.afterChange,
     testCommand: server.testCommand,
     healthCheck: server.healthCheck as FleetServer["healthCheck"],
     retainOnDelete: server.retainOnDelete,

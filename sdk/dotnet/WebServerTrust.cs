@@ -59,7 +59,7 @@ namespace Pulumi.TrustedRoots
         private InputList<string>? _clientAuthIssuers;
 
         /// <summary>
-        /// PEM text of CAs for the Windows ClientAuthIssuer store.
+        /// PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
         /// </summary>
         public InputList<string> ClientAuthIssuers
         {
@@ -87,7 +87,7 @@ namespace Pulumi.TrustedRoots
         private InputList<string>? _crossSigned;
 
         /// <summary>
-        /// PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+        /// PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
         /// </summary>
         public InputList<string> CrossSigned
         {
@@ -99,7 +99,7 @@ namespace Pulumi.TrustedRoots
         private InputList<string>? _distrusted;
 
         /// <summary>
-        /// PEM text of roots the server must not trust.
+        /// PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
         /// </summary>
         public InputList<string> Distrusted
         {
@@ -111,7 +111,7 @@ namespace Pulumi.TrustedRoots
         private InputList<string>? _groups;
 
         /// <summary>
-        /// Labels for policies.
+        /// Labels for policies (in the stack config they also pick the root sets).
         /// </summary>
         public InputList<string> Groups
         {
@@ -139,7 +139,7 @@ namespace Pulumi.TrustedRoots
         private InputList<string>? _intermediates;
 
         /// <summary>
-        /// PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        /// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         /// </summary>
         public InputList<string> Intermediates
         {
@@ -181,7 +181,7 @@ namespace Pulumi.TrustedRoots
         private InputList<string>? _roots;
 
         /// <summary>
-        /// PEM text of the self-signed roots the server must trust (a file may hold several).
+        /// PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\Root).
         /// </summary>
         public InputList<string> Roots
         {
@@ -202,7 +202,7 @@ namespace Pulumi.TrustedRoots
         }
 
         /// <summary>
-        /// Runs on the server after the change.
+        /// Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
         /// </summary>
         [Input("testCommand")]
         public Input<string>? TestCommand { get; set; }

@@ -1932,19 +1932,19 @@ func (o RootInputMapOutput) MapIndex(k pulumi.StringInput) RootInputOutput {
 type Server struct {
 	// What runs after a change; Windows default: a reboot.
 	AfterChange *AfterChange `pulumi:"afterChange"`
-	// PEM text of CAs for the Windows ClientAuthIssuer store.
+	// PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
 	ClientAuthIssuers []string `pulumi:"clientAuthIssuers"`
 	// How to reach the server over SSH; a secret in the state.
 	Connection Connection `pulumi:"connection"`
-	// PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+	// PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
 	CrossSigned []string `pulumi:"crossSigned"`
-	// PEM text of roots the server must not trust.
+	// PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
 	Distrusted []string `pulumi:"distrusted"`
-	// Labels for policies.
+	// Labels for policies (in the stack config they also pick the root sets).
 	Groups []string `pulumi:"groups"`
 	// An HTTPS request proving the fix.
 	HealthCheck *HealthCheckType `pulumi:"healthCheck"`
-	// PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+	// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 	Intermediates []string `pulumi:"intermediates"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode *string `pulumi:"mode"`
@@ -1956,11 +1956,11 @@ type Server struct {
 	PreviousNames []string `pulumi:"previousNames"`
 	// Leave the roots on the server when removed from the program.
 	RetainOnDelete *bool `pulumi:"retainOnDelete"`
-	// PEM text of the self-signed roots the server must trust (a file may hold several).
+	// PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\Root).
 	Roots []string `pulumi:"roots"`
 	// Labels for policies.
 	Tags map[string]string `pulumi:"tags"`
-	// Runs on the server after the change.
+	// Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
 	TestCommand *string `pulumi:"testCommand"`
 }
 
@@ -1979,19 +1979,19 @@ type ServerInput interface {
 type ServerArgs struct {
 	// What runs after a change; Windows default: a reboot.
 	AfterChange AfterChangePtrInput `pulumi:"afterChange"`
-	// PEM text of CAs for the Windows ClientAuthIssuer store.
+	// PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
 	ClientAuthIssuers pulumi.StringArrayInput `pulumi:"clientAuthIssuers"`
 	// How to reach the server over SSH; a secret in the state.
 	Connection ConnectionInput `pulumi:"connection"`
-	// PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+	// PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
 	CrossSigned pulumi.StringArrayInput `pulumi:"crossSigned"`
-	// PEM text of roots the server must not trust.
+	// PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
 	Distrusted pulumi.StringArrayInput `pulumi:"distrusted"`
-	// Labels for policies.
+	// Labels for policies (in the stack config they also pick the root sets).
 	Groups pulumi.StringArrayInput `pulumi:"groups"`
 	// An HTTPS request proving the fix.
 	HealthCheck HealthCheckTypePtrInput `pulumi:"healthCheck"`
-	// PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+	// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 	Intermediates pulumi.StringArrayInput `pulumi:"intermediates"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode pulumi.StringPtrInput `pulumi:"mode"`
@@ -2003,11 +2003,11 @@ type ServerArgs struct {
 	PreviousNames pulumi.StringArrayInput `pulumi:"previousNames"`
 	// Leave the roots on the server when removed from the program.
 	RetainOnDelete pulumi.BoolPtrInput `pulumi:"retainOnDelete"`
-	// PEM text of the self-signed roots the server must trust (a file may hold several).
+	// PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\Root).
 	Roots pulumi.StringArrayInput `pulumi:"roots"`
 	// Labels for policies.
 	Tags pulumi.StringMapInput `pulumi:"tags"`
-	// Runs on the server after the change.
+	// Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
 	TestCommand pulumi.StringPtrInput `pulumi:"testCommand"`
 }
 
@@ -2068,7 +2068,7 @@ func (o ServerOutput) AfterChange() AfterChangePtrOutput {
 	return o.ApplyT(func(v Server) *AfterChange { return v.AfterChange }).(AfterChangePtrOutput)
 }
 
-// PEM text of CAs for the Windows ClientAuthIssuer store.
+// PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
 func (o ServerOutput) ClientAuthIssuers() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Server) []string { return v.ClientAuthIssuers }).(pulumi.StringArrayOutput)
 }
@@ -2078,17 +2078,17 @@ func (o ServerOutput) Connection() ConnectionOutput {
 	return o.ApplyT(func(v Server) Connection { return v.Connection }).(ConnectionOutput)
 }
 
-// PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+// PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
 func (o ServerOutput) CrossSigned() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Server) []string { return v.CrossSigned }).(pulumi.StringArrayOutput)
 }
 
-// PEM text of roots the server must not trust.
+// PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
 func (o ServerOutput) Distrusted() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Server) []string { return v.Distrusted }).(pulumi.StringArrayOutput)
 }
 
-// Labels for policies.
+// Labels for policies (in the stack config they also pick the root sets).
 func (o ServerOutput) Groups() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Server) []string { return v.Groups }).(pulumi.StringArrayOutput)
 }
@@ -2098,7 +2098,7 @@ func (o ServerOutput) HealthCheck() HealthCheckTypePtrOutput {
 	return o.ApplyT(func(v Server) *HealthCheckType { return v.HealthCheck }).(HealthCheckTypePtrOutput)
 }
 
-// PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 func (o ServerOutput) Intermediates() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Server) []string { return v.Intermediates }).(pulumi.StringArrayOutput)
 }
@@ -2128,7 +2128,7 @@ func (o ServerOutput) RetainOnDelete() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v Server) *bool { return v.RetainOnDelete }).(pulumi.BoolPtrOutput)
 }
 
-// PEM text of the self-signed roots the server must trust (a file may hold several).
+// PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\Root).
 func (o ServerOutput) Roots() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Server) []string { return v.Roots }).(pulumi.StringArrayOutput)
 }
@@ -2138,7 +2138,7 @@ func (o ServerOutput) Tags() pulumi.StringMapOutput {
 	return o.ApplyT(func(v Server) map[string]string { return v.Tags }).(pulumi.StringMapOutput)
 }
 
-// Runs on the server after the change.
+// Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
 func (o ServerOutput) TestCommand() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Server) *string { return v.TestCommand }).(pulumi.StringPtrOutput)
 }

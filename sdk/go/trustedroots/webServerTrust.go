@@ -51,19 +51,19 @@ func NewWebServerTrust(ctx *pulumi.Context,
 type webServerTrustArgs struct {
 	// What runs after a change; Windows default: a reboot.
 	AfterChange *AfterChange `pulumi:"afterChange"`
-	// PEM text of CAs for the Windows ClientAuthIssuer store.
+	// PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
 	ClientAuthIssuers []string `pulumi:"clientAuthIssuers"`
 	// How to reach the server over SSH; a secret in the state.
 	Connection Connection `pulumi:"connection"`
-	// PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+	// PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
 	CrossSigned []string `pulumi:"crossSigned"`
-	// PEM text of roots the server must not trust.
+	// PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
 	Distrusted []string `pulumi:"distrusted"`
-	// Labels for policies.
+	// Labels for policies (in the stack config they also pick the root sets).
 	Groups []string `pulumi:"groups"`
 	// An HTTPS request proving the fix.
 	HealthCheck *HealthCheckType `pulumi:"healthCheck"`
-	// PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+	// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 	Intermediates []string `pulumi:"intermediates"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode *string `pulumi:"mode"`
@@ -73,11 +73,11 @@ type webServerTrustArgs struct {
 	PreviousNames []string `pulumi:"previousNames"`
 	// Leave the roots on the server when removed from the program.
 	RetainOnDelete *bool `pulumi:"retainOnDelete"`
-	// PEM text of the self-signed roots the server must trust (a file may hold several).
+	// PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\Root).
 	Roots []string `pulumi:"roots"`
 	// Labels for policies.
 	Tags map[string]string `pulumi:"tags"`
-	// Runs on the server after the change.
+	// Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
 	TestCommand *string `pulumi:"testCommand"`
 }
 
@@ -85,19 +85,19 @@ type webServerTrustArgs struct {
 type WebServerTrustArgs struct {
 	// What runs after a change; Windows default: a reboot.
 	AfterChange AfterChangePtrInput
-	// PEM text of CAs for the Windows ClientAuthIssuer store.
+	// PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
 	ClientAuthIssuers pulumi.StringArrayInput
 	// How to reach the server over SSH; a secret in the state.
 	Connection ConnectionInput
-	// PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+	// PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
 	CrossSigned pulumi.StringArrayInput
-	// PEM text of roots the server must not trust.
+	// PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
 	Distrusted pulumi.StringArrayInput
-	// Labels for policies.
+	// Labels for policies (in the stack config they also pick the root sets).
 	Groups pulumi.StringArrayInput
 	// An HTTPS request proving the fix.
 	HealthCheck HealthCheckTypePtrInput
-	// PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+	// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 	Intermediates pulumi.StringArrayInput
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode pulumi.StringPtrInput
@@ -107,11 +107,11 @@ type WebServerTrustArgs struct {
 	PreviousNames pulumi.StringArrayInput
 	// Leave the roots on the server when removed from the program.
 	RetainOnDelete pulumi.BoolPtrInput
-	// PEM text of the self-signed roots the server must trust (a file may hold several).
+	// PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\Root).
 	Roots pulumi.StringArrayInput
 	// Labels for policies.
 	Tags pulumi.StringMapInput
-	// Runs on the server after the change.
+	// Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
 	TestCommand pulumi.StringPtrInput
 }
 

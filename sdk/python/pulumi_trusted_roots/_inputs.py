@@ -1276,19 +1276,19 @@ class ServerArgsDict(TypedDict):
     """
     client_auth_issuers: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
-    PEM text of CAs for the Windows ClientAuthIssuer store.
+    PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
     """
     cross_signed: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
-    PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+    PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
     """
     distrusted: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
-    PEM text of roots the server must not trust.
+    PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
     """
     groups: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
-    Labels for policies.
+    Labels for policies (in the stack config they also pick the root sets).
     """
     health_check: NotRequired[pulumi.Input[Optional['HealthCheckArgsDict']]]
     """
@@ -1296,7 +1296,7 @@ class ServerArgsDict(TypedDict):
     """
     intermediates: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
-    PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+    PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
     """
     mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -1312,7 +1312,7 @@ class ServerArgsDict(TypedDict):
     """
     roots: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
-    PEM text of the self-signed roots the server must trust (a file may hold several).
+    PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\\Root).
     """
     tags: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
     """
@@ -1320,7 +1320,7 @@ class ServerArgsDict(TypedDict):
     """
     test_command: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Runs on the server after the change.
+    Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
     """
 
 @pulumi.input_type
@@ -1349,18 +1349,18 @@ class ServerArgs:
         :param pulumi.Input[_builtins.str] name: Unique within the fleet; names its resources.
         :param pulumi.Input[_builtins.str] platform: The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         :param pulumi.Input['AfterChangeArgs'] after_change: What runs after a change; Windows default: a reboot.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] client_auth_issuers: PEM text of CAs for the Windows ClientAuthIssuer store.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cross_signed: PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] distrusted: PEM text of roots the server must not trust.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] client_auth_issuers: PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cross_signed: PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] distrusted: PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies (in the stack config they also pick the root sets).
         :param pulumi.Input['HealthCheckArgs'] health_check: An HTTPS request proving the fix.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when removed from the program.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] roots: PEM text of the self-signed roots the server must trust (a file may hold several).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] roots: PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\\Root).
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Labels for policies.
-        :param pulumi.Input[_builtins.str] test_command: Runs on the server after the change.
+        :param pulumi.Input[_builtins.str] test_command: Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
         """
         pulumi.set(__self__, "connection", connection)
         pulumi.set(__self__, "name", name)
@@ -1444,7 +1444,7 @@ class ServerArgs:
     @pulumi.getter(name="clientAuthIssuers")
     def client_auth_issuers(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of CAs for the Windows ClientAuthIssuer store.
+        PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
         """
         return pulumi.get(self, "client_auth_issuers")
 
@@ -1456,7 +1456,7 @@ class ServerArgs:
     @pulumi.getter(name="crossSigned")
     def cross_signed(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+        PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
         """
         return pulumi.get(self, "cross_signed")
 
@@ -1468,7 +1468,7 @@ class ServerArgs:
     @pulumi.getter
     def distrusted(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of roots the server must not trust.
+        PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
         """
         return pulumi.get(self, "distrusted")
 
@@ -1480,7 +1480,7 @@ class ServerArgs:
     @pulumi.getter
     def groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        Labels for policies.
+        Labels for policies (in the stack config they also pick the root sets).
         """
         return pulumi.get(self, "groups")
 
@@ -1504,7 +1504,7 @@ class ServerArgs:
     @pulumi.getter
     def intermediates(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         """
         return pulumi.get(self, "intermediates")
 
@@ -1552,7 +1552,7 @@ class ServerArgs:
     @pulumi.getter
     def roots(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of the self-signed roots the server must trust (a file may hold several).
+        PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\\Root).
         """
         return pulumi.get(self, "roots")
 
@@ -1576,7 +1576,7 @@ class ServerArgs:
     @pulumi.getter(name="testCommand")
     def test_command(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Runs on the server after the change.
+        Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
         """
         return pulumi.get(self, "test_command")
 

@@ -42,18 +42,18 @@ class WebServerTrustArgs:
         :param pulumi.Input['ConnectionArgs'] connection: How to reach the server over SSH; a secret in the state.
         :param pulumi.Input[_builtins.str] platform: The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         :param pulumi.Input['AfterChangeArgs'] after_change: What runs after a change; Windows default: a reboot.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] client_auth_issuers: PEM text of CAs for the Windows ClientAuthIssuer store.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cross_signed: PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] distrusted: PEM text of roots the server must not trust.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] client_auth_issuers: PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cross_signed: PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] distrusted: PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies (in the stack config they also pick the root sets).
         :param pulumi.Input['HealthCheckArgs'] health_check: An HTTPS request proving the fix.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when removed from the program.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] roots: PEM text of the self-signed roots the server must trust (a file may hold several).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] roots: PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\\Root).
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Labels for policies.
-        :param pulumi.Input[_builtins.str] test_command: Runs on the server after the change.
+        :param pulumi.Input[_builtins.str] test_command: Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
         """
         pulumi.set(__self__, "connection", connection)
         pulumi.set(__self__, "platform", platform)
@@ -124,7 +124,7 @@ class WebServerTrustArgs:
     @pulumi.getter(name="clientAuthIssuers")
     def client_auth_issuers(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of CAs for the Windows ClientAuthIssuer store.
+        PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
         """
         return pulumi.get(self, "client_auth_issuers")
 
@@ -136,7 +136,7 @@ class WebServerTrustArgs:
     @pulumi.getter(name="crossSigned")
     def cross_signed(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
+        PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
         """
         return pulumi.get(self, "cross_signed")
 
@@ -148,7 +148,7 @@ class WebServerTrustArgs:
     @pulumi.getter
     def distrusted(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of roots the server must not trust.
+        PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
         """
         return pulumi.get(self, "distrusted")
 
@@ -160,7 +160,7 @@ class WebServerTrustArgs:
     @pulumi.getter
     def groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        Labels for policies.
+        Labels for policies (in the stack config they also pick the root sets).
         """
         return pulumi.get(self, "groups")
 
@@ -184,7 +184,7 @@ class WebServerTrustArgs:
     @pulumi.getter
     def intermediates(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         """
         return pulumi.get(self, "intermediates")
 
@@ -232,7 +232,7 @@ class WebServerTrustArgs:
     @pulumi.getter
     def roots(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        PEM text of the self-signed roots the server must trust (a file may hold several).
+        PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\\Root).
         """
         return pulumi.get(self, "roots")
 
@@ -256,7 +256,7 @@ class WebServerTrustArgs:
     @pulumi.getter(name="testCommand")
     def test_command(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Runs on the server after the change.
+        Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
         """
         return pulumi.get(self, "test_command")
 
@@ -293,20 +293,20 @@ class WebServerTrust(pulumi.ComponentResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['AfterChangeArgs', 'AfterChangeArgsDict']] after_change: What runs after a change; Windows default: a reboot.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] client_auth_issuers: PEM text of CAs for the Windows ClientAuthIssuer store.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] client_auth_issuers: PEM text (each string may hold several) of CAs for the Windows ClientAuthIssuer store, where SChannel checks client chains when ClientAuthTrustMode is 1 or 2.
         :param pulumi.Input[Union['ConnectionArgs', 'ConnectionArgsDict']] connection: How to reach the server over SSH; a secret in the state.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cross_signed: PEM text of cross-signed forms of declared roots (same subject and key, issued by another CA).
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] distrusted: PEM text of roots the server must not trust.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cross_signed: PEM text (each string may hold several) of cross-signed forms of declared roots (same subject and key, issued by another CA), kept like intermediates.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] distrusted: PEM text (each string may hold several) of roots the server must not trust (Windows: Disallowed).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies (in the stack config they also pick the root sets).
         :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict']] health_check: An HTTPS request proving the fix.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[_builtins.str] platform: The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when removed from the program.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] roots: PEM text of the self-signed roots the server must trust (a file may hold several).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] roots: PEM text (each string may hold several) of the self-signed roots the server must trust (Windows: LocalMachine\\Root).
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Labels for policies.
-        :param pulumi.Input[_builtins.str] test_command: Runs on the server after the change.
+        :param pulumi.Input[_builtins.str] test_command: Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout.
         """
         ...
     @overload
