@@ -6,7 +6,7 @@ import tseslint from "typescript-eslint";
 // docs/architecture.md ("Layers") says what each floor holds.
 const LAYERS = [
   ["certificates", "typeTokens"],
-  ["platforms"],
+  ["platforms", "keystores"],
   ["plan", "transport", "sources"],
   ["store"],
   ["resources"],
@@ -14,7 +14,7 @@ const LAYERS = [
   ["config", "scan", "selftest"],
   ["program", "provider", "cli", "index"],
 ];
-const FOLDERS = new Set(["certificates", "platforms", "plan", "transport", "sources", "store", "resources", "config", "scan", "selftest", "provider", "cli"]);
+const FOLDERS = new Set(["certificates", "platforms", "keystores", "plan", "transport", "sources", "store", "resources", "config", "scan", "selftest", "provider", "cli"]);
 const filesOf = (name) => (FOLDERS.has(name) ? [`components/${name}/**/*.ts`] : [`components/${name}.ts`]);
 const importsOf = (name) => (FOLDERS.has(name) ? [`../${name}`, `../${name}/*`, `./${name}`, `./${name}/*`] : [`../${name}`, `./${name}`]);
 

@@ -4,7 +4,7 @@
 # here), sudo for the non-root tests, openssl for test certificates, iproute2/util-linux for namespaces. Skips
 # apt when all are present.
 set -euo pipefail
-packages=(openssh-server openssh-client nginx-light sudo openssl ca-certificates curl iproute2 util-linux procps tinyproxy slapd postgresql)
+packages=(openssh-server openssh-client nginx-light sudo openssl ca-certificates curl iproute2 util-linux procps tinyproxy slapd postgresql openjdk-17-jre-headless ca-certificates-java)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
