@@ -105,6 +105,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
     manifestChanged: renderManifest(manifest) !== renderManifest(observed.manifest),
     released,
     withheld,
+    ...(observed.keystore ? { keystore: observed.keystore } : {}),
   };
 }
 

@@ -17,7 +17,7 @@ import type {
 import { planChangesStore } from "./types";
 
 export const STATE_DIR = "/var/lib/trusted-roots";
-const SHELL = "/bin/sh -s";
+export const SHELL = "/bin/sh -s";
 
 /** How one Linux family keeps its trust store; each family's file fills this in. */
 export interface PosixLayout {
@@ -65,6 +65,12 @@ export function ownAnchorPath(layout: PosixLayout, sha256: string, dir = layout.
 // Emits one `@@<kind> <base64 path> <base64 content>` record per file; the program text is a constant.
 const EMIT_FILES = `'for f do printf "@@%s %s %s\\n" "$0" "$(printf %s "$f" | base64 | tr -d "\\n")" "$(base64 < "$f" | tr -d "\\n")"; done'`;
 
+/** The observe records every store of a host prints first: its boot id and whether it owes a reboot. */
+export function hostFactLines(layout: PosixLayout): string {
+  return `  printf '@@boot-id %s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
+  if ${layout.pendingRebootTest}; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi`;
+}
+
 function observeFunction(layout: PosixLayout): string {
   const anchorFilter = layout.anchorSuffix ? ` -name ${shQuote(`*${layout.anchorSuffix}`)}` : "";
   const distrusted =
@@ -74,8 +80,7 @@ function observeFunction(layout: PosixLayout): string {
     if [ -f ${shQuote(selectionOf(layout)!.shippedDir)}/"$rel" ]; then sh -c ${EMIT_FILES} distrusted ${shQuote(selectionOf(layout)!.shippedDir)}/"$rel"; fi
   done`;
   return `trusted_roots_observe() {
-  printf '@@boot-id %s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
-  if ${layout.pendingRebootTest}; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi
+${hostFactLines(layout)}
   if [ -f ${shQuote(manifestPathOf(layout))} ]; then printf '@@manifest %s\\n' "$(base64 < ${shQuote(manifestPathOf(layout))} | tr -d '\\n')"; fi
   if [ -d ${shQuote(layout.anchorsDir)} ]; then find ${shQuote(layout.anchorsDir)} -type f${anchorFilter} -exec sh -c ${EMIT_FILES} anchor {} +; fi${
     layout.intermediatesDir
@@ -96,7 +101,7 @@ export PATH LC_ALL`;
 
 // The whole program is one function called on the last line: a script cut short in transit defines
 // nothing and runs nothing (cut inside the data, the quote is never closed: a syntax error).
-function wrap(body: string, data: readonly string[] = []): string {
+export function wrap(body: string, data: readonly string[] = []): string {
   const plan = data.length > 0 ? `TRUSTED_ROOTS_PLAN='\n${data.join("\n")}\n'\n` : "";
   return `${PRELUDE}\ntrusted_roots_main() {\n${body}\n}\n${plan}trusted_roots_main </dev/null\n`;
 }
@@ -168,7 +173,7 @@ function applyData(layout: PosixLayout, plan: StorePlan): string[] {
 // Puts back every saved path, newest first: a backup restores the file, an "absent" mark deletes it. Constant text
 // the next apply runs from the transaction directory (so an apply cut short by an older version still rolls back
 // with its own); the paths are data in "$T/paths", base64, one per line.
-const ROLLBACK_PROGRAM = `T=$1; ok=yes
+export const ROLLBACK_PROGRAM = `T=$1; ok=yes
 n=$(($(wc -l < "$T/paths")))
 while [ "$n" -gt 0 ]; do
   p=$(sed -n "\${n}p" "$T/paths" | base64 -d && echo x) || { ok=no; n=$((n - 1)); continue; }
@@ -451,9 +456,13 @@ function parseApply(layout: PosixLayout, stdout: string, store: StoreName): Appl
   };
 }
 
+/** A Linux family's platform, with the layout it was made from (a Java keystore on such a host uses its paths). */
+export type PosixPlatform = Platform & { readonly layout: PosixLayout };
+
 /** A Linux trust-store family from its layout: the same scripts and parsers, different paths and commands. */
-export function createPosixPlatform(layout: PosixLayout): Platform {
+export function createPosixPlatform(layout: PosixLayout): PosixPlatform {
   return {
+    layout,
     name: layout.name,
     stores: ["Root", "CA"],
     observeScript: () => observeScript(layout),

@@ -1,13 +1,14 @@
 import type { CertificateIdentity } from "../certificates";
+import type { KeystoreEntry, KeystoreType } from "../keystores";
 
 export const PLATFORM_NAMES = ["debian", "rhel", "suse", "alpine", "arch", "windows"] as const;
 export type PlatformName = (typeof PLATFORM_NAMES)[number];
 
 /**
- * Windows logical stores; Linux platforms have only the root store. ClientAuthIssuer ("Client Authentication
+ * Windows logical stores; Linux platforms have Root and CA, and "Java": a Java keystore (platforms/java.ts). ClientAuthIssuer ("Client Authentication
  * Issuers") is where SChannel looks for trusted issuers when ClientAuthTrustMode is 1 or 2.
  */
-export const STORE_NAMES = ["Root", "CA", "Disallowed", "ClientAuthIssuer"] as const;
+export const STORE_NAMES = ["Root", "CA", "Disallowed", "ClientAuthIssuer", "Java"] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 
 /**
@@ -119,6 +120,20 @@ export interface ObservedStore {
   purgeUnsafe?: string;
   /** Client-authentication hazards (Windows Root: IIS and SChannel settings); reported by scan. */
   hazards?: StoreHazard[];
+  /** A Java store: the keystore as read, which its apply rewrites (every entry it does not remove kept as it is). */
+  keystore?: ObservedKeystore;
+}
+
+/** A Java keystore as observed: where it is, its format, the digest of its bytes and its entries. */
+export interface ObservedKeystore {
+  /** The file as found (a JDK's cacerts may be a link to the OS's). */
+  path: string;
+  /** The file written: the link's target. */
+  realPath: string;
+  type: KeystoreType;
+  /** SHA-256 of the bytes read, or "absent" (an application truststore not made yet): what the apply checks. */
+  digest: string;
+  entries: KeystoreEntry[];
 }
 
 /** A root to install, with the DER that travels to the host. */
@@ -162,6 +177,8 @@ export interface StorePlan {
    * bundle makes every certificate an anchor): they follow once the root is trusted again.
    */
   withheld: CertificateIdentity[];
+  /** A Java store's keystore as observed: the apply rewrites it. */
+  keystore?: ObservedKeystore;
 }
 
 /** True when applying the plan changes the host's trust: imports, removals, distrusts or lifted distrusts. */

@@ -83,8 +83,8 @@ export async function applyWith(session: ScriptRunner, platform: Platform, store
     throw new ApplyError(session.label, stepReached, nothingChanged, `${(error as Error).message}; stderr: ${describeStderr(result.stderr)}`, undefined, nothingChanged);
   }
   if (outcome.failedStep) {
-    // The lock and the conflict check come before the first change: nothing was touched.
-    const nothingChanged = outcome.failedStep === "lock" || outcome.failedStep === "conflict";
+    // The lock, the conflict check and a Java store's prerequisites come before the first change: nothing was touched.
+    const nothingChanged = outcome.failedStep === "lock" || outcome.failedStep === "conflict" || outcome.failedStep === "prerequisite";
     throw new ApplyError(session.label, outcome.failedStep, outcome.rolledBack || nothingChanged, outcome.failureDetail || "no detail", outcome.observed, nothingChanged);
   }
   const problems = verificationProblems(storePlan, outcome.observed);
