@@ -6,7 +6,8 @@ import type { PlatformName } from "./platforms";
 import { HealthCheck, HostReboot, ServiceRestart } from "./resources/afterChange";
 import type { HealthCheckInput } from "./resources/health";
 import type { ConnectionArgs } from "./resources/shared";
-import { TrustStore } from "./resources/trustStore";
+import { TrustStore, type TrustStoreArgs } from "./resources/trustStore";
+import { keystoreKey } from "./platforms/java";
 import { toRootInputs } from "./resources/trustStoreCore";
 import { CERTIFICATE_LIST_NAMES, type CertificateListName, type ServerTraits } from "./serverCore";
 
@@ -32,6 +33,8 @@ export interface WebServerTrustArgs extends ServerTraits, Partial<Record<Certifi
   roots: readonly Certificate[];
   mode?: StoreMode;
   healthCheck?: pulumi.Input<HealthCheckInput>;
+  /** The password of the server's application truststores (javaKeystores of kind file); a cacerts' is changeit. */
+  javaKeystorePassword?: pulumi.Input<string>;
   retainOnDelete?: boolean;
   /** Resources that must finish first (the previous rollout wave). */
   waitFor?: pulumi.Input<pulumi.Resource>[];
@@ -86,6 +89,7 @@ export class WebServerTrust extends pulumi.ComponentResource {
         healthCheck: args.healthCheck ? pulumi.secret(args.healthCheck) : undefined,
         groups: args.groups ?? [],
         tags: args.tags ?? {},
+        javaKeystores: args.javaKeystores ?? [],
       },
       opts,
     );
@@ -127,6 +131,7 @@ export class WebServerTrust extends pulumi.ComponentResource {
       // After the root store: both write the host's one manifest, and one at a time needs no conflict retry.
       stores.push(new TrustStore(`${name}-ca`, { ...common, store: "CA", roots: toRootInputs(chain) }, this.child(args, "ca", [...(args.waitFor ?? []), root])));
     }
+    stores.push(...this.declareJavaStores(name, args, common));
     if (args.clientAuthIssuers && args.clientAuthIssuers.length > 0) {
       if (args.platform !== "windows") {
         throw new Error(`${name}: clientAuthIssuers go to the Windows "ClientAuthIssuer" store; ${args.platform} servers take roots only`);
@@ -134,6 +139,22 @@ export class WebServerTrust extends pulumi.ComponentResource {
       stores.push(new TrustStore(`${name}-clientauth`, { ...common, store: "ClientAuthIssuer", roots: toRootInputs(args.clientAuthIssuers) }, this.child(args, "clientauth", args.waitFor)));
     }
     return stores;
+  }
+
+  /** One store per Java keystore, holding the server's roots; named after the keystore, so the list's order does not matter. */
+  private declareJavaStores(name: string, args: WebServerTrustArgs, common: Pick<TrustStoreArgs, "connection" | "platform" | "mode" | "retainOnDelete">): TrustStore[] {
+    const keystores = args.javaKeystores ?? [];
+    if (keystores.length > 0 && args.platform === "windows") {
+      throw new Error(`${name}: javaKeystores are kept on Linux hosts only so far; on Windows give the JVM the Windows-ROOT keystore type, which reads the root store this tool keeps`);
+    }
+    return keystores.map((keystore) => {
+      const suffix = `java-${keystoreKey(keystore).slice(0, 8)}`;
+      if (keystore.kind === "file" && args.javaKeystorePassword === undefined) {
+        throw new Error(`${name}: the truststore ${keystore.path} needs javaKeystorePassword (a secret): the password its server's JVM is configured with`);
+      }
+      const password = keystore.kind === "file" ? { keystorePassword: args.javaKeystorePassword } : {};
+      return new TrustStore(`${name}-${suffix}`, { ...common, store: "Java", keystore, ...password, roots: toRootInputs(args.roots) }, this.child(args, suffix, args.waitFor));
+    });
   }
 
   /** The reboot, restart or bare health check that follows a change of any of the stores (none for `action: none` without checks). */

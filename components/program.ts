@@ -24,6 +24,7 @@ export async function fleetFromStackConfig(projectDir: string): Promise<TrustFle
       bastionPrivateKey: config.getSecret("bastionPrivateKey"),
       ldapPassword: await plainValue(config.getSecret("ldapPassword")),
       proxyCredentials: await plainValue(config.getSecret("proxyCredentials")),
+      javaKeystorePassword: config.getSecret("javaKeystorePassword"),
     };
     const readFile = (path: string) => readFileSync(isAbsolute(path) ? path : join(projectDir, path));
     const { args, leftOut } = await loadFleetArgs(fleetConfig, secrets, readFile);

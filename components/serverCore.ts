@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PLATFORM_NAMES } from "./platforms";
+import { javaKeystoreLocationSchema } from "./platforms/java";
 import { afterChangeSchema } from "./resources/afterChangeCore";
 
 // A server is declared in three forms: the stack config (a flattened connection, root-set names), the provider's
@@ -30,5 +31,9 @@ export const serverTraitsSchema = z.strictObject({
   testCommand: z.string().min(1).optional().meta({ description: "Runs on the server after the change (e.g. `iisreset /status`); a non-zero exit fails the rollout." }),
   groups: z.array(z.string()).default([]).meta({ description: "Labels for policies (in the stack config they also pick the root sets)." }),
   tags: z.record(z.string(), z.string()).default({}).meta({ description: "Labels for policies." }),
+  javaKeystores: z
+    .array(javaKeystoreLocationSchema)
+    .default([])
+    .meta({ description: "Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword)." }),
 });
 export type ServerTraits = z.input<typeof serverTraitsSchema>;

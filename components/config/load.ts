@@ -28,6 +28,8 @@ export interface FleetSecrets {
   ldapPassword?: string;
   /** The login (user:password) of the root sets' HTTP proxy; plain for the same reason as ldapPassword. */
   proxyCredentials?: string;
+  /** The password of the servers' application truststores (javaKeystores of kind file). */
+  javaKeystorePassword?: pulumi.Input<string>;
   /** An ssh-agent socket, used when no key or password is given. */
   agent?: string;
 }
@@ -115,6 +117,8 @@ export function fleetArgsFromConfig(
       retainOnDelete: config.retainOnDelete,
       groups: server.groups,
       tags: server.tags,
+      javaKeystores: server.javaKeystores,
+      ...javaKeystorePasswordFor(server, secrets, where, problems),
     } satisfies FleetServer;
   });
   if (!secrets.privateKey && !secrets.password && !secrets.privateKeys && !secrets.agent) {
@@ -122,6 +126,20 @@ export function fleetArgsFromConfig(
   }
   if (problems.length > 0) throw new FleetConfigError(problems);
   return { servers, rollout: config.rollout };
+}
+
+/** An application truststore's password: the secret javaKeystorePassword, required once a server declares one. */
+function javaKeystorePasswordFor(server: ServerConfig, secrets: FleetSecrets, where: string, problems: string[]): Pick<FleetServer, "javaKeystorePassword"> {
+  const truststores = server.javaKeystores.filter((keystore) => keystore.kind === "file");
+  if (server.javaKeystores.length > 0 && server.platform === "windows") {
+    problems.push(`${where}.javaKeystores: Java keystores are kept on Linux hosts only so far; on Windows give the JVM the Windows-ROOT keystore type, which reads the root store this tool keeps`);
+  }
+  if (truststores.length === 0) return {};
+  if (secrets.javaKeystorePassword === undefined) {
+    problems.push(`${CONFIG_NAMESPACE}:javaKeystorePassword: ${server.name} declares the truststore ${truststores[0].path} but its password is not set (pulumi config set --secret ${CONFIG_NAMESPACE}:javaKeystorePassword)`);
+    return {};
+  }
+  return { javaKeystorePassword: secrets.javaKeystorePassword };
 }
 
 type RootSetConfig = FleetConfig["rootSets"][string];

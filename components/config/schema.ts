@@ -11,7 +11,7 @@ import { certificateListFields, serverTraitsSchema } from "../serverCore";
 export const CONFIG_NAMESPACE = "trusted-roots";
 
 /** Keys read as Pulumi secrets (`pulumi config set --secret`), never through the fleet schema. */
-export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey", "bastionPrivateKey", "ldapPassword", "proxyCredentials"] as const;
+export const SECRET_CONFIG_KEYS = ["privateKey", "passphrase", "password", "privateKeys", "healthClientKey", "bastionPrivateKey", "ldapPassword", "proxyCredentials", "javaKeystorePassword"] as const;
 
 const hostKey = hostKeyPinSchema;
 

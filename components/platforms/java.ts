@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { aliasFor, KeystoreError, readKeystore, rewriteKeystore, type KeystoreType } from "../keystores";
+import { z } from "zod";
+import { aliasFor, KEYSTORE_TYPES, KeystoreError, readKeystore, rewriteKeystore, type KeystoreType } from "../keystores";
 import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { hostFactLines, ROLLBACK_PROGRAM, SHELL, stateDirOf, wrap, type PosixLayout, type PosixPlatform } from "./posix";
@@ -11,11 +12,36 @@ import type { ApplyOutcome, ObservedKeystore, ObservedStore, Platform, RemoteScr
 // new bytes in place under the host lock; reading and rewriting the keystore happen here (keystores/), with the
 // password, so the password never reaches a command line and the JVM is started once per apply, for the check.
 
+const absolute = (what: string) => z.string().startsWith("/", `${what} must be an absolute path`);
+
 /**
  * Which keystore: the default JVM's cacerts (`java` on PATH), a given JDK's own cacerts (a bundled or upgraded
  * JDK), or an application truststore at a path (made when absent, as `type`).
  */
-export type JavaKeystoreLocation = { kind: "jvm" } | { kind: "jdk"; javaHome: string } | { kind: "file"; path: string; type?: KeystoreType };
+export const javaKeystoreLocationSchema = z
+  .strictObject({
+    kind: z.enum(["jvm", "jdk", "file"]).meta({ description: "jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path." }),
+    javaHome: absolute("javaHome").optional().meta({ description: "jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts)." }),
+    path: absolute("path").optional().meta({ description: "file: the truststore's path (made when absent)." }),
+    type: z.enum(KEYSTORE_TYPES).optional().meta({ description: "file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file." }),
+  })
+  .superRefine((keystore, context) => {
+    const needs = (property: "javaHome" | "path", kind: string, example: string) => {
+      if (keystore.kind === kind && !keystore[property]) context.addIssue({ code: "custom", path: [property], message: `a ${kind} keystore needs ${property}, ${example}` });
+      if (keystore.kind !== kind && keystore[property]) context.addIssue({ code: "custom", path: [property], message: `${property} is for kind ${kind} only` });
+    };
+    needs("javaHome", "jdk", "the JDK's home (e.g. /opt/app/jdk)");
+    needs("path", "file", "the truststore's absolute path (e.g. /opt/tomcat/conf/client-cas.p12)");
+    if (keystore.kind !== "file" && keystore.type) context.addIssue({ code: "custom", path: ["type"], message: "type is for kind file only (a cacerts' format is read from it)" });
+  })
+  .meta({ description: "A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore." });
+export type JavaKeystoreLocation = z.infer<typeof javaKeystoreLocationSchema>;
+
+/** What names a declared keystore: the same declaration always gives the same key, whatever the host holds. */
+export function keystoreKey(location: JavaKeystoreLocation): string {
+  const declared = location.kind === "jvm" ? "jvm" : location.kind === "jdk" ? `jdk:${location.javaHome}` : `file:${location.path}`;
+  return createHash("sha256").update(declared).digest("hex").slice(0, 32);
+}
 
 export interface JavaKeystoreTarget {
   location: JavaKeystoreLocation;
@@ -34,8 +60,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * upgrade moves): the holds survive the upgrade and the next apply puts the roots into the new JDK's cacerts.
  */
 export function javaManifestPath(layout: PosixLayout, location: JavaKeystoreLocation): string {
-  const declared = location.kind === "jvm" ? "jvm" : location.kind === "jdk" ? `jdk:${location.javaHome}` : `file:${location.path}`;
-  return `${stateDirOf(layout)}/java/${createHash("sha256").update(declared).digest("hex").slice(0, 32)}.json`;
+  return `${stateDirOf(layout)}/java/${keystoreKey(location)}.json`;
 }
 
 /** Where a JVM's cacerts is derived from the OS store by a hook that rebuilds it: roots added only here do not last. */
@@ -96,7 +121,7 @@ function observeScript(layout: PosixLayout, target: JavaKeystoreTarget): RemoteS
 }
 
 function locationData(location: JavaKeystoreLocation): string[] {
-  const target = location.kind === "jdk" ? location.javaHome : location.kind === "file" ? location.path : "";
+  const target = (location.kind === "jdk" ? location.javaHome : location.kind === "file" ? location.path : "") ?? "";
   return [`kind ${location.kind}`, `target ${Buffer.from(target).toString("base64")}`];
 }
 

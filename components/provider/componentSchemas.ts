@@ -19,6 +19,8 @@ export const serverInputSchema = z
     ...certificateListFields(z.string(), (holds) => `PEM text (each string may hold several) of ${holds}.`),
     mode: z.enum(STORE_MODES).optional().meta({ description: "What else may be removed." }),
     healthCheck: z.unknown().optional().meta({ pulumiType: "HealthCheck", description: "An HTTPS request proving the fix.", secret: true }),
+    // Validated by the TrustStore it reaches: a secret arrives as an Output.
+    javaKeystorePassword: z.unknown().optional().meta({ pulumiType: "string", description: "The password of the server's application truststores (javaKeystores of kind file).", secret: true }),
     retainOnDelete: z.boolean().optional().meta({ description: "Leave the roots on the server when removed from the program." }),
     previousNames: z.array(z.string()).optional().meta({ description: "Names this server had before: renamed in place, not replaced." }),
   })

@@ -197,6 +197,8 @@ async function serverFromInputs(entry: unknown, where: string): Promise<FleetSer
     afterChange: server.afterChange,
     testCommand: server.testCommand,
     healthCheck: server.healthCheck as FleetServer["healthCheck"],
+    javaKeystores: server.javaKeystores,
+    javaKeystorePassword: server.javaKeystorePassword as FleetServer["javaKeystorePassword"],
     retainOnDelete: server.retainOnDelete,
     groups: server.groups,
     tags: server.tags,

@@ -5,6 +5,7 @@ import { afterChangeInputsSchema, afterChangeResultSchema, afterChangeSchema, RE
 import { clientCertificateSchema, healthCheckSchema } from "../resources/health";
 import { fetchedFromSchema, observedSummarySchema, rootInputSchema, trustStoreInputsSchema, trustStoreStateSchema } from "../resources/trustStoreCore";
 import { ldapSourceSchema } from "../sources/schema";
+import { javaKeystoreLocationSchema } from "../platforms/java";
 import { bastionSchema, sshTargetSchema } from "../transport/target";
 import { FETCH_ROOTS_FUNCTION, PACKAGE_NAME, PACKAGE_VERSION, RESOURCE_NAMES, TRUST_FLEET_TYPE, WEB_SERVER_TRUST_TYPE } from "../typeTokens";
 import {
@@ -37,6 +38,7 @@ const TYPES: Record<string, z.ZodType> = {
   Server: serverInputSchema,
   ServerReport: serverReportSchema,
   ObservedSummary: observedSummarySchema,
+  JavaKeystore: javaKeystoreLocationSchema,
 };
 
 type Shape = Record<string, z.ZodType>;

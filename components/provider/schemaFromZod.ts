@@ -5,7 +5,8 @@ import { z } from "zod";
 // defaults and secrets are declared once, on the zod side, with `.meta()`:
 //   description   the property's text; "{default}" in it shows the zod default (e.g. "SSH port ({default}).")
 //   secret        the property is a Pulumi secret
-//   pulumiType    an input validated elsewhere (z.unknown(): it may hold Outputs) that is this named type
+//   pulumiType    an input validated elsewhere (z.unknown(): it may hold Outputs) that is this named type, or
+//                 this primitive (a secret string a program passes as an Output)
 // Pulumi needs a named type for every object it describes field by field; an object without a name is a map
 // of `pulumi.json#/Any` (what the observation's entries are).
 
@@ -54,7 +55,7 @@ export function pulumiProperty(json: Json, where: string, typeRef: (id: string) 
   const description = describe(json, where);
   const annotations: PulumiProperty = { ...(description !== undefined ? { description } : {}), ...(json.secret === true ? { secret: true } : {}) };
   const spec = (shape: PulumiProperty): PulumiProperty => ({ ...shape, ...annotations });
-  if (typeof json.pulumiType === "string") return spec({ $ref: typeRef(json.pulumiType) });
+  if (typeof json.pulumiType === "string") return spec(PRIMITIVES.has(json.pulumiType) ? { type: json.pulumiType } : { $ref: typeRef(json.pulumiType) });
   if (typeof json.$ref === "string") return spec({ $ref: json.$ref });
   if (Array.isArray(json.enum)) return { type: "string", ...annotations, description: withEnum(description, json.enum) };
   if ("const" in json) return { type: "string", ...annotations, description: withEnum(description, [json.const]) };

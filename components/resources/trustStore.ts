@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TRUST_STORE_PROVIDER_VERSION, TRUST_STORE_SECRET_INPUTS, type ObservedSummary, type RootInput } from "./trustStoreCore";
 import { pluginResourceOptions, type ConnectionArgs } from "./shared";
 import type { PlatformName, StoreName } from "../platforms";
+import type { JavaKeystoreLocation } from "../platforms/java";
 import type { StoreMode } from "../plan";
 import { RESOURCE_NAMES, TRUST_STORE_TYPE } from "../typeTokens";
 
@@ -11,6 +12,10 @@ export interface TrustStoreArgs {
   connection: pulumi.Input<ConnectionArgs>;
   platform: pulumi.Input<PlatformName>;
   store?: pulumi.Input<StoreName>;
+  /** The "Java" store's keystore: the JVM's cacerts, a JDK's, or an application truststore. */
+  keystore?: pulumi.Input<JavaKeystoreLocation>;
+  /** The Java keystore's password (an application truststore's is required; a cacerts' default is changeit). */
+  keystorePassword?: pulumi.Input<string>;
   roots: pulumi.Input<Record<string, RootInput>>;
   distrusted?: pulumi.Input<Record<string, RootInput>>;
   mode?: pulumi.Input<StoreMode>;
@@ -46,6 +51,8 @@ export class TrustStore extends pulumi.CustomResource {
         connection: pulumi.secret(args.connection),
         platform: args.platform,
         store: args.store ?? "Root",
+        keystore: args.keystore,
+        keystorePassword: args.keystorePassword === undefined ? undefined : pulumi.secret(args.keystorePassword),
         roots: args.roots,
         distrusted: args.distrusted ?? {},
         mode: args.mode ?? "exact",

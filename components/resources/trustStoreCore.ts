@@ -4,6 +4,7 @@ import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
 import { DEFAULT_OWNER, STORE_MODES, storeOwnership, type DesiredStore, type StoreMode } from "../plan";
 import { PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
+import { CACERTS_PASSWORD, javaKeystoreLocationSchema, keystoreKey } from "../platforms/java";
 import { connectionInput, platformInput, providerVersionInput, secretProperties, type ConnectionInput } from "./shared";
 import { parseHostKeyPin } from "../transport/hostKey";
 import { DEFAULT_SSH_PORT } from "../transport/target";
@@ -36,7 +37,9 @@ export type RootInput = z.infer<typeof rootInputSchema>;
 export const trustStoreInputsSchema = z.object({
   connection: connectionInput,
   platform: platformInput,
-  store: z.enum(STORE_NAMES).default("Root").meta({ description: "The Windows logical store (Linux: Root)." }),
+  store: z.enum(STORE_NAMES).default("Root").meta({ description: "The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore)." }),
+  keystore: javaKeystoreLocationSchema.optional().meta({ description: "The Java store's keystore." }),
+  keystorePassword: z.string().min(1).optional().meta({ description: `The Java keystore's password: required for an application truststore; a cacerts' default is ${CACERTS_PASSWORD}.`, secret: true }),
   /**
    * Desired roots by SHA-256 (`toRootInputs`): a key a certificate's own name chose could be `__proto__`, which
    * serialization drops, or collide with another's. `pulumi preview --diff` shows each entry with its subject.
@@ -50,7 +53,7 @@ export const trustStoreInputsSchema = z.object({
   providerVersion: providerVersionInput(TRUST_STORE_PROVIDER_VERSION),
 });
 export type TrustStoreInputs = z.input<typeof trustStoreInputsSchema>;
-/** The connection (keys, passwords). */
+/** The connection (keys, passwords) and a Java keystore's password. */
 export const TRUST_STORE_SECRET_INPUTS = secretProperties(trustStoreInputsSchema.shape);
 export type ValidTrustStoreInputs = z.output<typeof trustStoreInputsSchema>;
 
@@ -151,11 +154,30 @@ export function checkRoots(inputs: ValidTrustStoreInputs, now = new Date()): { p
     const desired = Object.entries(inputs.roots).find(([, candidate]) => candidate.sha256 === root.sha256);
     if (desired) failures.push({ property: `distrusted["${key}"]`, reason: `is also desired as roots["${desired[0]}"]; a root cannot be both` });
   }
-  const stores = PLATFORMS[inputs.platform].stores;
-  if (!stores.includes(inputs.store)) {
-    failures.push({ property: "store", reason: `${inputs.platform} has the stores ${stores.map((store) => `"${store}"`).join(" and ")}; ${inputs.store} is Windows' alone` });
-  }
+  failures.push(...storeProblems(inputs));
   return failures;
+}
+
+/** The store must be one the platform has; a Java store needs its keystore (and an application truststore its password). */
+function storeProblems(inputs: ValidTrustStoreInputs): { property: string; reason: string }[] {
+  if (inputs.store !== "Java") {
+    const stores = PLATFORMS[inputs.platform].stores;
+    return [
+      ...(stores.includes(inputs.store) ? [] : [{ property: "store", reason: `${inputs.platform} has the stores ${stores.map((store) => `"${store}"`).join(" and ")}; ${inputs.store} is Windows' alone` }]),
+      ...(inputs.keystore ? [{ property: "keystore", reason: `is for the store "Java" (a Java keystore); this store is ${inputs.store}` }] : []),
+    ];
+  }
+  if (inputs.platform === "windows") {
+    return [{ property: "store", reason: "Java keystores are kept on Linux hosts only so far; on Windows keep the JVM's truststore with keytool, or give the JVM the Windows-ROOT keystore type, which reads the Windows root store this tool keeps" }];
+  }
+  if (!inputs.keystore) return [{ property: "keystore", reason: 'the store "Java" needs keystore: { kind: "jvm" }, { kind: "jdk", javaHome }, or { kind: "file", path }' }];
+  if (Object.keys(inputs.distrusted).length > 0) {
+    return [{ property: "distrusted", reason: "a Java keystore takes no distrusted roots yet: distrust them in the server's Root store, and keep them out of the keystore by not declaring them" }];
+  }
+  if (inputs.keystore.kind === "file" && !inputs.keystorePassword) {
+    return [{ property: "keystorePassword", reason: "an application truststore needs its password (a secret): the one its server's JVM is configured with" }];
+  }
+  return [];
 }
 
 export function desiredStore(inputs: ValidTrustStoreInputs): DesiredStore {
@@ -263,6 +285,7 @@ export function replacementReasons(olds: ValidTrustStoreInputs, news: ValidTrust
   if (address(oldConnection) !== address(newConnection) && !sameKey) reasons.push("connection");
   if (olds.platform !== news.platform) reasons.push("platform");
   if (olds.store !== news.store) reasons.push("store");
+  if ((olds.keystore ? keystoreKey(olds.keystore) : "") !== (news.keystore ? keystoreKey(news.keystore) : "")) reasons.push("keystore");
   return reasons;
 }
 

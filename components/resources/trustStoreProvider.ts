@@ -2,6 +2,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import { plan as planStore } from "../plan";
 import type { ObservedStore } from "../platforms";
+import { CACERTS_PASSWORD, keystoreKey } from "../platforms/java";
 import { converge, observeStore, planAndApplyOn, type StoreTarget } from "../store";
 import { toPem } from "../certificates";
 import { importTarget, storeId } from "./trustStoreImport";
@@ -28,7 +29,8 @@ import {
 type Inputs = Record<string, unknown>;
 
 function targetOf(inputs: ValidTrustStoreInputs): StoreTarget {
-  return { connection: inputs.connection, platform: inputs.platform, store: inputs.store };
+  const keystore = inputs.store === "Java" && inputs.keystore ? { location: inputs.keystore, password: inputs.keystorePassword ?? CACERTS_PASSWORD } : undefined;
+  return { connection: inputs.connection, platform: inputs.platform, store: inputs.store, ...(keystore ? { keystore } : {}) };
 }
 
 const validated = (inputs: Inputs): ValidTrustStoreInputs => parseInputs(trustStoreInputsSchema, inputs);
@@ -79,7 +81,9 @@ async function apply(inputs: ValidTrustStoreInputs, previousRevision: string | u
 export async function create(news: Inputs): Promise<provider.CreateResult> {
   const inputs = validated(news);
   const outs = await apply(inputs, undefined, newHolder(ownerOf(inputs)));
-  return { id: storeId(inputs.connection, inputs.platform, inputs.store), outs };
+  // A Java store's id also names its keystore: a host may have several, and `pulumi import` does not read them.
+  const id = storeId(inputs.connection, inputs.platform, inputs.store) + (inputs.keystore ? `/${keystoreKey(inputs.keystore)}` : "");
+  return { id, outs };
 }
 
 export async function update(_id: string, olds: Inputs, news: Inputs): Promise<provider.UpdateResult> {

@@ -11,6 +11,8 @@ export interface RootRef {
   subject: string;
   sha1: string;
   sha256: string;
+  /** Where, when not the host's system store: "Java keystore <path>". */
+  store?: string;
 }
 
 /** One server's scan result (the JSON report's `hosts[]` entries; see docs/scan-json.md). */
@@ -54,6 +56,8 @@ export interface DesiredHost {
    */
   chain?: readonly Certificate[];
   mode: StoreMode;
+  /** The resource suffixes of the store the observation is of (default the root and CA stores: both write the host's manifest). */
+  storeSuffixes?: readonly string[];
   /**
    * `<project>/<stack>/` when the scan knows the stack its servers belong to: owner ids then match exactly.
    * Without it any project's and stack's `.../<server>-root` counts as this server's.
@@ -77,8 +81,7 @@ export const DEFAULT_EXPIRING_DAYS = 30;
  * this server's drift.
  */
 function heldByThisServer(owners: readonly string[], desired: DesiredHost): boolean {
-  // The server's root store or its "CA" store (on Linux both write the host's one manifest).
-  const stores = [`${desired.name}-root`, `${desired.name}-ca`];
+  const stores = (desired.storeSuffixes ?? ["root", "ca"]).map((suffix) => `${desired.name}-${suffix}`);
   // A holder id carries its resource instance (`<owner>#<8 hex>`); the declaration is the owner.
   const mine = (holder: string, owner = holder.replace(/#[0-9a-f]{8}$/, "")) =>
     owner === DEFAULT_OWNER ||
@@ -125,6 +128,22 @@ export function evaluateHost(
   };
   if (finding.missing.length + finding.unexpected.length + finding.distrustedPresent.length > 0) finding.status = "drift";
   return finding;
+}
+
+/**
+ * A Java keystore's drift, added to its host's finding: what is missing there and what this server no longer
+ * declares, each naming the keystore. Its roots' expiry is the Root store's finding (the same roots).
+ */
+export function withJavaStore(finding: HostFinding, desired: DesiredHost, observed: ObservedStore, keystore: string, suffix: string): HostFinding {
+  const java = evaluateHost({ ...desired, distrusted: [], chain: [], storeSuffixes: [suffix] }, observed, 0);
+  const at = <Root extends RootRef>(root: Root): Root => ({ ...root, store: `Java keystore ${keystore}` });
+  const merged = {
+    ...finding,
+    missing: [...finding.missing, ...java.missing.map(at)],
+    unexpected: [...finding.unexpected, ...java.unexpected.map(at)],
+    foreign: [...finding.foreign, ...java.foreign.map(at)],
+  };
+  return { ...merged, status: merged.status === "in-sync" && merged.missing.length + merged.unexpected.length > 0 ? "drift" : merged.status };
 }
 
 export function unreachableHost(desired: Pick<DesiredHost, "name" | "host" | "platform">, reason: string, durationMs: number): HostFinding {

@@ -82,7 +82,8 @@ export function mergeReports(reports: readonly { file: string; report: ScanRepor
   return buildReport(reports.flatMap(({ report }) => report.hosts), first.report.failOn, durationMs, new Date(latest));
 }
 
-const names = (roots: { subject: string }[]) => roots.map((root) => root.subject).join("; ");
+const named = (root: { subject: string; store?: string }) => (root.store ? `${root.subject} in ${root.store}` : root.subject);
+const names = (roots: { subject: string; store?: string }[]) => roots.map(named).join("; ");
 
 /** A fixed-width table for people; colour only when asked (stdout is a terminal). */
 export function renderTable(report: ScanReport, colour: boolean): string {
@@ -134,11 +135,11 @@ export function renderJunit(report: ScanReport): string {
   const cases = report.hosts.map((finding) => {
     const kinds = failing(finding);
     const details = [
-      ...finding.missing.map((root) => `missing: ${root.subject} (SHA-1 ${root.sha1})`),
-      ...finding.unexpected.map((root) => `unexpected managed root: ${root.subject} (SHA-1 ${root.sha1})`),
+      ...finding.missing.map((root) => `missing: ${named(root)} (SHA-1 ${root.sha1})`),
+      ...finding.unexpected.map((root) => `unexpected managed root: ${named(root)} (SHA-1 ${root.sha1})`),
       ...finding.distrustedPresent.map((root) => `distrusted but trusted: ${root.subject} (SHA-1 ${root.sha1})`),
       ...(finding.pendingReboot ? ["pending reboot"] : []),
-      ...finding.foreign.map((root) => `foreign (${root.origin}): ${root.subject}`),
+      ...finding.foreign.map((root) => `foreign (${root.origin}): ${named(root)}`),
       ...finding.hazards.map((hazard) => `hazard ${hazard.code}: ${hazard.detail}`),
       ...finding.expired.map((root) => `expired ${root.notAfter} (${root.origin}): ${root.subject} (SHA-1 ${root.sha1})`),
       ...finding.expiring.map((root) => `expiring ${root.notAfter} (${root.origin}): ${root.subject} (SHA-1 ${root.sha1})`),

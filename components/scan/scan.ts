@@ -1,7 +1,8 @@
 import { observeStore } from "../store";
 import { mapWithConcurrency, TransportError, type SshTargetInput } from "../transport";
 import type { FleetServer } from "../TrustFleet";
-import { DEFAULT_EXPIRING_DAYS, evaluateHost, unreachableHost, type HostFinding } from "./findings";
+import { DEFAULT_EXPIRING_DAYS, evaluateHost, unreachableHost, withJavaStore, type HostFinding } from "./findings";
+import { CACERTS_PASSWORD, keystoreKey } from "../platforms/java";
 
 /** Where a scan stands after a host: for the progress line of a long scan on a terminal. */
 export interface ScanProgress {
@@ -38,20 +39,22 @@ export async function scanFleet(servers: readonly FleetServer[], options: ScanOp
     const started = Date.now();
     let finding: HostFinding;
     try {
+      const desired = {
+        ...identity,
+        roots: server.roots,
+        distrusted: server.distrusted ?? [],
+        chain: [...(server.intermediates ?? []), ...(server.crossSigned ?? [])],
+        mode: server.mode ?? "exact",
+        ownerPrefix: options.ownerPrefix,
+      };
       const observed = await observeStore({ connection, platform: server.platform }, { warn: options.warn });
-      finding = evaluateHost(
-        {
-          ...identity,
-          roots: server.roots,
-          distrusted: server.distrusted ?? [],
-          chain: [...(server.intermediates ?? []), ...(server.crossSigned ?? [])],
-          mode: server.mode ?? "exact",
-          ownerPrefix: options.ownerPrefix,
-        },
-        observed,
-        Date.now() - started,
-        { now: new Date(), expiringDays: options.expiringDays ?? DEFAULT_EXPIRING_DAYS },
-      );
+      finding = evaluateHost(desired, observed, 0, { now: new Date(), expiringDays: options.expiringDays ?? DEFAULT_EXPIRING_DAYS });
+      for (const location of server.javaKeystores ?? []) {
+        const keystore = { location, password: location.kind === "file" ? String(server.javaKeystorePassword ?? "") : CACERTS_PASSWORD };
+        const java = await observeStore({ connection, platform: server.platform, store: "Java", keystore }, { warn: options.warn });
+        finding = withJavaStore(finding, desired, java, java.keystore?.realPath ?? location.kind, `java-${keystoreKey(location).slice(0, 8)}`);
+      }
+      finding = { ...finding, durationMs: Date.now() - started };
     } catch (error) {
       const reason = error instanceof TransportError ? `${error.failure}: ${error.detail}` : (error as Error).message;
       finding = unreachableHost(identity, reason, Date.now() - started);

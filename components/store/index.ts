@@ -1,6 +1,8 @@
 import { describeCertificate } from "../certificates";
 import { plan as planStore, planChangesStore, type DesiredStore, type StoreMode } from "../plan";
 import { platformFor, ProtocolError, type ObservedStore, type Platform, type PlatformName, type StoreName, type StorePlan } from "../platforms";
+import { createJavaKeystorePlatform, type JavaKeystoreLocation } from "../platforms/java";
+import type { PosixPlatform } from "../platforms/posix";
 import { describeStderr } from "../platforms/clixml";
 import { SshSession, withSession, type ScriptRunner, type SessionOptions, type SshTargetInput } from "../transport";
 
@@ -8,8 +10,20 @@ import { SshSession, withSession, type ScriptRunner, type SessionOptions, type S
 export interface StoreTarget {
   connection: SshTargetInput;
   platform: PlatformName;
-  /** Windows logical store; Linux has only Root. */
+  /** Windows logical store; Linux has Root and CA, and Java (with `keystore`). */
   store?: StoreName;
+  /** The "Java" store: which keystore, and its password. */
+  keystore?: { location: JavaKeystoreLocation; password: string };
+}
+
+/** The platform that reads and writes the target's store: its family's, or a Java keystore on a host of it. */
+export function platformOfTarget(target: StoreTarget): Platform {
+  const family = platformFor(target.platform);
+  if ((target.store ?? "Root") !== "Java") return family;
+  if (!target.keystore || !("layout" in family)) throw new Error(`internal: a Java store needs a keystore on a Linux host (${target.platform})`);
+  const where = target.keystore.location;
+  const label = `${target.connection.host} Java keystore ${where.kind === "jvm" ? "(the JVM on PATH)" : where.kind === "jdk" ? `of ${where.javaHome}` : where.path}`;
+  return createJavaKeystorePlatform(family as PosixPlatform, { ...target.keystore, label });
 }
 
 /** An apply that did not complete; the host was put back as it was unless `rolledBack` is false. */
@@ -44,7 +58,7 @@ export interface ApplyResult {
 }
 
 async function observeIn(session: SshSession, target: StoreTarget): Promise<ObservedStore> {
-  return observeWith(session, platformFor(target.platform), target.store ?? "Root");
+  return observeWith(session, platformOfTarget(target), target.store ?? "Root");
 }
 
 /** Observe through any platform implementation (a real family, or the self-test's scratch store). */
@@ -67,7 +81,7 @@ export function observeStore(target: StoreTarget, options?: SessionOptions): Pro
 
 /** Apply a plan in an open session: one command that changes the store atomically and observes it after. */
 export async function applyPlanIn(session: SshSession, target: StoreTarget, storePlan: StorePlan): Promise<ObservedStore> {
-  return applyWith(session, platformFor(target.platform), storePlan);
+  return applyWith(session, platformOfTarget(target), storePlan);
 }
 
 /** Apply through any platform implementation; verified like every apply. */
@@ -109,7 +123,7 @@ export function converge(target: StoreTarget, desired: DesiredStore, mode: Store
 
 /** planAndApply on one target, in one SSH session. */
 export function planAndApplyOn(target: StoreTarget, planFor: (observed: ObservedStore) => StorePlan, options?: SessionOptions): Promise<ApplyResult> {
-  return withSession(target.connection, (session) => planAndApply(session, platformFor(target.platform), target.store ?? "Root", planFor), options);
+  return withSession(target.connection, (session) => planAndApply(session, platformOfTarget(target), target.store ?? "Root", planFor), options);
 }
 
 /** converge over any runner and platform implementation (an SSH session, or a local shell on a scratch store). */

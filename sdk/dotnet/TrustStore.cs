@@ -46,6 +46,18 @@ namespace Pulumi.TrustedRoots
         public Output<ImmutableArray<string>> Imported { get; private set; } = null!;
 
         /// <summary>
+        /// The Java store's keystore.
+        /// </summary>
+        [Output("keystore")]
+        public Output<Outputs.JavaKeystore?> Keystore { get; private set; } = null!;
+
+        /// <summary>
+        /// The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
+        /// </summary>
+        [Output("keystorePassword")]
+        public Output<string?> KeystorePassword { get; private set; } = null!;
+
+        /// <summary>
         /// What else may be removed. One of: additive, exact, purgeUnmanaged.
         /// </summary>
         [Output("mode")]
@@ -100,7 +112,7 @@ namespace Pulumi.TrustedRoots
         public Output<ImmutableDictionary<string, Outputs.RootInput>> Roots { get; private set; } = null!;
 
         /// <summary>
-        /// The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+        /// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         /// </summary>
         [Output("store")]
         public Output<string> Store { get; private set; } = null!;
@@ -131,6 +143,7 @@ namespace Pulumi.TrustedRoots
                 AdditionalSecretOutputs =
                 {
                     "connection",
+                    "keystorePassword",
                 },
             };
             var merged = CustomResourceOptions.Merge(defaultOptions, options);
@@ -183,6 +196,28 @@ namespace Pulumi.TrustedRoots
         }
 
         /// <summary>
+        /// The Java store's keystore.
+        /// </summary>
+        [Input("keystore")]
+        public Input<Inputs.JavaKeystoreArgs>? Keystore { get; set; }
+
+        [Input("keystorePassword")]
+        private Input<string>? _keystorePassword;
+
+        /// <summary>
+        /// The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
+        /// </summary>
+        public Input<string>? KeystorePassword
+        {
+            get => _keystorePassword;
+            set
+            {
+                var emptySecret = Output.CreateSecret(0);
+                _keystorePassword = Output.Tuple<Input<string>?, int>(value, emptySecret).Apply(t => t.Item1);
+            }
+        }
+
+        /// <summary>
         /// What else may be removed. One of: additive, exact, purgeUnmanaged.
         /// </summary>
         [Input("mode")]
@@ -225,7 +260,7 @@ namespace Pulumi.TrustedRoots
         }
 
         /// <summary>
-        /// The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+        /// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         /// </summary>
         [Input("store")]
         public Input<string>? Store { get; set; }

@@ -147,6 +147,34 @@ namespace Pulumi.TrustedRoots
             set => _intermediates = value;
         }
 
+        [Input("javaKeystorePassword")]
+        private Input<string>? _javaKeystorePassword;
+
+        /// <summary>
+        /// The password of the server's application truststores (javaKeystores of kind file).
+        /// </summary>
+        public Input<string>? JavaKeystorePassword
+        {
+            get => _javaKeystorePassword;
+            set
+            {
+                var emptySecret = Output.CreateSecret(0);
+                _javaKeystorePassword = Output.Tuple<Input<string>?, int>(value, emptySecret).Apply(t => t.Item1);
+            }
+        }
+
+        [Input("javaKeystores")]
+        private InputList<Inputs.JavaKeystoreArgs>? _javaKeystores;
+
+        /// <summary>
+        /// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        /// </summary>
+        public InputList<Inputs.JavaKeystoreArgs> JavaKeystores
+        {
+            get => _javaKeystores ?? (_javaKeystores = new InputList<Inputs.JavaKeystoreArgs>());
+            set => _javaKeystores = value;
+        }
+
         /// <summary>
         /// What else may be removed. One of: additive, exact, purgeUnmanaged.
         /// </summary>

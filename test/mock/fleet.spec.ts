@@ -193,6 +193,27 @@ describe("fleet wiring under mocks", function () {
     );
   });
 
+  it("a Linux server's Java keystores each get a Java store named after the keystore, holding its roots; a truststore's password stays secret", async () => {
+    const contoso = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/contoso-root-ca-g2.pem")));
+    const connection = { host: "10.0.0.12", hostKey: "SHA256:" + "A".repeat(43), privateKey: pulumi.secret("k") };
+    const keystores = [{ kind: "jvm" as const }, { kind: "file" as const, path: "/opt/tomcat/conf/client-cas.p12" }];
+    const tomcat = new library.WebServerTrust("tomcat1", { connection, platform: "debian", roots: contoso, javaKeystores: keystores, javaKeystorePassword: pulumi.secret("truststore-pass-123") });
+    await promiseOf(tomcat.report);
+    const java = registrations.filter((registration) => registration.name.startsWith("tomcat1-java-"));
+    assert.deepEqual(java.map((registration) => [registration.inputs.store, registration.inputs.keystore]).sort(), [["Java", keystores[0]], ["Java", keystores[1]]].sort());
+    assert.deepEqual(java.map((registration) => Object.keys(registration.inputs.roots as object)), [[contoso[0].sha256], [contoso[0].sha256]]);
+    const truststore = java.find((registration) => (registration.inputs.keystore as { kind: string }).kind === "file")!;
+    assert.equal((truststore.inputs.keystorePassword as Record<string, unknown>)[SECRET_SIGNATURE] !== undefined, true, "the password is a secret input");
+    assert.equal(java.find((registration) => registration !== truststore)!.inputs.keystorePassword, undefined, "a cacerts gets no password of the truststore's");
+    // Named after the keystore: a reordered list declares the same resources.
+    const reordered = new library.WebServerTrust("tomcat2", { connection, platform: "debian", roots: contoso, javaKeystores: [...keystores].reverse(), javaKeystorePassword: "p" });
+    await promiseOf(reordered.report);
+    const suffixes = (server: string) => registrations.filter((registration) => registration.name.startsWith(`${server}-java-`)).map((registration) => registration.name.slice(server.length)).sort();
+    assert.deepEqual(suffixes("tomcat2"), suffixes("tomcat1"));
+    assert.throws(() => new library.WebServerTrust("tomcat3", { connection, platform: "debian", roots: contoso, javaKeystores: [keystores[1]] }), /tomcat3: the truststore \/opt\/tomcat\/conf\/client-cas.p12 needs javaKeystorePassword/);
+    assert.throws(() => new library.WebServerTrust("iis-java", { connection, platform: "windows", roots: contoso, javaKeystores: [keystores[0]] }), /iis-java: javaKeystores are kept on Linux hosts only so far/);
+  });
+
   it("a Linux server's intermediates and cross-signed certificates get a CA store after its root store; a root hidden among them is refused", async () => {
     const contoso = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/contoso-root-ca-g2.pem")));
     const issuing = library.parseCertificates(readFileSync(join(EXAMPLES, "roots/fabrikam-issuing-ca-01.pem")));

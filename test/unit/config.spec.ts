@@ -35,7 +35,7 @@ describe("stack config", () => {
       ["in a group", { servers: [server], groups: { web: { root: ["a"] } } }, "trusted-roots:groups.web.root: unknown key; did you mean roots?"],
       ["in the rollout", { servers: [server], rollout: { batchsize: 2 } }, "trusted-roots:rollout.batchsize: unknown key; did you mean batchSize?"],
       ["in a health check", { servers: [{ ...server, healthCheck: { url: "https://x/", expectedStatus: 200 } }] }, "trusted-roots:servers[0].healthCheck.expectedStatus: unknown key; did you mean expectStatus?"],
-      ["far from every key", { servers: [server], zzzzzzzzzz: 1 }, "trusted-roots:zzzzzzzzzz: unknown key; valid keys here: servers, inventory, rootSets, groups, mode, rollout, defaults, retainOnDelete, privateKey, passphrase, password, privateKeys, healthClientKey, bastionPrivateKey, ldapPassword, proxyCredentials"],
+      ["far from every key", { servers: [server], zzzzzzzzzz: 1 }, "trusted-roots:zzzzzzzzzz: unknown key; valid keys here: servers, inventory, rootSets, groups, mode, rollout, defaults, retainOnDelete, privateKey, passphrase, password, privateKeys, healthClientKey, bastionPrivateKey, ldapPassword, proxyCredentials, javaKeystorePassword"],
     ];
     for (const [what, config, expected] of cases) {
       it(what, () => assert.deepEqual(problemsOf(() => parseFleetConfig(config)), [expected]));

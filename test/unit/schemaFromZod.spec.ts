@@ -92,7 +92,7 @@ describe("the Pulumi schema from zod (schemaFromZod)", () => {
   });
 
   it("the inputs the resources keep secret are the ones the zod side marks secret", () => {
-    assert.deepEqual(TRUST_STORE_SECRET_INPUTS, ["connection"]);
+    assert.deepEqual(TRUST_STORE_SECRET_INPUTS, ["connection", "keystorePassword"]);
     assert.deepEqual([...AFTER_CHANGE_SECRET_INPUTS].sort(), ["connection", "healthCheck"]);
     const resources = PACKAGE_SCHEMA.resources as Record<string, { inputProperties: Record<string, { secret?: boolean }> }>;
     const secretIn = (token: string) => Object.entries(resources[token].inputProperties).filter(([, spec]) => spec.secret).map(([name]) => name).sort();

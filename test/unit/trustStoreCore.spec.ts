@@ -70,6 +70,33 @@ describe("TrustStore spec (pure)", function () {
     assert.deepEqual(disallowed, ['store: debian has the stores "Root" and "CA"; ClientAuthIssuer is Windows\' alone']);
   });
 
+  it("check: a Java store needs its keystore (and an application truststore its password), Linux only, no distrusts; keystore only with it", () => {
+    const reasons = (extra: Record<string, unknown>) => checkRoots(inputs([contoso], extra as Partial<ValidTrustStoreInputs>)).map((failure) => `${failure.property}: ${failure.reason}`);
+    assert.deepEqual(reasons({ store: "Java" }), ['keystore: the store "Java" needs keystore: { kind: "jvm" }, { kind: "jdk", javaHome }, or { kind: "file", path }']);
+    assert.deepEqual(reasons({ store: "Java", keystore: { kind: "file", path: "/opt/tomcat/conf/cas.p12" } }), [
+      "keystorePassword: an application truststore needs its password (a secret): the one its server's JVM is configured with",
+    ]);
+    assert.deepEqual(reasons({ store: "Java", keystore: { kind: "jvm" } }), []);
+    assert.deepEqual(reasons({ store: "Java", keystore: { kind: "file", path: "/x.p12" }, keystorePassword: "p" }), []);
+    assert.match(reasons({ store: "Java", keystore: { kind: "jvm" }, platform: "windows" }).join(), /^store: Java keystores are kept on Linux hosts only so far/);
+    assert.match(reasons({ store: "Java", keystore: { kind: "jvm" }, distrusted: toRootInputs([fabrikam]) }).join(), /^distrusted: a Java keystore takes no distrusted roots yet/);
+    assert.deepEqual(reasons({ keystore: { kind: "jvm" } }), ['keystore: is for the store "Java" (a Java keystore); this store is Root']);
+    const invalid = trustStoreInputsSchema.safeParse({ ...inputs([contoso]), store: "Java", keystore: { kind: "jdk", path: "relative.p12" } });
+    assert.equal(invalid.success, false);
+    assert.deepEqual(invalid.error!.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).sort(), [
+      "keystore.javaHome: a jdk keystore needs javaHome, the JDK's home (e.g. /opt/app/jdk)",
+      "keystore.path: path is for kind file only",
+      "keystore.path: path must be an absolute path",
+    ]);
+  });
+
+  it("diff: another keystore is another store (replaced); the same one under a new password is an update", () => {
+    const java = (keystore: Record<string, unknown>, keystorePassword?: string) => inputs([contoso], { store: "Java", keystore, keystorePassword } as Partial<ValidTrustStoreInputs>);
+    assert.deepEqual(replacementReasons(java({ kind: "file", path: "/a.p12" }, "p"), java({ kind: "file", path: "/b.p12" }, "p")), ["keystore"]);
+    assert.deepEqual(replacementReasons(java({ kind: "file", path: "/a.p12" }, "p"), java({ kind: "file", path: "/a.p12" }, "q")), []);
+    assert.deepEqual(replacementReasons(java({ kind: "jvm" }), java({ kind: "jdk", javaHome: "/opt/jdk" })), ["keystore"]);
+  });
+
   it("check: fingerprints that do not match the PEM", () => {
     const tampered = inputs([contoso]);
     tampered.roots[contoso.sha256] = { ...tampered.roots[contoso.sha256], sha256: fabrikam.sha256 };

@@ -1354,6 +1354,248 @@ func (o HealthCheckTypePtrOutput) Url() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
+type JavaKeystore struct {
+	// jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+	JavaHome *string `pulumi:"javaHome"`
+	// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+	Kind string `pulumi:"kind"`
+	// file: the truststore's path (made when absent).
+	Path *string `pulumi:"path"`
+	// file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+	Type *string `pulumi:"type"`
+}
+
+// JavaKeystoreInput is an input type that accepts JavaKeystoreArgs and JavaKeystoreOutput values.
+// You can construct a concrete instance of `JavaKeystoreInput` via:
+//
+//	JavaKeystoreArgs{...}
+type JavaKeystoreInput interface {
+	pulumi.Input
+
+	ToJavaKeystoreOutput() JavaKeystoreOutput
+	ToJavaKeystoreOutputWithContext(context.Context) JavaKeystoreOutput
+}
+
+// A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
+type JavaKeystoreArgs struct {
+	// jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+	JavaHome pulumi.StringPtrInput `pulumi:"javaHome"`
+	// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+	Kind pulumi.StringInput `pulumi:"kind"`
+	// file: the truststore's path (made when absent).
+	Path pulumi.StringPtrInput `pulumi:"path"`
+	// file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+	Type pulumi.StringPtrInput `pulumi:"type"`
+}
+
+func (JavaKeystoreArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*JavaKeystore)(nil)).Elem()
+}
+
+func (i JavaKeystoreArgs) ToJavaKeystoreOutput() JavaKeystoreOutput {
+	return i.ToJavaKeystoreOutputWithContext(context.Background())
+}
+
+func (i JavaKeystoreArgs) ToJavaKeystoreOutputWithContext(ctx context.Context) JavaKeystoreOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(JavaKeystoreOutput)
+}
+
+func (i JavaKeystoreArgs) ToJavaKeystorePtrOutput() JavaKeystorePtrOutput {
+	return i.ToJavaKeystorePtrOutputWithContext(context.Background())
+}
+
+func (i JavaKeystoreArgs) ToJavaKeystorePtrOutputWithContext(ctx context.Context) JavaKeystorePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(JavaKeystoreOutput).ToJavaKeystorePtrOutputWithContext(ctx)
+}
+
+// JavaKeystorePtrInput is an input type that accepts JavaKeystoreArgs, JavaKeystorePtr and JavaKeystorePtrOutput values.
+// You can construct a concrete instance of `JavaKeystorePtrInput` via:
+//
+//	        JavaKeystoreArgs{...}
+//
+//	or:
+//
+//	        nil
+type JavaKeystorePtrInput interface {
+	pulumi.Input
+
+	ToJavaKeystorePtrOutput() JavaKeystorePtrOutput
+	ToJavaKeystorePtrOutputWithContext(context.Context) JavaKeystorePtrOutput
+}
+
+type javaKeystorePtrType JavaKeystoreArgs
+
+func JavaKeystorePtr(v *JavaKeystoreArgs) JavaKeystorePtrInput {
+	return (*javaKeystorePtrType)(v)
+}
+
+func (*javaKeystorePtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**JavaKeystore)(nil)).Elem()
+}
+
+func (i *javaKeystorePtrType) ToJavaKeystorePtrOutput() JavaKeystorePtrOutput {
+	return i.ToJavaKeystorePtrOutputWithContext(context.Background())
+}
+
+func (i *javaKeystorePtrType) ToJavaKeystorePtrOutputWithContext(ctx context.Context) JavaKeystorePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(JavaKeystorePtrOutput)
+}
+
+// JavaKeystoreArrayInput is an input type that accepts JavaKeystoreArray and JavaKeystoreArrayOutput values.
+// You can construct a concrete instance of `JavaKeystoreArrayInput` via:
+//
+//	JavaKeystoreArray{ JavaKeystoreArgs{...} }
+type JavaKeystoreArrayInput interface {
+	pulumi.Input
+
+	ToJavaKeystoreArrayOutput() JavaKeystoreArrayOutput
+	ToJavaKeystoreArrayOutputWithContext(context.Context) JavaKeystoreArrayOutput
+}
+
+type JavaKeystoreArray []JavaKeystoreInput
+
+func (JavaKeystoreArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]JavaKeystore)(nil)).Elem()
+}
+
+func (i JavaKeystoreArray) ToJavaKeystoreArrayOutput() JavaKeystoreArrayOutput {
+	return i.ToJavaKeystoreArrayOutputWithContext(context.Background())
+}
+
+func (i JavaKeystoreArray) ToJavaKeystoreArrayOutputWithContext(ctx context.Context) JavaKeystoreArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(JavaKeystoreArrayOutput)
+}
+
+// A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
+type JavaKeystoreOutput struct{ *pulumi.OutputState }
+
+func (JavaKeystoreOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*JavaKeystore)(nil)).Elem()
+}
+
+func (o JavaKeystoreOutput) ToJavaKeystoreOutput() JavaKeystoreOutput {
+	return o
+}
+
+func (o JavaKeystoreOutput) ToJavaKeystoreOutputWithContext(ctx context.Context) JavaKeystoreOutput {
+	return o
+}
+
+func (o JavaKeystoreOutput) ToJavaKeystorePtrOutput() JavaKeystorePtrOutput {
+	return o.ToJavaKeystorePtrOutputWithContext(context.Background())
+}
+
+func (o JavaKeystoreOutput) ToJavaKeystorePtrOutputWithContext(ctx context.Context) JavaKeystorePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v JavaKeystore) *JavaKeystore {
+		return &v
+	}).(JavaKeystorePtrOutput)
+}
+
+// jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+func (o JavaKeystoreOutput) JavaHome() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v JavaKeystore) *string { return v.JavaHome }).(pulumi.StringPtrOutput)
+}
+
+// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+func (o JavaKeystoreOutput) Kind() pulumi.StringOutput {
+	return o.ApplyT(func(v JavaKeystore) string { return v.Kind }).(pulumi.StringOutput)
+}
+
+// file: the truststore's path (made when absent).
+func (o JavaKeystoreOutput) Path() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v JavaKeystore) *string { return v.Path }).(pulumi.StringPtrOutput)
+}
+
+// file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+func (o JavaKeystoreOutput) Type() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v JavaKeystore) *string { return v.Type }).(pulumi.StringPtrOutput)
+}
+
+type JavaKeystorePtrOutput struct{ *pulumi.OutputState }
+
+func (JavaKeystorePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**JavaKeystore)(nil)).Elem()
+}
+
+func (o JavaKeystorePtrOutput) ToJavaKeystorePtrOutput() JavaKeystorePtrOutput {
+	return o
+}
+
+func (o JavaKeystorePtrOutput) ToJavaKeystorePtrOutputWithContext(ctx context.Context) JavaKeystorePtrOutput {
+	return o
+}
+
+func (o JavaKeystorePtrOutput) Elem() JavaKeystoreOutput {
+	return o.ApplyT(func(v *JavaKeystore) JavaKeystore {
+		if v != nil {
+			return *v
+		}
+		var ret JavaKeystore
+		return ret
+	}).(JavaKeystoreOutput)
+}
+
+// jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+func (o JavaKeystorePtrOutput) JavaHome() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *JavaKeystore) *string {
+		if v == nil {
+			return nil
+		}
+		return v.JavaHome
+	}).(pulumi.StringPtrOutput)
+}
+
+// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+func (o JavaKeystorePtrOutput) Kind() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *JavaKeystore) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Kind
+	}).(pulumi.StringPtrOutput)
+}
+
+// file: the truststore's path (made when absent).
+func (o JavaKeystorePtrOutput) Path() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *JavaKeystore) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Path
+	}).(pulumi.StringPtrOutput)
+}
+
+// file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+func (o JavaKeystorePtrOutput) Type() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *JavaKeystore) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Type
+	}).(pulumi.StringPtrOutput)
+}
+
+type JavaKeystoreArrayOutput struct{ *pulumi.OutputState }
+
+func (JavaKeystoreArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]JavaKeystore)(nil)).Elem()
+}
+
+func (o JavaKeystoreArrayOutput) ToJavaKeystoreArrayOutput() JavaKeystoreArrayOutput {
+	return o
+}
+
+func (o JavaKeystoreArrayOutput) ToJavaKeystoreArrayOutputWithContext(ctx context.Context) JavaKeystoreArrayOutput {
+	return o
+}
+
+func (o JavaKeystoreArrayOutput) Index(i pulumi.IntInput) JavaKeystoreOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) JavaKeystore {
+		return vs[0].([]JavaKeystore)[vs[1].(int)]
+	}).(JavaKeystoreOutput)
+}
+
 // Where a directory publishes CA certificates.
 type LdapSource struct {
 	// Where to search (scope sub), e.g. AD's CN=Certification Authorities,CN=Public Key Services,CN=Services,CN=Configuration,DC=...
@@ -1946,6 +2188,10 @@ type Server struct {
 	HealthCheck *HealthCheckType `pulumi:"healthCheck"`
 	// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 	Intermediates []string `pulumi:"intermediates"`
+	// The password of the server's application truststores (javaKeystores of kind file).
+	JavaKeystorePassword *string `pulumi:"javaKeystorePassword"`
+	// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+	JavaKeystores []JavaKeystore `pulumi:"javaKeystores"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode *string `pulumi:"mode"`
 	// Unique within the fleet; names its resources.
@@ -1993,6 +2239,10 @@ type ServerArgs struct {
 	HealthCheck HealthCheckTypePtrInput `pulumi:"healthCheck"`
 	// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 	Intermediates pulumi.StringArrayInput `pulumi:"intermediates"`
+	// The password of the server's application truststores (javaKeystores of kind file).
+	JavaKeystorePassword pulumi.StringPtrInput `pulumi:"javaKeystorePassword"`
+	// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+	JavaKeystores JavaKeystoreArrayInput `pulumi:"javaKeystores"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode pulumi.StringPtrInput `pulumi:"mode"`
 	// Unique within the fleet; names its resources.
@@ -2101,6 +2351,16 @@ func (o ServerOutput) HealthCheck() HealthCheckTypePtrOutput {
 // PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 func (o ServerOutput) Intermediates() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v Server) []string { return v.Intermediates }).(pulumi.StringArrayOutput)
+}
+
+// The password of the server's application truststores (javaKeystores of kind file).
+func (o ServerOutput) JavaKeystorePassword() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Server) *string { return v.JavaKeystorePassword }).(pulumi.StringPtrOutput)
+}
+
+// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+func (o ServerOutput) JavaKeystores() JavaKeystoreArrayOutput {
+	return o.ApplyT(func(v Server) []JavaKeystore { return v.JavaKeystores }).(JavaKeystoreArrayOutput)
 }
 
 // What else may be removed. One of: additive, exact, purgeUnmanaged.
@@ -2247,6 +2507,9 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*FetchedFromPtrInput)(nil)).Elem(), FetchedFromArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckTypeInput)(nil)).Elem(), HealthCheckTypeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckTypePtrInput)(nil)).Elem(), HealthCheckTypeArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*JavaKeystoreInput)(nil)).Elem(), JavaKeystoreArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*JavaKeystorePtrInput)(nil)).Elem(), JavaKeystoreArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*JavaKeystoreArrayInput)(nil)).Elem(), JavaKeystoreArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LdapSourceInput)(nil)).Elem(), LdapSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LdapSourcePtrInput)(nil)).Elem(), LdapSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RolloutInput)(nil)).Elem(), RolloutArgs{})
@@ -2266,6 +2529,9 @@ func init() {
 	pulumi.RegisterOutputType(FetchedFromPtrOutput{})
 	pulumi.RegisterOutputType(HealthCheckTypeOutput{})
 	pulumi.RegisterOutputType(HealthCheckTypePtrOutput{})
+	pulumi.RegisterOutputType(JavaKeystoreOutput{})
+	pulumi.RegisterOutputType(JavaKeystorePtrOutput{})
+	pulumi.RegisterOutputType(JavaKeystoreArrayOutput{})
 	pulumi.RegisterOutputType(LdapSourceOutput{})
 	pulumi.RegisterOutputType(LdapSourcePtrOutput{})
 	pulumi.RegisterOutputType(ObservedSummaryOutput{})

@@ -26,6 +26,10 @@ type TrustStore struct {
 	Holder pulumi.StringPtrOutput `pulumi:"holder"`
 	// Subjects the last apply imported.
 	Imported pulumi.StringArrayOutput `pulumi:"imported"`
+	// The Java store's keystore.
+	Keystore JavaKeystorePtrOutput `pulumi:"keystore"`
+	// The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
+	KeystorePassword pulumi.StringPtrOutput `pulumi:"keystorePassword"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode pulumi.StringOutput `pulumi:"mode"`
 	// What the last observation saw.
@@ -44,7 +48,7 @@ type TrustStore struct {
 	Revision pulumi.StringOutput `pulumi:"revision"`
 	// Desired roots by SHA-256 (upper-case hex).
 	Roots RootInputMapOutput `pulumi:"roots"`
-	// The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+	// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
 	Store pulumi.StringOutput `pulumi:"store"`
 }
 
@@ -67,8 +71,12 @@ func NewTrustStore(ctx *pulumi.Context,
 	if args.Connection != nil {
 		args.Connection = pulumi.ToSecret(args.Connection).(ConnectionInput)
 	}
+	if args.KeystorePassword != nil {
+		args.KeystorePassword = pulumi.ToSecret(args.KeystorePassword).(pulumi.StringPtrInput)
+	}
 	secrets := pulumi.AdditionalSecretOutputs([]string{
 		"connection",
+		"keystorePassword",
 	})
 	opts = append(opts, secrets)
 	opts = internal.PkgResourceDefaultOpts(opts)
@@ -108,6 +116,10 @@ type trustStoreArgs struct {
 	Connection Connection `pulumi:"connection"`
 	// Roots the server must not trust, by SHA-256.
 	Distrusted map[string]RootInput `pulumi:"distrusted"`
+	// The Java store's keystore.
+	Keystore *JavaKeystore `pulumi:"keystore"`
+	// The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
+	KeystorePassword *string `pulumi:"keystorePassword"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode *string `pulumi:"mode"`
 	// This declaration's id in the host-side manifest; default <project>/<stack>/<name>.
@@ -120,7 +132,7 @@ type trustStoreArgs struct {
 	RetainOnDelete *bool `pulumi:"retainOnDelete"`
 	// Desired roots by SHA-256 (upper-case hex).
 	Roots map[string]RootInput `pulumi:"roots"`
-	// The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+	// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
 	Store *string `pulumi:"store"`
 }
 
@@ -130,6 +142,10 @@ type TrustStoreArgs struct {
 	Connection ConnectionInput
 	// Roots the server must not trust, by SHA-256.
 	Distrusted RootInputMapInput
+	// The Java store's keystore.
+	Keystore JavaKeystorePtrInput
+	// The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
+	KeystorePassword pulumi.StringPtrInput
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode pulumi.StringPtrInput
 	// This declaration's id in the host-side manifest; default <project>/<stack>/<name>.
@@ -142,7 +158,7 @@ type TrustStoreArgs struct {
 	RetainOnDelete pulumi.BoolPtrInput
 	// Desired roots by SHA-256 (upper-case hex).
 	Roots RootInputMapInput
-	// The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+	// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
 	Store pulumi.StringPtrInput
 }
 
@@ -208,6 +224,16 @@ func (o TrustStoreOutput) Imported() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *TrustStore) pulumi.StringArrayOutput { return v.Imported }).(pulumi.StringArrayOutput)
 }
 
+// The Java store's keystore.
+func (o TrustStoreOutput) Keystore() JavaKeystorePtrOutput {
+	return o.ApplyT(func(v *TrustStore) JavaKeystorePtrOutput { return v.Keystore }).(JavaKeystorePtrOutput)
+}
+
+// The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
+func (o TrustStoreOutput) KeystorePassword() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrustStore) pulumi.StringPtrOutput { return v.KeystorePassword }).(pulumi.StringPtrOutput)
+}
+
 // What else may be removed. One of: additive, exact, purgeUnmanaged.
 func (o TrustStoreOutput) Mode() pulumi.StringOutput {
 	return o.ApplyT(func(v *TrustStore) pulumi.StringOutput { return v.Mode }).(pulumi.StringOutput)
@@ -253,7 +279,7 @@ func (o TrustStoreOutput) Roots() RootInputMapOutput {
 	return o.ApplyT(func(v *TrustStore) RootInputMapOutput { return v.Roots }).(RootInputMapOutput)
 }
 
-// The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
 func (o TrustStoreOutput) Store() pulumi.StringOutput {
 	return o.ApplyT(func(v *TrustStore) pulumi.StringOutput { return v.Store }).(pulumi.StringOutput)
 }

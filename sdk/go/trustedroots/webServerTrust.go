@@ -39,6 +39,9 @@ func NewWebServerTrust(ctx *pulumi.Context,
 	if args.HealthCheck != nil {
 		args.HealthCheck = pulumi.ToSecret(args.HealthCheck).(HealthCheckTypePtrInput)
 	}
+	if args.JavaKeystorePassword != nil {
+		args.JavaKeystorePassword = pulumi.ToSecret(args.JavaKeystorePassword).(pulumi.StringPtrInput)
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource WebServerTrust
 	err := ctx.RegisterRemoteComponentResource("trusted-roots:index:WebServerTrust", name, args, &resource, opts...)
@@ -65,6 +68,10 @@ type webServerTrustArgs struct {
 	HealthCheck *HealthCheckType `pulumi:"healthCheck"`
 	// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 	Intermediates []string `pulumi:"intermediates"`
+	// The password of the server's application truststores (javaKeystores of kind file).
+	JavaKeystorePassword *string `pulumi:"javaKeystorePassword"`
+	// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+	JavaKeystores []JavaKeystore `pulumi:"javaKeystores"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode *string `pulumi:"mode"`
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
@@ -99,6 +106,10 @@ type WebServerTrustArgs struct {
 	HealthCheck HealthCheckTypePtrInput
 	// PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
 	Intermediates pulumi.StringArrayInput
+	// The password of the server's application truststores (javaKeystores of kind file).
+	JavaKeystorePassword pulumi.StringPtrInput
+	// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+	JavaKeystores JavaKeystoreArrayInput
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode pulumi.StringPtrInput
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.

@@ -27,6 +27,8 @@ __all__ = [
     'FetchedFromArgsDict',
     'HealthCheckArgs',
     'HealthCheckArgsDict',
+    'JavaKeystoreArgs',
+    'JavaKeystoreArgsDict',
     'LdapSource',
     'LdapSourceDict',
     'RolloutArgs',
@@ -982,6 +984,99 @@ class HealthCheckArgs:
         pulumi.set(self, "tls_version", value)
 
 
+class JavaKeystoreArgsDict(TypedDict):
+    """
+    A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
+    """
+    kind: pulumi.Input[_builtins.str]
+    """
+    jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+    """
+    java_home: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+    """
+    path: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    file: the truststore's path (made when absent).
+    """
+    type: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+    """
+
+@pulumi.input_type
+class JavaKeystoreArgs:
+    def __init__(__self__, *,
+                 kind: pulumi.Input[_builtins.str],
+                 java_home: pulumi.Input[Optional[_builtins.str]] = None,
+                 path: pulumi.Input[Optional[_builtins.str]] = None,
+                 type: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
+
+        :param pulumi.Input[_builtins.str] kind: jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        :param pulumi.Input[_builtins.str] java_home: jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+        :param pulumi.Input[_builtins.str] path: file: the truststore's path (made when absent).
+        :param pulumi.Input[_builtins.str] type: file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+        """
+        pulumi.set(__self__, "kind", kind)
+        if java_home is not None:
+            pulumi.set(__self__, "java_home", java_home)
+        if path is not None:
+            pulumi.set(__self__, "path", path)
+        if type is not None:
+            pulumi.set(__self__, "type", type)
+
+    @_builtins.property
+    @pulumi.getter
+    def kind(self) -> pulumi.Input[_builtins.str]:
+        """
+        jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        """
+        return pulumi.get(self, "kind")
+
+    @kind.setter
+    def kind(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "kind", value)
+
+    @_builtins.property
+    @pulumi.getter(name="javaHome")
+    def java_home(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+        """
+        return pulumi.get(self, "java_home")
+
+    @java_home.setter
+    def java_home(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "java_home", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        file: the truststore's path (made when absent).
+        """
+        return pulumi.get(self, "path")
+
+    @path.setter
+    def path(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "path", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+        """
+        return pulumi.get(self, "type")
+
+    @type.setter
+    def type(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "type", value)
+
+
 class LdapSourceDict(TypedDict):
     """
     Where a directory publishes CA certificates.
@@ -1298,6 +1393,14 @@ class ServerArgsDict(TypedDict):
     """
     PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
     """
+    java_keystore_password: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The password of the server's application truststores (javaKeystores of kind file).
+    """
+    java_keystores: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgsDict']]]]]
+    """
+    Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+    """
     mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     What else may be removed. One of: additive, exact, purgeUnmanaged.
@@ -1336,6 +1439,8 @@ class ServerArgs:
                  groups: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  health_check: pulumi.Input[Optional['HealthCheckArgs']] = None,
                  intermediates: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 java_keystore_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 java_keystores: pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgs']]]] = None,
                  mode: pulumi.Input[Optional[_builtins.str]] = None,
                  previous_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  retain_on_delete: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -1355,6 +1460,8 @@ class ServerArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies (in the stack config they also pick the root sets).
         :param pulumi.Input['HealthCheckArgs'] health_check: An HTTPS request proving the fix.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        :param pulumi.Input[_builtins.str] java_keystore_password: The password of the server's application truststores (javaKeystores of kind file).
+        :param pulumi.Input[Sequence[pulumi.Input['JavaKeystoreArgs']]] java_keystores: Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when removed from the program.
@@ -1379,6 +1486,10 @@ class ServerArgs:
             pulumi.set(__self__, "health_check", health_check)
         if intermediates is not None:
             pulumi.set(__self__, "intermediates", intermediates)
+        if java_keystore_password is not None:
+            pulumi.set(__self__, "java_keystore_password", java_keystore_password)
+        if java_keystores is not None:
+            pulumi.set(__self__, "java_keystores", java_keystores)
         if mode is not None:
             pulumi.set(__self__, "mode", mode)
         if previous_names is not None:
@@ -1511,6 +1622,30 @@ class ServerArgs:
     @intermediates.setter
     def intermediates(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "intermediates", value)
+
+    @_builtins.property
+    @pulumi.getter(name="javaKeystorePassword")
+    def java_keystore_password(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The password of the server's application truststores (javaKeystores of kind file).
+        """
+        return pulumi.get(self, "java_keystore_password")
+
+    @java_keystore_password.setter
+    def java_keystore_password(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "java_keystore_password", value)
+
+    @_builtins.property
+    @pulumi.getter(name="javaKeystores")
+    def java_keystores(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgs']]]]:
+        """
+        Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        """
+        return pulumi.get(self, "java_keystores")
+
+    @java_keystores.setter
+    def java_keystores(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgs']]]]):
+        pulumi.set(self, "java_keystores", value)
 
     @_builtins.property
     @pulumi.getter

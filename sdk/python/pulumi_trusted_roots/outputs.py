@@ -21,6 +21,7 @@ __all__ = [
     'Connection',
     'FetchedFrom',
     'HealthCheck',
+    'JavaKeystore',
     'ObservedSummary',
     'RootInput',
     'ServerReport',
@@ -590,6 +591,82 @@ class HealthCheck(dict):
         Highest TLS version offered; unset: 1.2 for Windows servers (IIS asks for the client certificate by renegotiation, which TLS 1.3 removed), 1.3 otherwise. One of: 1.2, 1.3.
         """
         return pulumi.get(self, "tls_version")
+
+
+@pulumi.output_type
+class JavaKeystore(dict):
+    """
+    A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "javaHome":
+            suggest = "java_home"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in JavaKeystore. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        JavaKeystore.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        JavaKeystore.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 kind: _builtins.str,
+                 java_home: Optional[_builtins.str] = None,
+                 path: Optional[_builtins.str] = None,
+                 type: Optional[_builtins.str] = None):
+        """
+        A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
+
+        :param _builtins.str kind: jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        :param _builtins.str java_home: jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+        :param _builtins.str path: file: the truststore's path (made when absent).
+        :param _builtins.str type: file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+        """
+        pulumi.set(__self__, "kind", kind)
+        if java_home is not None:
+            pulumi.set(__self__, "java_home", java_home)
+        if path is not None:
+            pulumi.set(__self__, "path", path)
+        if type is not None:
+            pulumi.set(__self__, "type", type)
+
+    @_builtins.property
+    @pulumi.getter
+    def kind(self) -> _builtins.str:
+        """
+        jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        """
+        return pulumi.get(self, "kind")
+
+    @_builtins.property
+    @pulumi.getter(name="javaHome")
+    def java_home(self) -> Optional[_builtins.str]:
+        """
+        jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
+        """
+        return pulumi.get(self, "java_home")
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> Optional[_builtins.str]:
+        """
+        file: the truststore's path (made when absent).
+        """
+        return pulumi.get(self, "path")
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> Optional[_builtins.str]:
+        """
+        file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
+        """
+        return pulumi.get(self, "type")
 
 
 @pulumi.output_type

@@ -25,6 +25,8 @@ class TrustStoreArgs:
                  platform: pulumi.Input[_builtins.str],
                  roots: pulumi.Input[Mapping[str, pulumi.Input['RootInputArgs']]],
                  distrusted: pulumi.Input[Optional[Mapping[str, pulumi.Input['RootInputArgs']]]] = None,
+                 keystore: pulumi.Input[Optional['JavaKeystoreArgs']] = None,
+                 keystore_password: pulumi.Input[Optional[_builtins.str]] = None,
                  mode: pulumi.Input[Optional[_builtins.str]] = None,
                  owner: pulumi.Input[Optional[_builtins.str]] = None,
                  provider_version: pulumi.Input[Optional[_builtins.str]] = None,
@@ -37,17 +39,23 @@ class TrustStoreArgs:
         :param pulumi.Input[_builtins.str] platform: The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         :param pulumi.Input[Mapping[str, pulumi.Input['RootInputArgs']]] roots: Desired roots by SHA-256 (upper-case hex).
         :param pulumi.Input[Mapping[str, pulumi.Input['RootInputArgs']]] distrusted: Roots the server must not trust, by SHA-256.
+        :param pulumi.Input['JavaKeystoreArgs'] keystore: The Java store's keystore.
+        :param pulumi.Input[_builtins.str] keystore_password: The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[_builtins.str] owner: This declaration's id in the host-side manifest; default <project>/<stack>/<name>.
         :param pulumi.Input[_builtins.str] provider_version: Written by the TypeScript SDK; leave unset.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when the resource is deleted.
-        :param pulumi.Input[_builtins.str] store: The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+        :param pulumi.Input[_builtins.str] store: The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         """
         pulumi.set(__self__, "connection", connection)
         pulumi.set(__self__, "platform", platform)
         pulumi.set(__self__, "roots", roots)
         if distrusted is not None:
             pulumi.set(__self__, "distrusted", distrusted)
+        if keystore is not None:
+            pulumi.set(__self__, "keystore", keystore)
+        if keystore_password is not None:
+            pulumi.set(__self__, "keystore_password", keystore_password)
         if mode is not None:
             pulumi.set(__self__, "mode", mode)
         if owner is not None:
@@ -109,6 +117,30 @@ class TrustStoreArgs:
 
     @_builtins.property
     @pulumi.getter
+    def keystore(self) -> pulumi.Input[Optional['JavaKeystoreArgs']]:
+        """
+        The Java store's keystore.
+        """
+        return pulumi.get(self, "keystore")
+
+    @keystore.setter
+    def keystore(self, value: pulumi.Input[Optional['JavaKeystoreArgs']]):
+        pulumi.set(self, "keystore", value)
+
+    @_builtins.property
+    @pulumi.getter(name="keystorePassword")
+    def keystore_password(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
+        """
+        return pulumi.get(self, "keystore_password")
+
+    @keystore_password.setter
+    def keystore_password(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "keystore_password", value)
+
+    @_builtins.property
+    @pulumi.getter
     def mode(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         What else may be removed. One of: additive, exact, purgeUnmanaged.
@@ -159,7 +191,7 @@ class TrustStoreArgs:
     @pulumi.getter
     def store(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+        The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         """
         return pulumi.get(self, "store")
 
@@ -176,6 +208,8 @@ class TrustStore(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  connection: pulumi.Input[Optional[Union['ConnectionArgs', 'ConnectionArgsDict']]] = None,
                  distrusted: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union['RootInputArgs', 'RootInputArgsDict']]]]] = None,
+                 keystore: pulumi.Input[Optional[Union['JavaKeystoreArgs', 'JavaKeystoreArgsDict']]] = None,
+                 keystore_password: pulumi.Input[Optional[_builtins.str]] = None,
                  mode: pulumi.Input[Optional[_builtins.str]] = None,
                  owner: pulumi.Input[Optional[_builtins.str]] = None,
                  platform: pulumi.Input[Optional[_builtins.str]] = None,
@@ -191,13 +225,15 @@ class TrustStore(pulumi.CustomResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['ConnectionArgs', 'ConnectionArgsDict']] connection: How to reach the server over SSH; a secret in the state.
         :param pulumi.Input[Mapping[str, pulumi.Input[Union['RootInputArgs', 'RootInputArgsDict']]]] distrusted: Roots the server must not trust, by SHA-256.
+        :param pulumi.Input[Union['JavaKeystoreArgs', 'JavaKeystoreArgsDict']] keystore: The Java store's keystore.
+        :param pulumi.Input[_builtins.str] keystore_password: The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[_builtins.str] owner: This declaration's id in the host-side manifest; default <project>/<stack>/<name>.
         :param pulumi.Input[_builtins.str] platform: The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         :param pulumi.Input[_builtins.str] provider_version: Written by the TypeScript SDK; leave unset.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when the resource is deleted.
         :param pulumi.Input[Mapping[str, pulumi.Input[Union['RootInputArgs', 'RootInputArgsDict']]]] roots: Desired roots by SHA-256 (upper-case hex).
-        :param pulumi.Input[_builtins.str] store: The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+        :param pulumi.Input[_builtins.str] store: The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         """
         ...
     @overload
@@ -225,6 +261,8 @@ class TrustStore(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  connection: pulumi.Input[Optional[Union['ConnectionArgs', 'ConnectionArgsDict']]] = None,
                  distrusted: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union['RootInputArgs', 'RootInputArgsDict']]]]] = None,
+                 keystore: pulumi.Input[Optional[Union['JavaKeystoreArgs', 'JavaKeystoreArgsDict']]] = None,
+                 keystore_password: pulumi.Input[Optional[_builtins.str]] = None,
                  mode: pulumi.Input[Optional[_builtins.str]] = None,
                  owner: pulumi.Input[Optional[_builtins.str]] = None,
                  platform: pulumi.Input[Optional[_builtins.str]] = None,
@@ -245,6 +283,8 @@ class TrustStore(pulumi.CustomResource):
                 raise TypeError("Missing required property 'connection'")
             __props__.__dict__["connection"] = None if connection is None else pulumi.Output.secret(connection)
             __props__.__dict__["distrusted"] = distrusted
+            __props__.__dict__["keystore"] = keystore
+            __props__.__dict__["keystore_password"] = None if keystore_password is None else pulumi.Output.secret(keystore_password)
             __props__.__dict__["mode"] = mode
             __props__.__dict__["owner"] = owner
             if platform is None and not opts.urn:
@@ -262,7 +302,7 @@ class TrustStore(pulumi.CustomResource):
             __props__.__dict__["observed"] = None
             __props__.__dict__["removed"] = None
             __props__.__dict__["revision"] = None
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["connection"])
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["connection", "keystorePassword"])
         opts = pulumi.ResourceOptions.merge(opts, secret_opts)
         super(TrustStore, __self__).__init__(
             'trusted-roots:index:TrustStore',
@@ -291,6 +331,8 @@ class TrustStore(pulumi.CustomResource):
         __props__.__dict__["distrusted"] = None
         __props__.__dict__["holder"] = None
         __props__.__dict__["imported"] = None
+        __props__.__dict__["keystore"] = None
+        __props__.__dict__["keystore_password"] = None
         __props__.__dict__["mode"] = None
         __props__.__dict__["observed"] = None
         __props__.__dict__["owner"] = None
@@ -342,6 +384,22 @@ class TrustStore(pulumi.CustomResource):
         Subjects the last apply imported.
         """
         return pulumi.get(self, "imported")
+
+    @_builtins.property
+    @pulumi.getter
+    def keystore(self) -> pulumi.Output[Optional['outputs.JavaKeystore']]:
+        """
+        The Java store's keystore.
+        """
+        return pulumi.get(self, "keystore")
+
+    @_builtins.property
+    @pulumi.getter(name="keystorePassword")
+    def keystore_password(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The Java keystore's password: required for an application truststore; a cacerts' default is changeit.
+        """
+        return pulumi.get(self, "keystore_password")
 
     @_builtins.property
     @pulumi.getter
@@ -419,7 +477,7 @@ class TrustStore(pulumi.CustomResource):
     @pulumi.getter
     def store(self) -> pulumi.Output[_builtins.str]:
         """
-        The Windows logical store (Linux: Root). One of: Root, CA, Disallowed, ClientAuthIssuer.
+        The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         """
         return pulumi.get(self, "store")
 

@@ -30,6 +30,8 @@ class WebServerTrustArgs:
                  groups: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  health_check: pulumi.Input[Optional['HealthCheckArgs']] = None,
                  intermediates: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 java_keystore_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 java_keystores: pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgs']]]] = None,
                  mode: pulumi.Input[Optional[_builtins.str]] = None,
                  previous_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  retain_on_delete: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -48,6 +50,8 @@ class WebServerTrustArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies (in the stack config they also pick the root sets).
         :param pulumi.Input['HealthCheckArgs'] health_check: An HTTPS request proving the fix.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        :param pulumi.Input[_builtins.str] java_keystore_password: The password of the server's application truststores (javaKeystores of kind file).
+        :param pulumi.Input[Sequence[pulumi.Input['JavaKeystoreArgs']]] java_keystores: Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when removed from the program.
@@ -71,6 +75,10 @@ class WebServerTrustArgs:
             pulumi.set(__self__, "health_check", health_check)
         if intermediates is not None:
             pulumi.set(__self__, "intermediates", intermediates)
+        if java_keystore_password is not None:
+            pulumi.set(__self__, "java_keystore_password", java_keystore_password)
+        if java_keystores is not None:
+            pulumi.set(__self__, "java_keystores", java_keystores)
         if mode is not None:
             pulumi.set(__self__, "mode", mode)
         if previous_names is not None:
@@ -193,6 +201,30 @@ class WebServerTrustArgs:
         pulumi.set(self, "intermediates", value)
 
     @_builtins.property
+    @pulumi.getter(name="javaKeystorePassword")
+    def java_keystore_password(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The password of the server's application truststores (javaKeystores of kind file).
+        """
+        return pulumi.get(self, "java_keystore_password")
+
+    @java_keystore_password.setter
+    def java_keystore_password(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "java_keystore_password", value)
+
+    @_builtins.property
+    @pulumi.getter(name="javaKeystores")
+    def java_keystores(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgs']]]]:
+        """
+        Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        """
+        return pulumi.get(self, "java_keystores")
+
+    @java_keystores.setter
+    def java_keystores(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgs']]]]):
+        pulumi.set(self, "java_keystores", value)
+
+    @_builtins.property
     @pulumi.getter
     def mode(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -279,6 +311,8 @@ class WebServerTrust(pulumi.ComponentResource):
                  groups: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict']]] = None,
                  intermediates: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 java_keystore_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 java_keystores: pulumi.Input[Optional[Sequence[pulumi.Input[Union['JavaKeystoreArgs', 'JavaKeystoreArgsDict']]]]] = None,
                  mode: pulumi.Input[Optional[_builtins.str]] = None,
                  platform: pulumi.Input[Optional[_builtins.str]] = None,
                  previous_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
@@ -300,6 +334,8 @@ class WebServerTrust(pulumi.ComponentResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] groups: Labels for policies (in the stack config they also pick the root sets).
         :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict']] health_check: An HTTPS request proving the fix.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
+        :param pulumi.Input[_builtins.str] java_keystore_password: The password of the server's application truststores (javaKeystores of kind file).
+        :param pulumi.Input[Sequence[pulumi.Input[Union['JavaKeystoreArgs', 'JavaKeystoreArgsDict']]]] java_keystores: Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[_builtins.str] platform: The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
@@ -340,6 +376,8 @@ class WebServerTrust(pulumi.ComponentResource):
                  groups: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict']]] = None,
                  intermediates: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 java_keystore_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 java_keystores: pulumi.Input[Optional[Sequence[pulumi.Input[Union['JavaKeystoreArgs', 'JavaKeystoreArgsDict']]]]] = None,
                  mode: pulumi.Input[Optional[_builtins.str]] = None,
                  platform: pulumi.Input[Optional[_builtins.str]] = None,
                  previous_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
@@ -368,6 +406,8 @@ class WebServerTrust(pulumi.ComponentResource):
             __props__.__dict__["groups"] = groups
             __props__.__dict__["health_check"] = None if health_check is None else pulumi.Output.secret(health_check)
             __props__.__dict__["intermediates"] = intermediates
+            __props__.__dict__["java_keystore_password"] = None if java_keystore_password is None else pulumi.Output.secret(java_keystore_password)
+            __props__.__dict__["java_keystores"] = java_keystores
             __props__.__dict__["mode"] = mode
             if platform is None and not opts.urn:
                 raise TypeError("Missing required property 'platform'")
