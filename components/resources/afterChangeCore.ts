@@ -10,7 +10,7 @@ export const REBOOT_DELAY_SECONDS = 5;
 export const REBOOT_TIMEOUT_SECONDS = 600;
 
 /** A restart names what it restarts once: the rule both the declaration and the resource inputs hold. */
-const ONE_RESTART_TARGET = 'exactly one of preset ("iis", "nginx", "apache"), service (a name) or command';
+const ONE_RESTART_TARGET = `exactly one of preset (${RESTART_PRESETS.map((preset) => `"${preset}"`).join(", ")}), service (a name) or command`;
 
 function hasOneRestartTarget(restart: { preset?: string; service?: string; command?: string }): boolean {
   return [restart.preset, restart.service, restart.command].filter(Boolean).length === 1;

@@ -2,13 +2,17 @@ import type { PlatformName, RemoteScript } from "../platforms";
 import { shQuote } from "../platforms/shell";
 import { windowsScript } from "../platforms/windowsTransport";
 
-export const RESTART_PRESETS = ["iis", "nginx", "apache"] as const;
+export const RESTART_PRESETS = ["iis", "nginx", "apache", "tomcat", "jetty"] as const;
 export type RestartPreset = (typeof RESTART_PRESETS)[number];
 
 const POSIX_PRESETS: Record<Exclude<RestartPreset, "iis">, string> = {
   // Test the configuration first: a reload with a broken config would take the site down.
   nginx: "nginx -t && { systemctl reload nginx || nginx -s reload; }",
   apache: "apachectl -t && { systemctl reload apache2 || systemctl reload httpd || apachectl graceful; }",
+  // A JVM reads its truststore when the connector starts: a restart, not a reload. The unit is named after the
+  // major version on Debian and Ubuntu (tomcat10, tomcat9, jetty9), plain elsewhere.
+  tomcat: "systemctl restart tomcat10 || systemctl restart tomcat9 || systemctl restart tomcat",
+  jetty: "systemctl restart jetty12 || systemctl restart jetty9 || systemctl restart jetty",
 };
 
 /**

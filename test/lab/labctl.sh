@@ -132,10 +132,31 @@ make_layer() {
 case "$(basename "$0") $*" in
   "reboot"*|"shutdown -r"*|"systemctl reboot"*) kill -USR1 1; exit 0 ;;
   "systemctl reload nginx"|"systemctl restart nginx"|"systemctl restart -- nginx") exec nginx -s reload ;;
+  "systemctl restart tomcat10") exec trl-lab-tomcat restart ;;
   *) echo "lab host: unsupported: $(basename "$0") $*" >&2; exit 1 ;;
 esac
 SCRIPT
-    chmod 755 "$root/usr/local/sbin/trl-lab-power"
+    # Debian Tomcat 10, for the hosts a test gives a CATALINA_BASE in /var/lib/trl-tomcat: started and
+    # stopped by its pid file, as systemd would; a restart waits for the old JVM to be gone.
+    cat > "$root/usr/local/sbin/trl-lab-tomcat" <<"SCRIPT"
+#!/bin/sh
+export CATALINA_HOME=/usr/share/tomcat10 CATALINA_BASE=/var/lib/trl-tomcat CATALINA_PID=/run/trl-tomcat.pid
+export JAVA_OPTS="-Xmx64m -XX:TieredStopAtLevel=1"
+[ -d "$CATALINA_BASE/conf" ] || { echo "lab host: no Tomcat here ($CATALINA_BASE/conf is missing)" >&2; exit 1; }
+stop() {
+  pid=$(cat "$CATALINA_PID" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$CATALINA_PID"
+}
+case $1 in
+  start) exec "$CATALINA_HOME/bin/catalina.sh" start ;;
+  stop) stop ;;
+  restart) stop; exec "$CATALINA_HOME/bin/catalina.sh" start ;;
+  *) echo "usage: trl-lab-tomcat start|stop|restart" >&2; exit 2 ;;
+esac
+SCRIPT
+    chmod 755 "$root/usr/local/sbin/trl-lab-power" "$root/usr/local/sbin/trl-lab-tomcat"
     for name in reboot shutdown systemctl; do ln -s trl-lab-power "$root/usr/local/sbin/$name"; done
     umount "$root"
   ' layer "$layer" "$work" "$merged" "$LAB_DIR" || die "could not build the lab's shared layer"

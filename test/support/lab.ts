@@ -102,9 +102,17 @@ export class Lab {
     return this.exec(host, "sh", "-c", script);
   }
 
-  /** Write a file inside a host; path and content travel as arguments, never as shell text. */
+  /**
+   * Write a file inside a host; path and content travel as arguments, never as shell text. In pieces: one
+   * argument may hold 128 KiB at most (a JDK's cacerts is bigger).
+   */
   async writeFile(host: LabHost, path: string, content: string | Buffer, mode = "644"): Promise<void> {
-    await this.exec(host, "sh", "-c", 'printf %s "$2" | base64 -d > "$1" && chmod "$3" "$1"', "sh", path, Buffer.from(content).toString("base64"), mode);
+    const encoded = Buffer.from(content).toString("base64");
+    const PIECE = 64 * 1024;
+    for (let offset = 0; offset === 0 || offset < encoded.length; offset += PIECE) {
+      const redirect = offset === 0 ? ">" : ">>";
+      await this.exec(host, "sh", "-c", `printf %s "$2" | base64 -d ${redirect} "$1" && chmod "$3" "$1"`, "sh", path, encoded.slice(offset, offset + PIECE), mode);
+    }
   }
 
   /**
