@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
@@ -13,7 +12,7 @@ import type { ScanReport } from "../../components/scan/report";
 import { runCli } from "../support/cli";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki } from "../support/pki";
-import { waitUntil } from "../support/wait";
+import { startTomcat, TOMCAT_PORT, tomcatAnswer } from "../support/tomcat";
 
 type Inputs = Record<string, unknown>;
 
@@ -22,7 +21,6 @@ type Inputs = Record<string, unknown>;
 
 const TRUSTSTORE = "/etc/trl-lab/client-cas.p12";
 const TRUSTSTORE_PASSWORD = "tomcat-truststore-pass";
-const TOMCAT_PORT = 8443;
 const BUNDLED_JDK = "/opt/app/jdk";
 
 describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cacerts", function () {
@@ -64,17 +62,7 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
   };
   const sha256Of = async (host: LabHost, path: string) => (await lab.exec(host, "sha256sum", path)).split(" ")[0];
 
-  /** GET https://h1:8443/ with the client certificate: the status, or the handshake's error code when Tomcat refuses. */
-  const tomcatAnswer = (host: LabHost): Promise<number | string> =>
-    new Promise((resolve) => {
-      const req = request({ host: host.address, port: TOMCAT_PORT, path: "/", ca: lab.serverCa, cert: client.cert, key: client.key, agent: false, timeout: 10_000 }, (response) => {
-        response.resume();
-        response.on("end", () => resolve(response.statusCode ?? 0));
-      });
-      req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-      req.end();
-    });
+  const tomcat = (host: LabHost) => tomcatAnswer(lab, host, client);
 
   before(async () => {
     lab = await Lab.start(2);
@@ -86,31 +74,8 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
     const alice = pki.issue("alice", "/CN=alice", root);
     client = { cert: readFileSync(alice.certPath, "utf8"), key: readFileSync(alice.keyPath, "utf8") };
 
-    // h1: Tomcat 10 with a client-certificate connector on the lab's server certificate; its truststore holds
-    // only the administrator's own root, as keytool made it.
-    const host = h1();
-    await lab.writeFile(host, "/tmp/admins.crt", admins.pem);
-    await lab.exec(host, "keytool", "-importcert", "-noprompt", "-alias", "admins-root", "-file", "/tmp/admins.crt", "-keystore", TRUSTSTORE, "-storetype", "PKCS12", "-storepass", TRUSTSTORE_PASSWORD);
-    await lab.sh(host, "mkdir -p /var/lib/trl-tomcat/conf /var/lib/trl-tomcat/logs /var/lib/trl-tomcat/temp /var/lib/trl-tomcat/work /var/lib/trl-tomcat/webapps/ROOT && cp /etc/tomcat10/web.xml /var/lib/trl-tomcat/conf/");
-    await lab.writeFile(host, "/var/lib/trl-tomcat/webapps/ROOT/index.html", "tomcat ok\n");
-    await lab.writeFile(
-      host,
-      "/var/lib/trl-tomcat/conf/server.xml",
-      `<Server port="-1" shutdown="SHUTDOWN">
-  <Service name="Catalina">
-    <Connector port="${TOMCAT_PORT}" address="${host.address}" protocol="org.apache.coyote.http11.Http11NioProtocol" SSLEnabled="true" maxThreads="4">
-      <SSLHostConfig certificateVerification="required" truststoreFile="${TRUSTSTORE}" truststorePassword="${TRUSTSTORE_PASSWORD}" truststoreType="PKCS12">
-        <Certificate certificateFile="/etc/trl-lab/server.crt" certificateKeyFile="/etc/trl-lab/server.key"/>
-      </SSLHostConfig>
-    </Connector>
-    <Engine name="Catalina" defaultHost="localhost"><Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/></Engine>
-  </Service>
-</Server>
-`,
-    );
-    await lab.exec(host, "trl-lab-tomcat", "start");
-    // Up is when the connector answers TLS at all (refused: the port is not open yet).
-    await waitUntil(async () => (await tomcatAnswer(host)) !== "ECONNREFUSED", "Tomcat's connector listens");
+    // h1: Tomcat 10 with a client-certificate connector; its truststore holds only the administrator's own root.
+    await startTomcat(lab, h1(), { path: TRUSTSTORE, password: TRUSTSTORE_PASSWORD, initialPem: admins.pem });
 
     // h2: an application's bundled JDK, its cacerts as the JDK shipped it (here: Debian's).
     await lab.sh(h2(), `mkdir -p ${BUNDLED_JDK}/lib/security ${BUNDLED_JDK}/bin && ln -s /usr/lib/jvm/java-17-openjdk-amd64/bin/keytool ${BUNDLED_JDK}/bin/keytool`);
@@ -122,7 +87,7 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
   });
 
   it("Tomcat refuses the client certificate, then after the Java store's apply and the tomcat preset's restart answers 200", async () => {
-    const before = await tomcatAnswer(h1());
+    const before = await tomcat(h1());
     assert.notEqual(before, 200, `before: ${before}`);
     assert.equal(typeof before, "string", "a refused handshake, not an HTTP status");
 
@@ -133,7 +98,7 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
     assert.deepEqual([state.changed, state.imported], [true, [contoso.subject]]);
     assert.match(created.id, /\/debian\/Java\/[0-9a-f]{32}$/, "the id names the keystore");
     assert.deepEqual(await keytoolEntries(h1(), TRUSTSTORE, TRUSTSTORE_PASSWORD), new Map([["admins-root", admins.sha256], [aliasFor(contoso.der, contoso.commonName), contoso.sha256]]));
-    assert.notEqual(await tomcatAnswer(h1()), 200, "the JVM reads its truststore at start: still refused before the restart");
+    assert.notEqual(await tomcat(h1()), 200, "the JVM reads its truststore at start: still refused before the restart");
 
     const restarted = (
       await afterChange.create({
@@ -148,7 +113,7 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
       })
     ).outs as AfterChangeOutputs;
     assert.deepEqual([restarted.acted, restarted.healthStatus], [true, 200]);
-    assert.equal(await tomcatAnswer(h1()), 200);
+    assert.equal(await tomcat(h1()), 200);
 
     // A renewed root under the same subject replaces the old one: identity is the fingerprint, not the alias or name.
     const renewal = (await trustStore.update(created.id, state as unknown as Inputs, javaInputs(h1(), [renewed], truststore, TRUSTSTORE_PASSWORD))).outs as TrustStoreOutputs;

@@ -100,6 +100,24 @@ describe("stack config", () => {
     });
   }
 
+  it("the Java example gives each server its keystores and the truststores' secret password; without the secret it names the key to set", () => {
+    const { values } = readStackConfig(readExample("Pulumi.java.yaml").toString("utf8"), "Pulumi.java.yaml");
+    const config = parseFleetConfig(values);
+    const [app01, app02] = fleetArgsFromConfig(config, { ...secrets, javaKeystorePassword: "truststore secret" }, readExample).servers;
+    assert.deepEqual(app01.javaKeystores, [{ kind: "file", path: "/etc/tomcat10/client-cas.p12" }, { kind: "jvm" }]);
+    assert.equal(app01.javaKeystorePassword, "truststore secret");
+    assert.deepEqual(app01.afterChange, { action: "restart", preset: "tomcat" });
+    assert.deepEqual([app02.javaKeystores, app02.javaKeystorePassword], [[{ kind: "jdk", javaHome: "/opt/billing/jdk-17" }], undefined], "a cacerts needs no truststore password");
+    assert.deepEqual(problemsOf(() => fleetArgsFromConfig(config, secrets, readExample)), [
+      "trusted-roots:javaKeystorePassword: app-01 declares the truststore /etc/tomcat10/client-cas.p12 but its password is not set (pulumi config set --secret trusted-roots:javaKeystorePassword)",
+    ]);
+    const windows = parseFleetConfig({ ...values, servers: [{ name: "iis", host: "10.0.0.1", platform: "windows", insecureSkipHostKeyCheck: true, javaKeystores: [{ kind: "jvm" }] }] });
+    assert.match(problemsOf(() => fleetArgsFromConfig(windows, secrets, readExample)).join("\n"), /servers\[0\]\.javaKeystores: Java keystores are kept on Linux hosts only so far/);
+    assert.deepEqual(problemsOf(() => parseFleetConfig({ ...values, servers: [{ name: "a", host: "h", platform: "debian", javaKeystores: [{ kind: "file" }] }] })), [
+      "trusted-roots:servers[0].javaKeystores[0].path: a file keystore needs path, the truststore's absolute path (e.g. /opt/tomcat/conf/client-cas.p12)",
+    ]);
+  });
+
   it("the IIS example puts Fabrikam's issuing CA in the CA store and distrusts the retired root", () => {
     const { values } = readStackConfig(readExample("Pulumi.iis.yaml").toString("utf8"), "Pulumi.iis.yaml");
     const [iis01] = fleetArgsFromConfig(parseFleetConfig(values), secrets, readExample).servers;
