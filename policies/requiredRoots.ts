@@ -16,7 +16,8 @@ export interface RequiredRootsConfig {
 export function requiredRootsViolations(resource: ResourceView, config: RequiredRootsConfig): string[] | { notApplicable: string } {
   if (resource.type !== WEB_SERVER_TRUST && resource.type !== TRUST_STORE) return { notApplicable: "not a trust store" };
   if (coveredByComponent(resource)) return { notApplicable: "checked on its WebServerTrust" };
-  if (resource.type === TRUST_STORE && (resource.props.store ?? "Root") !== "Root") return { notApplicable: "not a root store" };
+  // A Java keystore is a root store of its own: the JVM trusts nothing else (a WebServerTrust's get its roots).
+  if (resource.type === TRUST_STORE && !["Root", "Java"].includes(String(resource.props.store ?? "Root"))) return { notApplicable: "not a root store or Java keystore" };
   const groups = stringList(resource.props.groups);
   if (config.groups?.length && !config.groups.some((group) => groups.includes(group))) {
     return { notApplicable: `${resource.name} is in none of the groups ${config.groups.join(", ")}` };

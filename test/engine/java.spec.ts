@@ -108,18 +108,21 @@ describeLab("Java stores through the engine: the README's YAML program against T
     assert.equal((await pulumi(["preview", "--refresh", "--expect-no-changes"])).code, 0);
   });
 
-  it("a root deleted from the truststore is drift: preview --refresh --expect-no-changes exits 7 on that store alone; up --refresh repairs it and restarts Tomcat", async () => {
+  it("a JDK upgrade's fresh cacerts and a root deleted from the truststore are drift: preview --refresh --expect-no-changes exits 7 on those two stores alone; up --refresh repairs both and restarts Tomcat", async () => {
+    await lab.writeFile(host(), JVM_CACERTS, readFileSync(JVM_CACERTS));
     await lab.exec(host(), "keytool", "-delete", "-alias", ours(), "-keystore", truststore, "-storepass", TRUSTSTORE_PASSWORD);
     const drift = await pulumi(["preview", "--refresh", "--expect-no-changes"]);
     assert.equal(drift.code, 7, drift.stdout.slice(-2000));
     const changed = drift.stdout.split("\n").filter((line) => /trusted-roots:index:TrustStore .*update/.test(line));
-    assert.equal(changed.length, 1, drift.stdout.slice(-2000));
+    assert.equal(changed.length, 2, drift.stdout.slice(-2000));
+    assert.ok(changed.every((line) => /app01-java-[0-9a-f]{8}/.test(line)), "only the Java stores drifted");
     // Tomcat still trusts the root it loaded at start; the repair's restart makes the file what it serves from.
     const tomcatPid = async () => (await lab.exec(host(), "cat", "/run/trl-tomcat.pid")).trim();
     const pidBefore = await tomcatPid();
     ok(await pulumi(["up", "--refresh", "--yes"]), "repair");
     assert.notEqual(await tomcatPid(), pidBefore, "the store changed, so Tomcat was restarted");
     assert.ok((await trusted(truststore, TRUSTSTORE_PASSWORD)).includes(ours()));
+    assert.ok((await trusted(JVM_CACERTS, "changeit")).includes(ours()));
     assert.equal(await settledTomcatAnswer(lab, host(), client), 200);
     assert.equal((await pulumi(["preview", "--refresh", "--expect-no-changes"])).code, 0);
   });

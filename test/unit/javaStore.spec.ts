@@ -168,6 +168,16 @@ describe("Java keystores as trust stores: the real scripts on scratch keystores,
     assert.ok(observed.warnings.some((warning) => /derived from the OS trust store by ca-certificates-java/.test(warning)), observed.warnings.join("\n"));
   });
 
+  it("one JVM per apply, however many roots: keytool runs once, to check the rewritten keystore", async () => {
+    const calls = join(dir, "keytool-calls");
+    const home = jdkHome(`#!/bin/sh\necho "$*" >> '${calls}'\nexec '${KEYTOOL}' "$@"\n`);
+    const many = ["one", "two", "three", "four", "five"].map((name) => certificate(`many-${name}`, `/CN=Root ${name}`));
+    const applied = await converge({ kind: "jdk", javaHome: home }, many, "exact", "changeit");
+    assert.equal(applied.plan.imports.length, 5);
+    assert.deepEqual(readFileSync(calls, "utf8").trim().split("\n").map((line) => line.split(" ")[0]), ["-list"], "one keytool run, the check");
+    assert.equal((await observeWith(shell, javaStore({ kind: "jdk", javaHome: home }, "changeit"), "Java")).roots.filter((held) => held.origin === "managed").length, 5);
+  });
+
   it("when the JVM's own check fails, the keystore and the manifest go back as they were", async () => {
     const home = jdkHome("#!/bin/sh\necho 'keytool error: java.io.IOException: simulated' >&2\nexit 1\n");
     const cacerts = join(home, "lib", "security", "cacerts");

@@ -36,6 +36,17 @@ describe("policy required-roots", function () {
       ]);
     });
 
+    it("checks a standalone Java store like a root store (the JVM trusts only its keystore); a CA store is not applicable", async () => {
+      const java = (roots: typeof contoso[]) =>
+        resourceArgs(TRUST_STORE, "tomcat-java", { connection: { host: "10.0.0.7" }, store: "Java", keystore: { kind: "jvm" }, roots: toRootInputs(roots) }, config);
+      assert.deepEqual(await validate(requiredRoots, java([contoso])), []);
+      assert.deepEqual(await validate(requiredRoots, java([fabrikam])), [
+        `tomcat-java (10.0.0.7) does not declare the required root "Contoso Root CA G2" (${contoso.sha1}): add it to this TrustStore's roots`,
+      ]);
+      const ca = resourceArgs(TRUST_STORE, "web01-ca", { connection: { host: "10.0.0.7" }, store: "CA", roots: {} }, config);
+      assert.equal(await validate(requiredRoots, ca), "n/a: not a root store or Java keystore");
+    });
+
     it("is not applicable outside the configured groups or tags, or to a component's own stores", async () => {
       assert.equal(await validate(requiredRoots, resourceArgs(WEB_SERVER_TRUST, "db01", serverProps([], { groups: ["db"] }), { ...config, groups: ["web"] })), "n/a: db01 is in none of the groups web");
       assert.equal(await validate(requiredRoots, resourceArgs(WEB_SERVER_TRUST, "web03", serverProps([]), { ...config, tags: { site: "west" } })), "n/a: web03 lacks the tags site=west");
