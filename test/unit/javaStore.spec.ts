@@ -10,7 +10,9 @@ import { DEBIAN_LAYOUT } from "../../components/platforms/debian";
 import { createJavaKeystorePlatform, javaManifestPath, type JavaKeystoreLocation } from "../../components/platforms/java";
 import { createPosixPlatform, type PosixPlatform } from "../../components/platforms/posix";
 import { ApplyError, applyWith, convergeWith, observeWith } from "../../components/store";
+import { PLATFORMS } from "../../components/platforms";
 import { CrashingShell } from "../support/modelHost";
+import { assertGolden } from "../support/golden";
 import { LocalShell } from "../support/localShell";
 import { TestPki } from "../support/pki";
 
@@ -18,6 +20,11 @@ import { TestPki } from "../support/pki";
 // keytool: what is added and removed, what is never touched, a wrong password, a failed check, a crash.
 
 const PASSWORD = "app-truststore-pass";
+/** A plan that changes nothing but the manifest: enough to render an apply. */
+const EMPTY_PLAN = {
+  store: "Java" as const, imports: [], removals: [], distrusts: [], undistrusts: [], unchanged: [], foreign: [], released: [], withheld: [],
+  manifest: { version: 3 as const, roots: [], distrusted: [] }, basis: "absent", manifestChanged: true,
+};
 const KEYTOOL = "/usr/lib/jvm/java-17-openjdk-amd64/bin/keytool";
 
 function keytool(args: string[]): string {
@@ -90,6 +97,24 @@ describe("Java keystores as trust stores: the real scripts on scratch keystores,
   const javaStore = (location: JavaKeystoreLocation, password = PASSWORD) => createJavaKeystorePlatform(family, { location, password, label: "web1 java store" });
   const converge = (location: JavaKeystoreLocation, roots: Certificate[], mode: StoreMode = "exact", password = PASSWORD) =>
     convergeWith(shell, javaStore(location, password), "Java", { roots, owner: "stack/web1-java" }, mode);
+
+  it("each family's program is constant text (golden for Debian), valid sh, and the keystore and password travel only as data", () => {
+    for (const name of ["debian", "rhel", "suse", "alpine", "arch"] as const) {
+      const java = createJavaKeystorePlatform(PLATFORMS[name] as PosixPlatform, { location: { kind: "file", path: "/opt/it's here/$(x).p12" }, password: "pa'ss$(word)", label: "golden" });
+      const observe = java.observeScript("Java").stdin;
+      const plan = { ...EMPTY_PLAN, keystore: { path: "/opt/x.p12", realPath: "/opt/x.p12", type: "PKCS12" as const, digest: "absent", entries: [] } };
+      const apply = java.applyScript(plan).stdin;
+      for (const script of [observe, apply]) {
+        execFileSync("sh", ["-n"], { input: script });
+        const program = script.replace(/TRUSTED_ROOTS_PLAN='[^']*'\n/, "");
+        assert.doesNotMatch(program, /it's here|\$\(x\)|pa'ss|\$\(word\)/, "nothing declared is program text");
+      }
+      if (name === "debian") {
+        assertGolden("java", "debian-observe.sh", observe.replace(/TRUSTED_ROOTS_PLAN='[^']*'\n/, "TRUSTED_ROOTS_PLAN='<data>'\n"));
+        assertGolden("java", "debian-apply.sh", apply.replace(/TRUSTED_ROOTS_PLAN='[^']*'\n/, "TRUSTED_ROOTS_PLAN='<data>'\n"));
+      }
+    }
+  });
 
   for (const type of ["JKS", "PKCS12"] as const) {
     it(`${type} application truststore: adds under a fingerprint alias, keeps the administrator's root and the key, replaces a renewal, purges only when asked`, async () => {
