@@ -207,13 +207,15 @@ function applyData(target: JavaKeystoreTarget, plan: StorePlan): string[] {
   if (!keystore) throw new Error("internal: a Java store's plan carries the keystore it was made against");
   if (!/^(absent|[0-9a-f]{64})$/.test(plan.basis) || !(keystore.digest === "absent" || SHA256_HEX.test(keystore.digest))) throw new Error("internal: not a digest");
   const b64 = (value: string | Buffer) => Buffer.from(value).toString("base64");
+  const rewritten = rewrittenKeystore(target, plan, keystore);
   return [
     ...locationData(target.location),
     `basis ${plan.basis}`,
     `keystore-basis ${keystore.digest}`,
     `type ${keystore.type}`,
     `password ${b64(target.password)}`,
-    `keystore ${b64(rewrittenKeystore(target, plan, keystore))}`,
+    `keystore ${b64(rewritten)}`,
+    `keystore-digest ${createHash("sha256").update(rewritten).digest("hex")}`,
     `manifest ${b64(renderManifest(plan.manifest))}`,
   ];
 }
@@ -243,13 +245,26 @@ trusted_roots_fail() {
   trusted_roots_observe
   exit 3
 }
+# An interrupted apply is undone only while the keystore is still what it left (its new bytes, or the original):
+# a keystore someone changed since (an administrator's keytool, an upgrade) is theirs, and a rollback to the
+# backup would throw their change away. Then, if this apply's write had happened, its entries are in that file and
+# the manifest it planned goes with them; if not, nothing of it is anywhere and both files stay as they are.
 trusted_roots_recover() {
   for t in ${shQuote(javaState)}/txn.*; do
     [ -d "$t" ] || continue
     if [ -e "$t/committed" ] || [ ! -e "$t/rollback" ]; then rm -rf "$t"; continue; fi
-    sh "$t/rollback" "$t" >>"$t/log" 2>&1 || { trusted_roots_emit_failure recover "an interrupted apply's backups in $t could not be restored; inspect that directory (its log says why) and restore by hand"; exit 3; }
+    rm -f "$t/storepass"
+    ks=$(sed -n 1p "$t/paths" | base64 -d && echo x); ks=\${ks%x}
+    now=absent
+    if [ -f "$ks" ]; then now=$(sha256sum < "$ks" | cut -d' ' -f1); fi
+    if [ "$now" = "$(cat "$t/new" 2>/dev/null)" ] || [ "$now" = "$(cat "$t/original" 2>/dev/null)" ]; then
+      sh "$t/rollback" "$t" >>"$t/log" 2>&1 || { trusted_roots_emit_failure recover "an interrupted apply's backups in $t could not be restored; inspect that directory (its log says why) and restore by hand"; exit 3; }
+    elif [ -e "$t/moved" ]; then
+      { cp "$t/manifest.planned" ${manifestNew} && chmod 644 ${manifestNew} && mv -f ${manifestNew} ${manifest}; } >>"$t/log" 2>&1 || { trusted_roots_emit_failure recover "an interrupted apply's manifest in $t could not be put in place; inspect that directory (its log says why)"; exit 3; }
+    fi
+    rm -f "$ks.trusted-roots-new"
     rm -rf "$t"
-    trusted_roots_refuse conflict 'an interrupted apply was found and rolled back (the keystore is as it was before it); observe again and re-plan'
+    trusted_roots_refuse conflict 'an interrupted apply was found and settled (undone, or kept where the keystore changed since); observe again and re-plan'
   done
 }
 trap '' HUP PIPE
@@ -274,6 +289,8 @@ TXN=$(mktemp -d ${shQuote(`${javaState}/txn.XXXXXX`)}) || { echo "@@failed lock"
 { printf '%s\\n%s\\n' "$(printf '%s' "$real" | base64 | tr -d '\\n')" "${Buffer.from(manifestPath).toString("base64")}" > "$TXN/paths" &&
   if [ -e "$real" ]; then cp -p "$real" "$TXN/saved.0"; else : > "$TXN/absent.0"; fi &&
   if [ -e ${manifest} ]; then cp -p ${manifest} "$TXN/saved.1"; else : > "$TXN/absent.1"; fi &&
+  trusted_roots_plan keystore-basis > "$TXN/original" && trusted_roots_plan keystore-digest > "$TXN/new" &&
+  trusted_roots_plan manifest | base64 -d > "$TXN/manifest.planned" &&
   cat > "$TXN/rollback.new" <<'TRUSTED_ROOTS_ROLLBACK'
 ${ROLLBACK_PROGRAM}
 TRUSTED_ROOTS_ROLLBACK
@@ -282,7 +299,7 @@ trusted_roots_step 0
 ( umask 077 && trusted_roots_plan password | base64 -d > "$TXN/storepass" ) || trusted_roots_fail keystore
 new="$real.trusted-roots-new"
 { if [ -e "$real" ]; then cp -p "$real" "$new"; else mkdir -p "$(dirname "$real")" && : > "$new" && chmod 644 "$new"; fi &&
-  trusted_roots_plan keystore | base64 -d > "$new" && mv -f "$new" "$real"; } >>"$TXN/log" 2>&1 || { rm -f "$new"; trusted_roots_fail keystore; }
+  trusted_roots_plan keystore | base64 -d > "$new" && mv -f "$new" "$real" && : > "$TXN/moved"; } >>"$TXN/log" 2>&1 || { rm -f "$new"; trusted_roots_fail keystore; }
 trusted_roots_step 1
 if [ -f ${manifest} ]; then cp -p ${manifest} ${shQuote(manifestBackupPath(manifestPath))} >>"$TXN/log" 2>&1 || trusted_roots_fail manifest; fi
 { trusted_roots_plan manifest | base64 -d > ${manifestNew} && chmod 644 ${manifestNew} && mv -f ${manifestNew} ${manifest}; } >>"$TXN/log" 2>&1 || trusted_roots_fail manifest

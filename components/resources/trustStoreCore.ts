@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
-import { DEFAULT_OWNER, STORE_MODES, storeOwnership, type DesiredStore, type StoreMode } from "../plan";
+import { DEFAULT_OWNER, plan as planStore, STORE_MODES, storeOwnership, type DesiredStore, type StoreMode } from "../plan";
 import { PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
 import { CACERTS_PASSWORD, javaKeystoreLocationSchema, keystoreKey } from "../platforms/java";
 import { connectionInput, platformInput, providerVersionInput, secretProperties, type ConnectionInput } from "./shared";
@@ -178,6 +178,20 @@ function storeProblems(inputs: ValidTrustStoreInputs): { property: string; reaso
     return [{ property: "keystorePassword", reason: "an application truststore needs its password (a secret): the one its server's JVM is configured with" }];
   }
   return [];
+}
+
+/**
+ * What deleting a declaration does: only what it declared and the host's manifest says this tool installed, and
+ * only its own hold on each (a root another owner still holds stays); its distrusts stay, owner-less (a delete
+ * never trusts a root again).
+ */
+export function deletionPlan(observed: ObservedStore, declared: readonly string[], holder: string): StorePlan {
+  const declaredSet = new Set(declared);
+  return planStore(
+    { roots: [], owner: holder, keepDistrusts: true },
+    { ...observed, roots: observed.roots.filter((root) => (root.ownLocations ?? []).length === 0 || declaredSet.has(root.sha256)) },
+    "exact",
+  );
 }
 
 export function desiredStore(inputs: ValidTrustStoreInputs): DesiredStore {

@@ -1,7 +1,5 @@
 // The TrustStore methods the provider plugin routes to (components/provider/provider.ts), on plain values.
 import type * as provider from "@pulumi/pulumi/provider";
-import { plan as planStore } from "../plan";
-import type { ObservedStore } from "../platforms";
 import { CACERTS_PASSWORD, keystoreKey } from "../platforms/java";
 import { converge, observeStore, planAndApplyOn, type StoreTarget } from "../store";
 import { toPem } from "../certificates";
@@ -10,6 +8,7 @@ import { warnToEngine } from "./engineLog";
 import { containsUnknown, definedFields, describeIssues, parseInputs, stableStringify } from "./shared";
 import {
   checkRoots,
+  deletionPlan,
   desiredStore,
   ownerOf,
   holderOf,
@@ -132,15 +131,6 @@ async function importStore(id: string): Promise<provider.ReadResult> {
 export async function deleteStore(_id: string, props: Inputs): Promise<void> {
   const inputs = validated(props);
   if (inputs.retainOnDelete) return;
-  // Only what this resource declared and the host's manifest says this tool installed; only this declaration's
-  // hold goes: a root another owner (a renamed resource, another stack) still holds stays. Its distrusts stay
-  // (owner-less): a delete never trusts a root again.
-  const declared = new Set(Object.values(inputs.roots).map((root) => root.sha256));
-  const planRemoval = (observed: ObservedStore) =>
-    planStore(
-      { roots: [], owner: holderOf(props as Partial<TrustStoreOutputs>), keepDistrusts: true },
-      { ...observed, roots: observed.roots.filter((root) => (root.ownLocations ?? []).length === 0 || declared.has(root.sha256)) },
-      "exact",
-    );
-  await planAndApplyOn(targetOf(inputs), planRemoval, { warn });
+  const declared = Object.values(inputs.roots).map((root) => root.sha256);
+  await planAndApplyOn(targetOf(inputs), (observed) => deletionPlan(observed, declared, holderOf(props as Partial<TrustStoreOutputs>)), { warn });
 }
