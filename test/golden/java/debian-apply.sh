@@ -54,13 +54,26 @@ trusted_roots_fail() {
   trusted_roots_observe
   exit 3
 }
+# An interrupted apply is undone only while the keystore is still what it left (its new bytes, or the original):
+# a keystore someone changed since (an administrator's keytool, an upgrade) is theirs, and a rollback to the
+# backup would throw their change away. Then, if this apply's write had happened, its entries are in that file and
+# the manifest it planned goes with them; if not, nothing of it is anywhere and both files stay as they are.
 trusted_roots_recover() {
   for t in '/var/lib/trusted-roots/java'/txn.*; do
     [ -d "$t" ] || continue
     if [ -e "$t/committed" ] || [ ! -e "$t/rollback" ]; then rm -rf "$t"; continue; fi
-    sh "$t/rollback" "$t" >>"$t/log" 2>&1 || { trusted_roots_emit_failure recover "an interrupted apply's backups in $t could not be restored; inspect that directory (its log says why) and restore by hand"; exit 3; }
+    rm -f "$t/storepass"
+    ks=$(sed -n 1p "$t/paths" | base64 -d && echo x); ks=${ks%x}
+    now=absent
+    if [ -f "$ks" ]; then now=$(sha256sum < "$ks" | cut -d' ' -f1); fi
+    if [ "$now" = "$(cat "$t/new" 2>/dev/null)" ] || [ "$now" = "$(cat "$t/original" 2>/dev/null)" ]; then
+      sh "$t/rollback" "$t" >>"$t/log" 2>&1 || { trusted_roots_emit_failure recover "an interrupted apply's backups in $t could not be restored; inspect that directory (its log says why) and restore by hand"; exit 3; }
+    elif [ -e "$t/moved" ]; then
+      { cp "$t/manifest.planned" '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json.trusted-roots-new' && chmod 644 '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json.trusted-roots-new' && mv -f '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json.trusted-roots-new' '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json'; } >>"$t/log" 2>&1 || { trusted_roots_emit_failure recover "an interrupted apply's manifest in $t could not be put in place; inspect that directory (its log says why)"; exit 3; }
+    fi
+    rm -f "$ks.trusted-roots-new"
     rm -rf "$t"
-    trusted_roots_refuse conflict 'an interrupted apply was found and rolled back (the keystore is as it was before it); observe again and re-plan'
+    trusted_roots_refuse conflict 'an interrupted apply was found and settled (undone, or kept where the keystore changed since); observe again and re-plan'
   done
 }
 trap '' HUP PIPE
@@ -85,6 +98,8 @@ TXN=$(mktemp -d '/var/lib/trusted-roots/java/txn.XXXXXX') || { echo "@@failed lo
 { printf '%s\n%s\n' "$(printf '%s' "$real" | base64 | tr -d '\n')" "L3Zhci9saWIvdHJ1c3RlZC1yb290cy9qYXZhLzhiMzQ1YmMxMjBhNWM0MzU5ZmIwNjhlZmRiOTFjN2YzLmpzb24=" > "$TXN/paths" &&
   if [ -e "$real" ]; then cp -p "$real" "$TXN/saved.0"; else : > "$TXN/absent.0"; fi &&
   if [ -e '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json' ]; then cp -p '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json' "$TXN/saved.1"; else : > "$TXN/absent.1"; fi &&
+  trusted_roots_plan keystore-basis > "$TXN/original" && trusted_roots_plan keystore-digest > "$TXN/new" &&
+  trusted_roots_plan manifest | base64 -d > "$TXN/manifest.planned" &&
   cat > "$TXN/rollback.new" <<'TRUSTED_ROOTS_ROLLBACK'
 T=$1; ok=yes
 n=$(($(wc -l < "$T/paths")))
@@ -101,7 +116,7 @@ trusted_roots_step 0
 ( umask 077 && trusted_roots_plan password | base64 -d > "$TXN/storepass" ) || trusted_roots_fail keystore
 new="$real.trusted-roots-new"
 { if [ -e "$real" ]; then cp -p "$real" "$new"; else mkdir -p "$(dirname "$real")" && : > "$new" && chmod 644 "$new"; fi &&
-  trusted_roots_plan keystore | base64 -d > "$new" && mv -f "$new" "$real"; } >>"$TXN/log" 2>&1 || { rm -f "$new"; trusted_roots_fail keystore; }
+  trusted_roots_plan keystore | base64 -d > "$new" && mv -f "$new" "$real" && : > "$TXN/moved"; } >>"$TXN/log" 2>&1 || { rm -f "$new"; trusted_roots_fail keystore; }
 trusted_roots_step 1
 if [ -f '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json' ]; then cp -p '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json' '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json.previous' >>"$TXN/log" 2>&1 || trusted_roots_fail manifest; fi
 { trusted_roots_plan manifest | base64 -d > '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json.trusted-roots-new' && chmod 644 '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json.trusted-roots-new' && mv -f '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json.trusted-roots-new' '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json'; } >>"$TXN/log" 2>&1 || trusted_roots_fail manifest
