@@ -193,6 +193,8 @@ async function measure(count: number, roots: Certificate[], withFleetScan: boole
 }
 
 async function main(): Promise<void> {
+  // Taken before the run: what was measured, not what the tree became meanwhile.
+  const origin = sourceOrigin();
   execFileSync("bash", [join(ROOT, "bench/install-deps.sh")], { stdio: "inherit" });
   const ansibleVersion = execFileSync("ansible-playbook", ["--version"], { encoding: "utf8" }).split("\n")[0];
   const pki = new TestPki();
@@ -224,7 +226,7 @@ async function main(): Promise<void> {
     identitiesCachedMsPerBundle: (identities.median / 20) * 1000,
   };
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, ansible: ansibleVersion };
-  const results = { generatedAt: new Date().toISOString(), origin: sourceOrigin(), machine, repeats, reload: RELOAD, rows, parsing, cliStart };
+  const results = { generatedAt: new Date().toISOString(), origin, machine, repeats, reload: RELOAD, rows, parsing, cliStart };
   const resultsDir = join(ROOT, "bench/results");
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${results.generatedAt.replace(/[:.]/g, "-")}.json`);

@@ -59,6 +59,8 @@ async function measure(lab: Lab, roots: Certificate[]): Promise<Row> {
 }
 
 async function main(): Promise<void> {
+  // Taken before the run: what was measured, not what the tree became meanwhile.
+  const origin = sourceOrigin();
   const pki = new TestPki();
   const all = Array.from({ length: Math.max(...ROOT_COUNTS) }, (_, index) => parseCertificates(pki.root(`java-bench-${index}`, `/CN=Java Bench Root ${index}`, { key: "ec256" }).pem)[0]);
   const [admins] = parseCertificates(pki.root("java-bench-admins", "/CN=Bench Admin Root", { key: "ec256" }).pem);
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
     await lab.stop();
   }
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-  const results = { generatedAt: new Date().toISOString(), origin: sourceOrigin(), machine, hosts: hostCount, repeats, rows };
+  const results = { generatedAt: new Date().toISOString(), origin, machine, hosts: hostCount, repeats, rows };
   const resultsDir = join(ROOT, "bench/results");
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `java-${results.generatedAt.replace(/[:.]/g, "-")}.json`);

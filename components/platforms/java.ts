@@ -3,7 +3,7 @@ import { z } from "zod";
 import { aliasFor, KEYSTORE_TYPES, KeystoreError, readKeystore, rewriteKeystore, type KeystoreType } from "../keystores";
 import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
-import { hostFactLines, ROLLBACK_PROGRAM, SHELL, stateDirOf, wrap, type PosixLayout, type PosixPlatform } from "./posix";
+import { beginUnderHostLock, hostFactLines, ROLLBACK_PROGRAM, SHELL, stateDirOf, wrap, type PosixLayout, type PosixPlatform } from "./posix";
 import { shQuote } from "./shell";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
 import type { ApplyOutcome, ObservedKeystore, ObservedStore, Platform, RemoteScript, StorePlan } from "./types";
@@ -267,13 +267,7 @@ trusted_roots_recover() {
     trusted_roots_refuse conflict 'an interrupted apply was found and settled (undone, or kept where the keystore changed since); observe again and re-plan'
   done
 }
-trap '' HUP PIPE
-echo '@@begin apply'
-mkdir -p ${shQuote(javaState)} || { echo "@@failed lock"; exit 3; }
-exec 9>>${shQuote(`${stateDir}/lock`)}
-if command -v flock >/dev/null 2>&1; then
-  flock -w 120 9 || { trusted_roots_emit_failure lock 'another trusted-roots apply held the host lock for 120 s'; exit 3; }
-fi
+${beginUnderHostLock(stateDir, javaState)}
 trusted_roots_recover
 trusted_roots_locate || trusted_roots_refuse prerequisite "$located"
 [ -n "$keytool" ] || trusted_roots_refuse prerequisite 'keytool was not found (install a JRE, e.g. openjdk-17-jre-headless, or declare the JDK with kind jdk and javaHome); nothing was changed'

@@ -275,13 +275,7 @@ trusted_roots_changes() {
 $TRUSTED_ROOTS_PLAN
 TRUSTED_ROOTS_PLAN_END
 }
-trap '' HUP PIPE
-echo '@@begin apply'
-mkdir -p ${shQuote(stateDir)} || { echo "@@failed lock"; exit 3; }
-exec 9>>${shQuote(`${stateDir}/lock`)}
-if command -v flock >/dev/null 2>&1; then
-  flock -w 120 9 || { trusted_roots_emit_failure lock 'another trusted-roots apply held the host lock for 120 s'; exit 3; }
-fi
+${beginUnderHostLock(stateDir, stateDir)}
 trusted_roots_recover
 # Planned against one state of the store; if another run changed it meanwhile, change nothing.
 current=absent
@@ -308,6 +302,20 @@ trusted_roots_observe`,
 
 function applyScript(layout: PosixLayout, plan: StorePlan): RemoteScript {
   return { command: SHELL, stdin: wrap(applyProgram(layout), applyData(layout, plan)), elevation: "sudo" };
+}
+
+/**
+ * The start of every apply program on a Linux host: hang-ups ignored, the begin record, and the host's one lock
+ * (every store of the host shares it), with `workDir` made for the apply's transaction.
+ */
+export function beginUnderHostLock(stateDir: string, workDir: string): string {
+  return `trap '' HUP PIPE
+echo '@@begin apply'
+mkdir -p ${shQuote(workDir)} || { echo "@@failed lock"; exit 3; }
+exec 9>>${shQuote(`${stateDir}/lock`)}
+if command -v flock >/dev/null 2>&1; then
+  flock -w 120 9 || { trusted_roots_emit_failure lock 'another trusted-roots apply held the host lock for 120 s'; exit 3; }
+fi`;
 }
 
 /** How many `trusted_roots_step` marks an apply of `plan` passes: the crash points tests can choose from. */
