@@ -33,6 +33,11 @@ export function importTarget(id: string, env: NodeJS.ProcessEnv): ImportTarget {
   if (!(STORE_NAMES as readonly string[]).includes(store)) {
     throw new Error(`cannot import TrustStore ${JSON.stringify(id)}: store "${store}" is not one of ${STORE_NAMES.join(", ")}; ${FIX}`);
   }
+  if (store === "Java") {
+    throw new Error(
+      `cannot import TrustStore ${JSON.stringify(id)}: a Java store's keystore and password are not in an id; declare it (javaKeystores, or a TrustStore with store "Java") and run pulumi up: roots it finds already in place stay where they are`,
+    );
+  }
   const host = bracketedHost.replace(/^\[(.*)\]$/, "$1");
   return {
     connection: { host, port: Number(port), user, hostKey: knownHostKey(host, Number(port), env), ...sshCredentialsFromEnvironment(env) },

@@ -27,6 +27,8 @@ describe("TrustStore ids: what pulumi import reads", () => {
     assert.throws(() => importTarget("web01", env), /an id looks like root@web01\.contoso\.test:22\/debian\/Root/);
     assert.throws(() => importTarget("root@10.0.0.5/solaris/Root", env), /platform "solaris" is not one of debian/);
     assert.throws(() => importTarget("root@10.0.0.5/debian/My", env), /store "My" is not one of Root/);
+    assert.throws(() => importTarget("root@10.0.0.5/debian/Java/0123456789abcdef0123456789abcdef", env), /cannot import TrustStore/);
+    assert.throws(() => importTarget("root@10.0.0.5/debian/Java", env), /a Java store's keystore and password are not in an id; declare it/);
     assert.throws(() => importTarget("root@10.0.0.5/debian/Root", { ...env, TRUSTED_ROOTS_KNOWN_HOSTS: undefined }), /set TRUSTED_ROOTS_KNOWN_HOSTS .*\(ssh-keyscan -t ed25519 10\.0\.0\.5/);
     assert.throws(() => importTarget("root@10.9.9.9/debian/Root", env), /has no plain entry for 10\.9\.9\.9 \(hashed entries cannot be searched\)/);
   });
