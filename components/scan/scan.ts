@@ -3,6 +3,7 @@ import { mapWithConcurrency, TransportError, type SshTargetInput } from "../tran
 import type { FleetServer } from "../TrustFleet";
 import { DEFAULT_EXPIRING_DAYS, evaluateHost, unreachableHost, withJavaStore, type HostFinding } from "./findings";
 import { CACERTS_PASSWORD, keystoreKey } from "../platforms/java";
+import { KeystoreError } from "../keystores";
 
 /** Where a scan stands after a host: for the progress line of a long scan on a terminal. */
 export interface ScanProgress {
@@ -56,7 +57,12 @@ export async function scanFleet(servers: readonly FleetServer[], options: ScanOp
       }
       finding = { ...finding, durationMs: Date.now() - started };
     } catch (error) {
-      const reason = error instanceof TransportError ? `${error.failure}: ${error.detail}` : (error as Error).message;
+      const reason =
+        error instanceof TransportError
+          ? `${error.failure}: ${error.detail}`
+          : error instanceof KeystoreError
+            ? `keystore unreadable: ${error.message}`
+            : (error as Error).message;
       finding = unreachableHost(identity, reason, Date.now() - started);
     }
     done += 1;

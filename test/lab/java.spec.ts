@@ -127,6 +127,29 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
     assert.equal(await sha256Of(h1(), TRUSTSTORE), before);
   });
 
+  it("a scan given the wrong truststore password says the keystore is unreadable, naming it; the right one scans it", async () => {
+    const inventory = join(dir, "tomcat-inventory.yaml");
+    writeFileSync(join(dir, "renewed.crt"), renewed.pem);
+    writeFileSync(
+      inventory,
+      JSON.stringify({
+        servers: [{ name: h1().name, host: h1().address, platform: "debian", hostKey: h1().hostKey, roots: ["renewed"], javaKeystores: [truststore] }],
+        rootSets: { renewed: { files: ["renewed.crt"] } },
+        mode: "additive",
+      }),
+    );
+    const scan = (password: string) =>
+      runCli(["scan", "--inventory", inventory, "--json"], { TRUSTED_ROOTS_PRIVATE_KEY_FILE: join(lab.dir, "client_key"), TRUSTED_ROOTS_JAVA_KEYSTORE_PASSWORD: password }, dir);
+    const wrong = await scan("not-the-password");
+    assert.equal(wrong.code, 3);
+    const [finding] = (JSON.parse(wrong.stdout) as ScanReport).hosts;
+    assert.match(finding.reason ?? "", /^keystore unreadable: .*Java keystore \/etc\/trl-lab\/client-cas\.p12 .*the password is wrong/);
+    const right = await scan(TRUSTSTORE_PASSWORD);
+    const [ok] = (JSON.parse(right.stdout) as ScanReport).hosts;
+    // The truststore holds the renewed root (the first test's end); the Root store does not: missing there only.
+    assert.deepEqual(ok.missing.map((root) => root.store ?? "Root store"), ["Root store"]);
+  });
+
   it("a host without keytool: the apply refuses before its first change and says what to install", async () => {
     const host = h2();
     const path = "/etc/trl-lab/nokeytool.p12";
