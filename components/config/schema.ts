@@ -41,13 +41,14 @@ const bastionConfigSchema = z.strictObject({
 
 const serverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names Pulumi resources)");
 
-const serverSchema = serverTraitsSchema.extend({
+const serverSchema = z.strictObject({
   name: serverName,
   /** Names this server had before: its resources are renamed in place (Pulumi aliases), not replaced. */
   previousNames: z.array(serverName).default([]),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).optional(),
   user: z.string().min(1).optional(),
+  ...serverTraitsSchema.shape,
   hostKey: hostKey.optional(),
   insecureSkipHostKeyCheck: z.boolean().optional(),
   sudo: z.boolean().optional(),

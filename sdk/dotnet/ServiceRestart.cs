@@ -76,7 +76,7 @@ namespace Pulumi.TrustedRoots
         public Output<string> Platform { get; private set; } = null!;
 
         /// <summary>
-        /// A preset. One of: iis, nginx, apache.
+        /// A preset. One of: iis, nginx, apache, tomcat, jetty.
         /// </summary>
         [Output("preset")]
         public Output<string?> Preset { get; private set; } = null!;
@@ -218,7 +218,7 @@ namespace Pulumi.TrustedRoots
         public Input<string> Platform { get; set; } = null!;
 
         /// <summary>
-        /// A preset. One of: iis, nginx, apache.
+        /// A preset. One of: iis, nginx, apache, tomcat, jetty.
         /// </summary>
         [Input("preset")]
         public Input<string>? Preset { get; set; }

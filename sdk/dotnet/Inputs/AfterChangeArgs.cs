@@ -40,7 +40,7 @@ namespace Pulumi.TrustedRoots.Inputs
         public Input<bool>? OnlyIfPending { get; set; }
 
         /// <summary>
-        /// restart: a preset. One of: iis, nginx, apache.
+        /// restart: a preset. One of: iis, nginx, apache, tomcat, jetty.
         /// </summary>
         [Input("preset")]
         public Input<string>? Preset { get; set; }

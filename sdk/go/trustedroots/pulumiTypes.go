@@ -23,7 +23,7 @@ type AfterChange struct {
 	DelaySeconds *int `pulumi:"delaySeconds"`
 	// reboot: only on hosts that already owe a reboot.
 	OnlyIfPending *bool `pulumi:"onlyIfPending"`
-	// restart: a preset. One of: iis, nginx, apache.
+	// restart: a preset. One of: iis, nginx, apache, tomcat, jetty.
 	Preset *string `pulumi:"preset"`
 	// reboot: replaces the platform's command.
 	RebootCommand *string `pulumi:"rebootCommand"`
@@ -54,7 +54,7 @@ type AfterChangeArgs struct {
 	DelaySeconds pulumi.IntPtrInput `pulumi:"delaySeconds"`
 	// reboot: only on hosts that already owe a reboot.
 	OnlyIfPending pulumi.BoolPtrInput `pulumi:"onlyIfPending"`
-	// restart: a preset. One of: iis, nginx, apache.
+	// restart: a preset. One of: iis, nginx, apache, tomcat, jetty.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
 	// reboot: replaces the platform's command.
 	RebootCommand pulumi.StringPtrInput `pulumi:"rebootCommand"`
@@ -162,7 +162,7 @@ func (o AfterChangeOutput) OnlyIfPending() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v AfterChange) *bool { return v.OnlyIfPending }).(pulumi.BoolPtrOutput)
 }
 
-// restart: a preset. One of: iis, nginx, apache.
+// restart: a preset. One of: iis, nginx, apache, tomcat, jetty.
 func (o AfterChangeOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v AfterChange) *string { return v.Preset }).(pulumi.StringPtrOutput)
 }
@@ -246,7 +246,7 @@ func (o AfterChangePtrOutput) OnlyIfPending() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// restart: a preset. One of: iis, nginx, apache.
+// restart: a preset. One of: iis, nginx, apache, tomcat, jetty.
 func (o AfterChangePtrOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *AfterChange) *string {
 		if v == nil {

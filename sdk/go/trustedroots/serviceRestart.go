@@ -36,7 +36,7 @@ type ServiceRestart struct {
 	Kind pulumi.StringOutput `pulumi:"kind"`
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
 	Platform pulumi.StringOutput `pulumi:"platform"`
-	// A preset. One of: iis, nginx, apache.
+	// A preset. One of: iis, nginx, apache, tomcat, jetty.
 	Preset pulumi.StringPtrOutput `pulumi:"preset"`
 	// Written by the TypeScript SDK; leave unset.
 	ProviderVersion pulumi.StringOutput `pulumi:"providerVersion"`
@@ -125,7 +125,7 @@ type serviceRestartArgs struct {
 	HealthCheck *HealthCheckType `pulumi:"healthCheck"`
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
 	Platform string `pulumi:"platform"`
-	// A preset. One of: iis, nginx, apache.
+	// A preset. One of: iis, nginx, apache, tomcat, jetty.
 	Preset *string `pulumi:"preset"`
 	// Written by the TypeScript SDK; leave unset.
 	ProviderVersion *string `pulumi:"providerVersion"`
@@ -149,7 +149,7 @@ type ServiceRestartArgs struct {
 	HealthCheck HealthCheckTypePtrInput
 	// The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
 	Platform pulumi.StringInput
-	// A preset. One of: iis, nginx, apache.
+	// A preset. One of: iis, nginx, apache, tomcat, jetty.
 	Preset pulumi.StringPtrInput
 	// Written by the TypeScript SDK; leave unset.
 	ProviderVersion pulumi.StringPtrInput
@@ -248,7 +248,7 @@ func (o ServiceRestartOutput) Platform() pulumi.StringOutput {
 	return o.ApplyT(func(v *ServiceRestart) pulumi.StringOutput { return v.Platform }).(pulumi.StringOutput)
 }
 
-// A preset. One of: iis, nginx, apache.
+// A preset. One of: iis, nginx, apache, tomcat, jetty.
 func (o ServiceRestartOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ServiceRestart) pulumi.StringPtrOutput { return v.Preset }).(pulumi.StringPtrOutput)
 }

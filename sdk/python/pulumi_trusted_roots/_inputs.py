@@ -61,7 +61,7 @@ class AfterChangeArgsDict(TypedDict):
     """
     preset: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    restart: a preset. One of: iis, nginx, apache.
+    restart: a preset. One of: iis, nginx, apache, tomcat, jetty.
     """
     reboot_command: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -94,7 +94,7 @@ class AfterChangeArgs:
         :param pulumi.Input[_builtins.str] command: restart: your own command.
         :param pulumi.Input[_builtins.int] delay_seconds: reboot: delay before it starts (5).
         :param pulumi.Input[_builtins.bool] only_if_pending: reboot: only on hosts that already owe a reboot.
-        :param pulumi.Input[_builtins.str] preset: restart: a preset. One of: iis, nginx, apache.
+        :param pulumi.Input[_builtins.str] preset: restart: a preset. One of: iis, nginx, apache, tomcat, jetty.
         :param pulumi.Input[_builtins.str] reboot_command: reboot: replaces the platform's command.
         :param pulumi.Input[_builtins.str] service: restart: a service name.
         :param pulumi.Input[_builtins.float] timeout_seconds: reboot: how long the host may take to come back (600).
@@ -167,7 +167,7 @@ class AfterChangeArgs:
     @pulumi.getter
     def preset(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        restart: a preset. One of: iis, nginx, apache.
+        restart: a preset. One of: iis, nginx, apache, tomcat, jetty.
         """
         return pulumi.get(self, "preset")
 

@@ -40,7 +40,7 @@ class ServiceRestartArgs:
         :param pulumi.Input[_builtins.str] revision: The TrustStore's revision: the action runs whenever it changes.
         :param pulumi.Input[_builtins.str] command: Your own command.
         :param pulumi.Input['HealthCheckArgs'] health_check: An HTTPS request proving the fix; a secret in the state (it holds a client key).
-        :param pulumi.Input[_builtins.str] preset: A preset. One of: iis, nginx, apache.
+        :param pulumi.Input[_builtins.str] preset: A preset. One of: iis, nginx, apache, tomcat, jetty.
         :param pulumi.Input[_builtins.str] provider_version: Written by the TypeScript SDK; leave unset.
         :param pulumi.Input[_builtins.str] service: A service name.
         :param pulumi.Input[_builtins.str] test_command: Runs on the server after the action; a failure fails the rollout.
@@ -138,7 +138,7 @@ class ServiceRestartArgs:
     @pulumi.getter
     def preset(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        A preset. One of: iis, nginx, apache.
+        A preset. One of: iis, nginx, apache, tomcat, jetty.
         """
         return pulumi.get(self, "preset")
 
@@ -210,7 +210,7 @@ class ServiceRestart(pulumi.CustomResource):
         :param pulumi.Input[Union['ConnectionArgs', 'ConnectionArgsDict']] connection: How to reach the server over SSH; a secret in the state.
         :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict']] health_check: An HTTPS request proving the fix; a secret in the state (it holds a client key).
         :param pulumi.Input[_builtins.str] platform: The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
-        :param pulumi.Input[_builtins.str] preset: A preset. One of: iis, nginx, apache.
+        :param pulumi.Input[_builtins.str] preset: A preset. One of: iis, nginx, apache, tomcat, jetty.
         :param pulumi.Input[_builtins.str] provider_version: Written by the TypeScript SDK; leave unset.
         :param pulumi.Input[_builtins.str] revision: The TrustStore's revision: the action runs whenever it changes.
         :param pulumi.Input[_builtins.str] service: A service name.
@@ -411,7 +411,7 @@ class ServiceRestart(pulumi.CustomResource):
     @pulumi.getter
     def preset(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        A preset. One of: iis, nginx, apache.
+        A preset. One of: iis, nginx, apache, tomcat, jetty.
         """
         return pulumi.get(self, "preset")
 
