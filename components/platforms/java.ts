@@ -3,10 +3,10 @@ import { z } from "zod";
 import { aliasFor, KEYSTORE_TYPES, KeystoreError, readKeystore, rewriteKeystore, type KeystoreType } from "../keystores";
 import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
-import { beginUnderHostLock, hostFactLines, ROLLBACK_PROGRAM, SHELL, stateDirOf, wrap, type PosixLayout, type PosixPlatform } from "./posix";
+import { beginUnderHostLock, hostFactLines, parseApplyOutcome, PLAN_FIELD_FUNCTION, ROLLBACK_PROGRAM, SHELL, stateDirOf, wrap, type PosixLayout, type PosixPlatform } from "./posix";
 import { shQuote } from "./shell";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
-import type { ApplyOutcome, ObservedKeystore, ObservedStore, Platform, RemoteScript, StorePlan } from "./types";
+import type { ObservedKeystore, ObservedStore, Platform, RemoteScript, StorePlan } from "./types";
 
 // A Java keystore on a Linux host as a trust store. The host only finds the file, hands its bytes over and puts
 // new bytes in place under the host lock; reading and rewriting the keystore happen here (keystores/), with the
@@ -70,7 +70,7 @@ const OS_DERIVED = [
 ];
 
 // Finds the keystore and keytool from data (kind, target), never from script text; sets ks, real, keytool.
-const LOCATE_FUNCTION = `trusted_roots_plan() { printf '%s\\n' "$TRUSTED_ROOTS_PLAN" | sed -n "s/^$1 //p"; }
+const LOCATE_FUNCTION = `${PLAN_FIELD_FUNCTION}
 trusted_roots_locate() {
   kind=$(trusted_roots_plan kind)
   target=$(trusted_roots_plan target | base64 -d && echo x); target=\${target%x}
@@ -311,20 +311,6 @@ function applyScript(layout: PosixLayout, target: JavaKeystoreTarget, plan: Stor
   return { command: SHELL, stdin: wrap(applyProgram(layout, javaManifestPath(layout, target.location)), applyData(target, plan)), elevation: "sudo" };
 }
 
-function parseApply(layout: PosixLayout, target: JavaKeystoreTarget, stdout: string): ApplyOutcome {
-  const records = parseRecords(stdout);
-  if (!records.some((record) => record.kind === "begin")) throw new ProtocolError("the apply script printed nothing it should (no @@begin record): it did not run");
-  const failed = records.find((record) => record.kind === "failed");
-  const rolledBack = records.find((record) => record.kind === "rolled-back");
-  const kept = rolledBack?.fields[0] === "no" && rolledBack.fields[1] ? `; its backups and log are kept in ${decodeField(rolledBack.fields[1])}` : "";
-  return {
-    failedStep: failed?.fields[0],
-    failureDetail: failed ? decodeField(failed.fields[1]).trim() + kept : undefined,
-    rolledBack: rolledBack?.fields[0] === "yes",
-    observed: parseObservation(layout, target, stdout),
-  };
-}
-
 /** A Java keystore on a host of a Linux family: the Platform the store engine drives, for one keystore. */
 export function createJavaKeystorePlatform(family: PosixPlatform, target: JavaKeystoreTarget): Platform {
   const layout = family.layout;
@@ -334,6 +320,6 @@ export function createJavaKeystorePlatform(family: PosixPlatform, target: JavaKe
     observeScript: () => observeScript(layout, target),
     parseObservation: (stdout) => parseObservation(layout, target, stdout),
     applyScript: (plan) => applyScript(layout, target, plan),
-    parseApply: (stdout) => parseApply(layout, target, stdout),
+    parseApply: (stdout) => parseApplyOutcome(stdout, (output) => parseObservation(layout, target, output)),
   };
 }

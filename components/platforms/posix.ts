@@ -170,6 +170,9 @@ function applyData(layout: PosixLayout, plan: StorePlan): string[] {
   ];
 }
 
+/** A shell function printing the data block's fields of one kind of line (`trusted_roots_plan basis`). */
+export const PLAN_FIELD_FUNCTION = `trusted_roots_plan() { printf '%s\\n' "$TRUSTED_ROOTS_PLAN" | sed -n "s/^$1 //p"; }`;
+
 // Puts back every saved path, newest first: a backup restores the file, an "absent" mark deletes it. Constant text
 // the next apply runs from the transaction directory (so an apply cut short by an older version still rolls back
 // with its own); the paths are data in "$T/paths", base64, one per line.
@@ -236,7 +239,7 @@ trusted_roots_recover() {
 # A base64 field as the path p; the x keeps a trailing newline, which $(...) would drop.
 trusted_roots_path() { p=$(printf '%s' "$1" | base64 -d && echo x) && p=\${p%x}; }
 trusted_roots_next_step() { trusted_roots_step $step; step=$((step + 1)); }
-trusted_roots_plan() { printf '%s\\n' "$TRUSTED_ROOTS_PLAN" | sed -n "s/^$1 //p"; }
+${PLAN_FIELD_FUNCTION}
 trusted_roots_changes() {
   step=0; n=0
   while read -r kind a b c <&7; do
@@ -448,7 +451,11 @@ function isOwnFile(layout: PosixLayout, path: string, certificates: readonly Hel
   return certificates.length === 1 && path === ownAnchorPath(layout, certificates[0].sha256, dir);
 }
 
-function parseApply(layout: PosixLayout, stdout: string, store: StoreName): ApplyOutcome {
+/**
+ * What a POSIX apply program (a family's, or a Java keystore's) reported: the step that failed, whether it rolled
+ * back, and the store as it observed it after (read by `observe`).
+ */
+export function parseApplyOutcome(stdout: string, observe: (stdout: string) => ObservedStore): ApplyOutcome {
   const records = parseRecords(stdout);
   if (!records.some((record) => record.kind === "begin")) {
     throw new ProtocolError("the apply script printed nothing it should (no @@begin record): it did not run");
@@ -460,7 +467,7 @@ function parseApply(layout: PosixLayout, stdout: string, store: StoreName): Appl
     failedStep: failed?.fields[0],
     failureDetail: failed ? decodeField(failed.fields[1]).trim() + kept : undefined,
     rolledBack: rolledBack?.fields[0] === "yes",
-    observed: parseObservation(layout, stdout, store),
+    observed: observe(stdout),
   };
 }
 
@@ -476,7 +483,7 @@ export function createPosixPlatform(layout: PosixLayout): PosixPlatform {
     observeScript: () => observeScript(layout),
     parseObservation: (stdout, store) => parseObservation(layout, stdout, store),
     applyScript: (plan) => applyScript(layout, plan),
-    parseApply: (stdout, store) => parseApply(layout, stdout, store),
+    parseApply: (stdout, store) => parseApplyOutcome(stdout, (output) => parseObservation(layout, output, store)),
     bootIdScript: () => ({ command: "cat /proc/sys/kernel/random/boot_id", stdin: "", elevation: "none" }),
     parseBootId: (stdout) => ({ id: stdout.trim() }),
     rebootedSince: (before, after) => after.id !== before.id,
