@@ -7,7 +7,7 @@ import { HealthCheck, HostReboot, ServiceRestart } from "./resources/afterChange
 import type { HealthCheckInput } from "./resources/health";
 import type { ConnectionArgs } from "./resources/shared";
 import { TrustStore, type TrustStoreArgs } from "./resources/trustStore";
-import { keystoreKey } from "./platforms/java";
+import { javaStoreSuffix } from "./platforms/java";
 import { toRootInputs } from "./resources/trustStoreCore";
 import { CERTIFICATE_LIST_NAMES, type CertificateListName, type ServerTraits } from "./serverCore";
 
@@ -148,7 +148,7 @@ export class WebServerTrust extends pulumi.ComponentResource {
       throw new Error(`${name}: javaKeystores are kept on Linux hosts only so far; on Windows give the JVM the Windows-ROOT keystore type, which reads the root store this tool keeps`);
     }
     return keystores.map((keystore) => {
-      const suffix = `java-${keystoreKey(keystore).slice(0, 8)}`;
+      const suffix = javaStoreSuffix(keystore);
       if (keystore.kind === "file" && args.javaKeystorePassword === undefined) {
         throw new Error(`${name}: the truststore ${keystore.path} needs javaKeystorePassword (a secret): the password its server's JVM is configured with`);
       }

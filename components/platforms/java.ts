@@ -43,6 +43,11 @@ export function keystoreKey(location: JavaKeystoreLocation): string {
   return createHash("sha256").update(declared).digest("hex").slice(0, 32);
 }
 
+/** The suffix of a keystore's store resource (`<server>-java-<8 hex>`): named after the declaration, so order-free. */
+export function javaStoreSuffix(location: JavaKeystoreLocation): string {
+  return `java-${keystoreKey(location).slice(0, 8)}`;
+}
+
 export interface JavaKeystoreTarget {
   location: JavaKeystoreLocation;
   password: string;

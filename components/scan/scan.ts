@@ -1,8 +1,8 @@
-import { observeStore } from "../store";
+import { observeStores } from "../store";
 import { mapWithConcurrency, TransportError, type SshTargetInput } from "../transport";
 import type { FleetServer } from "../TrustFleet";
 import { DEFAULT_EXPIRING_DAYS, evaluateHost, unreachableHost, withJavaStore, type HostFinding } from "./findings";
-import { CACERTS_PASSWORD, keystoreKey } from "../platforms/java";
+import { CACERTS_PASSWORD, javaStoreSuffix } from "../platforms/java";
 import { KeystoreError } from "../keystores";
 
 /** Where a scan stands after a host: for the progress line of a long scan on a terminal. */
@@ -48,13 +48,24 @@ export async function scanFleet(servers: readonly FleetServer[], options: ScanOp
         mode: server.mode ?? "exact",
         ownerPrefix: options.ownerPrefix,
       };
-      const observed = await observeStore({ connection, platform: server.platform }, { warn: options.warn });
+      const keystores = server.javaKeystores ?? [];
+      // The host's store and each of its Java keystores, in one SSH session.
+      const [observed, ...javaStores] = await observeStores(
+        [
+          { connection, platform: server.platform },
+          ...keystores.map((location) => ({
+            connection,
+            platform: server.platform,
+            store: "Java" as const,
+            keystore: { location, password: location.kind === "file" ? String(server.javaKeystorePassword ?? "") : CACERTS_PASSWORD },
+          })),
+        ],
+        { warn: options.warn },
+      );
       finding = evaluateHost(desired, observed, 0, { now: new Date(), expiringDays: options.expiringDays ?? DEFAULT_EXPIRING_DAYS });
-      for (const location of server.javaKeystores ?? []) {
-        const keystore = { location, password: location.kind === "file" ? String(server.javaKeystorePassword ?? "") : CACERTS_PASSWORD };
-        const java = await observeStore({ connection, platform: server.platform, store: "Java", keystore }, { warn: options.warn });
-        finding = withJavaStore(finding, desired, java, java.keystore?.realPath ?? location.kind, `java-${keystoreKey(location).slice(0, 8)}`);
-      }
+      javaStores.forEach((java, index) => {
+        finding = withJavaStore(finding, desired, java, java.keystore?.realPath ?? keystores[index].kind, javaStoreSuffix(keystores[index]));
+      });
       finding = { ...finding, durationMs: Date.now() - started };
     } catch (error) {
       const reason =

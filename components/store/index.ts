@@ -74,6 +74,19 @@ export async function observeWith(session: ScriptRunner, platform: Platform, sto
   }
 }
 
+/** Several stores of one host (one connection), read in one SSH session, in order. */
+export function observeStores(targets: readonly [StoreTarget, ...StoreTarget[]], options?: SessionOptions): Promise<ObservedStore[]> {
+  return withSession(
+    targets[0].connection,
+    async (session) => {
+      const observed: ObservedStore[] = [];
+      for (const target of targets) observed.push(await observeIn(session, target));
+      return observed;
+    },
+    options,
+  );
+}
+
 /** What the store holds now: one SSH session, one command, read-only. */
 export function observeStore(target: StoreTarget, options?: SessionOptions): Promise<ObservedStore> {
   return withSession(target.connection, (session) => observeIn(session, target), options);

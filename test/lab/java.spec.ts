@@ -144,7 +144,10 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
     assert.equal(wrong.code, 3);
     const [finding] = (JSON.parse(wrong.stdout) as ScanReport).hosts;
     assert.match(finding.reason ?? "", /^keystore unreadable: .*Java keystore \/etc\/trl-lab\/client-cas\.p12 .*the password is wrong/);
+    const accepted = async () => Number((await lab.sh(h1(), "grep -c 'Accepted publickey' /var/log/trl-sshd.log || true")).trim());
+    const sessionsBefore = await accepted();
     const right = await scan(TRUSTSTORE_PASSWORD);
+    assert.equal((await accepted()) - sessionsBefore, 1, "the host's store and its keystore in one SSH session");
     const [ok] = (JSON.parse(right.stdout) as ScanReport).hosts;
     // The truststore holds the renewed root (the first test's end); the Root store does not: missing there only.
     assert.deepEqual(ok.missing.map((root) => root.store ?? "Root store"), ["Root store"]);
