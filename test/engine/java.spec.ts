@@ -9,6 +9,7 @@ import { assertSucceeded, EngineProject, runPulumi } from "../support/engine";
 import { describeLab, Lab } from "../support/lab";
 import { TestPki } from "../support/pki";
 import { settledTomcatAnswer, startTomcat, tomcatAnswer } from "../support/tomcat";
+import { trustedEntries } from "../support/keytool";
 
 const REPO = resolve(__dirname, "../../..");
 const TRUSTSTORE_PASSWORD = "tomcat-truststore-pass";
@@ -51,11 +52,7 @@ describeLab("Java stores through the engine: the README's YAML program against T
   const ok = assertSucceeded;
   const host = () => lab.hosts[0];
   const trusted = async (path: string, password: string) => {
-    const listing = await lab.exec(host(), "keytool", "-list", "-v", "-keystore", path, "-storepass", password);
-    return listing.split(/\n\*{10,}\n/).flatMap((block) => {
-      const alias = /^Alias name: (.*)$/m.exec(block)?.[1];
-      return alias && /^Entry type: trustedCertEntry$/m.test(block) ? [alias] : [];
-    });
+    return [...trustedEntries(await lab.exec(host(), "keytool", "-list", "-v", "-keystore", path, "-storepass", password)).keys()];
   };
   const ours = () => aliasFor(contoso.der, contoso.commonName);
   const sha256Of = async (path: string) => (await lab.exec(host(), "sha256sum", path)).split(" ")[0];

@@ -13,6 +13,7 @@ import { runCli } from "../support/cli";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki } from "../support/pki";
 import { startTomcat, TOMCAT_PORT, tomcatAnswer } from "../support/tomcat";
+import { trustedEntries } from "../support/keytool";
 
 type Inputs = Record<string, unknown>;
 
@@ -51,14 +52,7 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
   const truststore = { kind: "file", path: TRUSTSTORE };
   /** keytool inside the host: alias -> SHA-256 of each trusted entry. */
   const keytoolEntries = async (host: LabHost, path: string, password: string) => {
-    const listing = await lab.exec(host, "keytool", "-list", "-v", "-keystore", path, "-storepass", password);
-    const entries = new Map<string, string>();
-    for (const block of listing.split(/\n\*{10,}\n/)) {
-      const alias = /^Alias name: (.*)$/m.exec(block)?.[1];
-      const sha256 = /SHA256: ([0-9A-F:]+)/.exec(block)?.[1];
-      if (alias && sha256 && /^Entry type: trustedCertEntry$/m.test(block)) entries.set(alias, sha256.replace(/:/g, ""));
-    }
-    return entries;
+    return trustedEntries(await lab.exec(host, "keytool", "-list", "-v", "-keystore", path, "-storepass", password));
   };
   const sha256Of = async (host: LabHost, path: string) => (await lab.exec(host, "sha256sum", path)).split(" ")[0];
 

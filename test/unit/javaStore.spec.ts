@@ -15,6 +15,7 @@ import { CrashingShell } from "../support/modelHost";
 import { assertGolden } from "../support/golden";
 import { LocalShell } from "../support/localShell";
 import { TestPki } from "../support/pki";
+import { keytoolListing } from "../support/keytool";
 
 // The real Java store scripts, run by a local sh against keystores in a scratch folder, and checked by the JDK's
 // keytool: what is added and removed, what is never touched, a wrong password, a failed check, a crash.
@@ -33,14 +34,8 @@ function keytool(args: string[]): string {
 
 /** keytool's view of a keystore: alias -> "trustedCertEntry sha256" or "PrivateKeyEntry". */
 function listed(path: string, password: string): Map<string, string> {
-  const entries = new Map<string, string>();
-  for (const block of keytool(["-list", "-v", "-keystore", path, "-storepass", password]).split(/\n\*{10,}\n/)) {
-    const alias = /^Alias name: (.*)$/m.exec(block)?.[1];
-    const type = /^Entry type: (.*)$/m.exec(block)?.[1];
-    const sha256 = /SHA256: ([0-9A-F:]+)/.exec(block)?.[1]?.replace(/:/g, "");
-    if (alias && type) entries.set(alias, type === "trustedCertEntry" ? `trusted ${sha256}` : type);
-  }
-  return entries;
+  const listing = keytool(["-list", "-v", "-keystore", path, "-storepass", password]);
+  return new Map(keytoolListing(listing).map(({ alias, type, sha256 }) => [alias, type === "trustedCertEntry" ? `trusted ${sha256}` : type]));
 }
 
 describe("Java keystores as trust stores: the real scripts on scratch keystores, checked by keytool", function () {

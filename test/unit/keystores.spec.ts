@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } fr
 import { join } from "node:path";
 import { aliasFor, KeystoreError, keystoreTypeOf, readKeystore, rewriteKeystore, type Keystore } from "../../components/keystores";
 import { TestPki, type TestCertificate } from "../support/pki";
+import { keytoolListing } from "../support/keytool";
 
 // Every keystore here is made, and every rewrite read back, by the JDK's own keytool: the codec is right when the
 // JVM agrees with it, not when it agrees with itself.
@@ -30,14 +31,7 @@ function keytool(args: string[]): string {
 /** keytool's own view: alias -> entry type and SHA-256 fingerprint (lower-case hex, no colons). */
 function keytoolEntries(path: string, password: string, type: string): Map<string, { entry: string; sha256: string }> {
   const listing = keytool(["-list", "-v", "-keystore", path, "-storetype", type, "-storepass", password]);
-  const entries = new Map<string, { entry: string; sha256: string }>();
-  for (const block of listing.split(/\n\*{10,}\n/)) {
-    const alias = /^Alias name: (.*)$/m.exec(block)?.[1];
-    const entry = /^Entry type: (.*)$/m.exec(block)?.[1];
-    const fingerprint = /SHA256: ([0-9A-F:]+)/.exec(block)?.[1];
-    if (alias && entry && fingerprint) entries.set(alias, { entry, sha256: fingerprint.replace(/:/g, "").toLowerCase() });
-  }
-  return entries;
+  return new Map(keytoolListing(listing).flatMap(({ alias, type: entry, sha256 }) => (sha256 ? [[alias, { entry, sha256: sha256.toLowerCase() }] as const] : [])));
 }
 
 describe("Java keystores (JKS and PKCS12), read and rewritten as the JDK's keytool sees them", () => {
