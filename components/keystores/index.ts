@@ -56,3 +56,9 @@ export function aliasFor(certificate: Buffer, commonName: string): string {
   const sha256 = createHash("sha256").update(certificate).digest("hex");
   return [ALIAS_PREFIX, readable, sha256].filter(Boolean).join("-");
 }
+
+/** Whether an alias is one aliasFor gave this certificate: the prefix, and its SHA-256 at the end. */
+export function isOwnAlias(alias: string, sha256: string): boolean {
+  const lower = alias.toLowerCase();
+  return lower.startsWith(`${ALIAS_PREFIX}-`) && lower.endsWith(`-${sha256.toLowerCase()}`);
+}

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { aliasFor, KEYSTORE_TYPES, KeystoreError, readKeystore, rewriteKeystore, type KeystoreType } from "../keystores";
+import { aliasFor, isOwnAlias, KEYSTORE_TYPES, KeystoreError, readKeystore, rewriteKeystore, type KeystoreType } from "../keystores";
 import { manifestBackupPath, manifestDigest, parseManifest, renderManifest } from "./manifest";
 import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertificates } from "./observation";
 import { beginUnderHostLock, hostFactLines, parseApplyOutcome, PLAN_FIELD_FUNCTION, ROLLBACK_PROGRAM, SHELL, stateDirOf, wrap, type PosixLayout, type PosixPlatform } from "./posix";
@@ -130,11 +130,6 @@ function locationData(location: JavaKeystoreLocation): string[] {
   return [`kind ${location.kind}`, `target ${Buffer.from(target).toString("base64")}`];
 }
 
-/** What an alias trusted-roots gives says: the certificate's SHA-256 ends it. */
-function isOwnAlias(alias: string, der: Buffer): boolean {
-  return alias.toLowerCase().endsWith(`-${createHash("sha256").update(der).digest("hex")}`) && alias.toLowerCase().startsWith("trusted-roots-");
-}
-
 /** The store's location for an entry: the keystore and the alias, one certificate each. */
 const entryLocation = (keystorePath: string, alias: string) => `${keystorePath}#${alias}`;
 
@@ -163,7 +158,7 @@ function parseObservation(layout: PosixLayout, target: JavaKeystoreTarget, stdou
   const held: HeldCertificates[] = keystore.entries.flatMap((entry) => {
     if (entry.kind !== "trusted" || !entry.certificate) return [];
     const certificates = readHeldCertificates(entry.certificate, `${keystore.realPath} alias ${entry.alias}`, warnings);
-    const source = certificates.length === 1 && isOwnAlias(entry.alias, entry.certificate) ? "managed" : shipped;
+    const source = certificates.length === 1 && isOwnAlias(entry.alias, certificates[0].sha256) ? "managed" : shipped;
     const location = entryLocation(keystore.realPath, entry.alias);
     // Every trusted entry is in force: a keystore has no separate effective set.
     return [{ location, certificates, source }, { location, certificates, source: "effective" }];
