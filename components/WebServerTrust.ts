@@ -144,9 +144,6 @@ export class WebServerTrust extends pulumi.ComponentResource {
   /** One store per Java keystore, holding the server's roots; named after the keystore, so the list's order does not matter. */
   private declareJavaStores(name: string, args: WebServerTrustArgs, common: Pick<TrustStoreArgs, "connection" | "platform" | "mode" | "retainOnDelete">): TrustStore[] {
     const keystores = args.javaKeystores ?? [];
-    if (keystores.length > 0 && args.platform === "windows") {
-      throw new Error(`${name}: javaKeystores are kept on Linux hosts only so far; on Windows give the JVM the Windows-ROOT keystore type, which reads the root store this tool keeps`);
-    }
     return keystores.map((keystore) => {
       const suffix = javaStoreSuffix(keystore);
       if (keystore.kind === "file" && args.javaKeystorePassword === undefined) {

@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { CONFIG_NAMESPACE, EMPTY_GROUP, fleetConfigSchema, inventoryFileSchema, SECRET_CONFIG_KEYS, type FleetConfig, type ServerConfig } from "./schema";
 import { keysAt, suggestKey } from "./unknownKeys";
 import type { CertificateListName } from "../serverCore";
+import { keystoreLocationProblem } from "../platforms/java";
 
 /** Secrets come from secret config and stay Pulumi secrets (Outputs) all the way into the state. */
 export interface FleetSecrets {
@@ -131,9 +132,10 @@ export function fleetArgsFromConfig(
 /** An application truststore's password: the secret javaKeystorePassword, required once a server declares one. */
 function javaKeystorePasswordFor(server: ServerConfig, secrets: FleetSecrets, where: string, problems: string[]): Pick<FleetServer, "javaKeystorePassword"> {
   const truststores = server.javaKeystores.filter((keystore) => keystore.kind === "file");
-  if (server.javaKeystores.length > 0 && server.platform === "windows") {
-    problems.push(`${where}.javaKeystores: Java keystores are kept on Linux hosts only so far; on Windows give the JVM the Windows-ROOT keystore type, which reads the root store this tool keeps`);
-  }
+  server.javaKeystores.forEach((keystore, index) => {
+    const wrongPath = keystoreLocationProblem(server.platform, keystore);
+    if (wrongPath) problems.push(`${where}.javaKeystores[${index}]: ${wrongPath}`);
+  });
   if (truststores.length === 0) return {};
   if (secrets.javaKeystorePassword === undefined) {
     problems.push(`${CONFIG_NAMESPACE}:javaKeystorePassword: ${server.name} declares the truststore ${truststores[0].path} but its password is not set (pulumi config set --secret ${CONFIG_NAMESPACE}:javaKeystorePassword)`);

@@ -6,13 +6,17 @@ import { listedFor, mergeObservedRoots, readHeldCertificates, type HeldCertifica
 import { beginUnderHostLock, hostFactLines, parseApplyOutcome, PLAN_FIELD_FUNCTION, ROLLBACK_PROGRAM, SHELL, stateDirOf, wrap, type PosixLayout, type PosixPlatform } from "./posix";
 import { shQuote } from "./shell";
 import { decodeField, decodeFieldBytes, parseRecords, ProtocolError } from "./protocol";
-import type { ObservedKeystore, ObservedStore, Platform, RemoteScript, StorePlan } from "./types";
+import type { Manifest, ObservedKeystore, ObservedRoot, ObservedStore, Platform, PlatformName, RemoteScript, StorePlan } from "./types";
 
 // A Java keystore on a Linux host as a trust store. The host only finds the file, hands its bytes over and puts
 // new bytes in place under the host lock; reading and rewriting the keystore happen here (keystores/), with the
 // password, so the password never reaches a command line and the JVM is started once per apply, for the check.
 
-const absolute = (what: string) => z.string().startsWith("/", `${what} must be an absolute path`);
+const POSIX_PATH = /^\//;
+// A drive path without the characters Windows forbids in names: the scripts may then quote it safely.
+const isWindowsPath = (path: string) => /^[A-Za-z]:\\[^"<>|?*]*$/.test(path) && [...path].every((character) => character >= " ");
+const absolute = (what: string) =>
+  z.string().refine((path) => POSIX_PATH.test(path) || isWindowsPath(path), `${what} must be an absolute path: /opt/... on Linux, C:\\... on Windows (without " < > | ? *)`);
 
 /**
  * Which keystore: the default JVM's cacerts (`java` on PATH), a given JDK's own cacerts (a bundled or upgraded
@@ -37,9 +41,21 @@ export const javaKeystoreLocationSchema = z
   .meta({ description: "A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore." });
 export type JavaKeystoreLocation = z.infer<typeof javaKeystoreLocationSchema>;
 
+/** Why a keystore declared for a server of this platform cannot be kept there (a path of the other kind). */
+export function keystoreLocationProblem(platform: PlatformName, location: JavaKeystoreLocation): string | undefined {
+  const path = location.kind === "jdk" ? location.javaHome : location.kind === "file" ? location.path : undefined;
+  if (path === undefined) return undefined;
+  const property = location.kind === "jdk" ? "javaHome" : "path";
+  if (platform === "windows" && !isWindowsPath(path)) return `${property} ${path} is not a Windows path: a Windows server's keystore is named like C:\\app\\conf\\client-cas.p12`;
+  if (platform !== "windows" && !POSIX_PATH.test(path)) return `${property} ${path} is not a path on a ${platform} server: it starts with /`;
+  return undefined;
+}
+
 /** What names a declared keystore: the same declaration always gives the same key, whatever the host holds. */
 export function keystoreKey(location: JavaKeystoreLocation): string {
-  const declared = location.kind === "jvm" ? "jvm" : location.kind === "jdk" ? `jdk:${location.javaHome}` : `file:${location.path}`;
+  // Windows paths name the same file in any case.
+  const path = (value = "") => (isWindowsPath(value) ? value.toLowerCase() : value);
+  const declared = location.kind === "jvm" ? "jvm" : location.kind === "jdk" ? `jdk:${path(location.javaHome)}` : `file:${path(location.path)}`;
   return createHash("sha256").update(declared).digest("hex").slice(0, 32);
 }
 
@@ -154,21 +170,12 @@ function parseObservation(layout: PosixLayout, target: JavaKeystoreTarget, stdou
         "while a root kept only here is dropped whenever that tool rebuilds the file (the scan then shows it missing); declare such roots for the Root store",
     );
   }
-  const shipped = target.location.kind === "file" ? "local" : "system";
-  const held: HeldCertificates[] = keystore.entries.flatMap((entry) => {
-    if (entry.kind !== "trusted" || !entry.certificate) return [];
-    const certificates = readHeldCertificates(entry.certificate, `${keystore.realPath} alias ${entry.alias}`, warnings);
-    const source = certificates.length === 1 && isOwnAlias(entry.alias, certificates[0].sha256) ? "managed" : shipped;
-    const location = entryLocation(keystore.realPath, entry.alias);
-    // Every trusted entry is in force: a keystore has no separate effective set.
-    return [{ location, certificates, source }, { location, certificates, source: "effective" }];
-  });
   return {
     platform: layout.name,
     store: "Java",
     bootId: field("boot-id") ?? "unknown",
     pendingReboot: field("pending-reboot") === "yes",
-    roots: mergeObservedRoots(held, listedFor(manifest, "Java")),
+    roots: keystoreRoots(target, keystore, manifest, warnings),
     // A keystore distrusts a root only by not holding it.
     distrustBy: "absence",
     distrusted: [],
@@ -182,40 +189,63 @@ function parseObservation(layout: PosixLayout, target: JavaKeystoreTarget, stdou
 
 function observedKeystore(target: JavaKeystoreTarget, records: ReturnType<typeof parseRecords>): ObservedKeystore {
   const present = records.find((record) => record.kind === "keystore");
-  if (present) {
-    const bytes = decodeFieldBytes(present.fields[2]);
-    const realPath = decodeField(present.fields[1]);
-    const { type, entries } = readKeystore(bytes, target.password, `${target.label} (${realPath})`);
-    return { path: decodeField(present.fields[0]), realPath, type, digest: createHash("sha256").update(bytes).digest("hex"), entries };
-  }
+  if (present) return keystoreFromBytes(target, decodeField(present.fields[0]), decodeField(present.fields[1]), decodeFieldBytes(present.fields[2]));
   const absent = records.find((record) => record.kind === "keystore-absent");
   if (!absent) throw new ProtocolError("the observe script reported neither the keystore nor its absence");
-  if (target.location.kind !== "file") throw new KeystoreError(`${target.label}: the JDK's cacerts ${decodeField(absent.fields[0])} is missing`);
-  return { path: decodeField(absent.fields[0]), realPath: decodeField(absent.fields[1]), type: target.location.type ?? DEFAULT_TRUSTSTORE_TYPE, digest: "absent", entries: [] };
+  return keystoreFromBytes(target, decodeField(absent.fields[0]), decodeField(absent.fields[1]), undefined);
 }
 
-/** The new keystore's bytes: the observed one without the removed aliases, with each import under its own alias. */
-function rewrittenKeystore(target: JavaKeystoreTarget, plan: StorePlan, keystore: ObservedKeystore): Buffer {
+/** The keystore a host handed over (its bytes, or undefined where none is), read with the password. */
+export function keystoreFromBytes(target: JavaKeystoreTarget, path: string, realPath: string, bytes: Buffer | undefined): ObservedKeystore {
+  if (bytes) {
+    const { type, entries } = readKeystore(bytes, target.password, `${target.label} (${realPath})`);
+    return { path, realPath, type, digest: createHash("sha256").update(bytes).digest("hex"), entries };
+  }
+  if (target.location.kind !== "file") throw new KeystoreError(`${target.label}: the JDK's cacerts ${path} is missing`);
+  return { path, realPath, type: target.location.type ?? DEFAULT_TRUSTSTORE_TYPE, digest: "absent", entries: [] };
+}
+
+/**
+ * The roots a keystore holds as the planner sees them: entries under this tool's alias are managed, the rest
+ * the JDK's (cacerts: never removed) or an administrator's (a truststore: removed only by purgeUnmanaged).
+ */
+export function keystoreRoots(target: JavaKeystoreTarget, keystore: ObservedKeystore, manifest: Manifest, warnings: string[]): ObservedRoot[] {
+  const shipped = target.location.kind === "file" ? "local" : "system";
+  const held: HeldCertificates[] = keystore.entries.flatMap((entry) => {
+    if (entry.kind !== "trusted" || !entry.certificate) return [];
+    const certificates = readHeldCertificates(entry.certificate, `${keystore.realPath} alias ${entry.alias}`, warnings);
+    const source = certificates.length === 1 && isOwnAlias(entry.alias, certificates[0].sha256) ? "managed" : shipped;
+    const location = entryLocation(keystore.realPath, entry.alias);
+    // Every trusted entry is in force: a keystore has no separate effective set.
+    return [{ location, certificates, source }, { location, certificates, source: "effective" }];
+  });
+  return mergeObservedRoots(held, listedFor(manifest, "Java"));
+}
+
+/** The keystore a plan was made against, and the bytes that replace it: without the removed aliases, with each import under its own alias. */
+export function rewrittenKeystore(target: JavaKeystoreTarget, plan: StorePlan): { keystore: ObservedKeystore; bytes: Buffer; digest: string } {
+  const keystore = plan.keystore;
+  if (!keystore) throw new Error("internal: a Java store's plan carries the keystore it was made against");
+  if (!(keystore.digest === "absent" || SHA256_HEX.test(keystore.digest))) throw new Error("internal: not a digest");
   const prefix = `${keystore.realPath}#`;
   const remove = plan.removals.flatMap((removal) => removal.files.filter((location) => location.startsWith(prefix)).map((location) => location.slice(prefix.length)));
   const add = plan.imports.map((root) => ({ alias: aliasFor(root.der, root.commonName), certificate: root.der }));
-  return rewriteKeystore({ type: keystore.type, entries: keystore.entries }, { remove, add }, target.password, `${target.label} (${keystore.realPath})`, new Date());
+  const bytes = rewriteKeystore({ type: keystore.type, entries: keystore.entries }, { remove, add }, target.password, `${target.label} (${keystore.realPath})`, new Date());
+  return { keystore, bytes, digest: createHash("sha256").update(bytes).digest("hex") };
 }
 
 function applyData(target: JavaKeystoreTarget, plan: StorePlan): string[] {
-  const keystore = plan.keystore;
-  if (!keystore) throw new Error("internal: a Java store's plan carries the keystore it was made against");
-  if (!/^(absent|[0-9a-f]{64})$/.test(plan.basis) || !(keystore.digest === "absent" || SHA256_HEX.test(keystore.digest))) throw new Error("internal: not a digest");
+  if (!/^(absent|[0-9a-f]{64})$/.test(plan.basis)) throw new Error("internal: not a digest");
   const b64 = (value: string | Buffer) => Buffer.from(value).toString("base64");
-  const rewritten = rewrittenKeystore(target, plan, keystore);
+  const rewritten = rewrittenKeystore(target, plan);
   return [
     ...locationData(target.location),
     `basis ${plan.basis}`,
-    `keystore-basis ${keystore.digest}`,
-    `type ${keystore.type}`,
+    `keystore-basis ${rewritten.keystore.digest}`,
+    `type ${rewritten.keystore.type}`,
     `password ${b64(target.password)}`,
-    `keystore ${b64(rewritten)}`,
-    `keystore-digest ${createHash("sha256").update(rewritten).digest("hex")}`,
+    `keystore ${b64(rewritten.bytes)}`,
+    `keystore-digest ${rewritten.digest}`,
     `manifest ${b64(renderManifest(plan.manifest))}`,
   ];
 }

@@ -26,6 +26,32 @@ const BOOT_TIME_FUNCTION = `function Get-TrustedRootsBootTime {
   return (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
 }`;
 
+/** Registry reads, pending reboots and the boot time: the host facts every Windows observation carries. */
+export const HOST_FACT_FUNCTIONS = `function Get-RegistryValue([string] $Path, [string] $Name) {
+  $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
+  if ($null -eq $item) { return $null }
+  return $item.$Name
+}
+function Get-RegistryBlob([string] $Path, [string] $Name) {
+  $value = Get-RegistryValue $Path $Name
+  if ($null -eq $value) { return '' }
+  return [Convert]::ToBase64String([byte[]] $value)
+}
+# Everything that asks for a reboot before it takes effect; PendingFileRenameOperations is often set by
+# installers and anti-virus updates too, so a reason is named, never guessed.
+function Get-TrustedRootsPendingReboot {
+  $reasons = @()
+  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending') { $reasons += 'Component Based Servicing' }
+  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired') { $reasons += 'Windows Update' }
+  foreach ($name in @('PendingFileRenameOperations', 'PendingFileRenameOperations2')) {
+    $value = Get-RegistryValue 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager' $name
+    if (($null -ne $value) -and (@(@($value) -ne '').Count -gt 0)) { $reasons += $name }
+  }
+  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\ServerManager\\CurrentRebootAttempts') { $reasons += 'Server Manager' }
+  return $reasons
+}
+${BOOT_TIME_FUNCTION}`;
+
 // Physical stores behind a logical LocalMachine store, by registry location. Roots in .AuthRoot come from
 // Windows Update, .GroupPolicy and .Enterprise from Active Directory: never this tool's to remove. The
 // trust lists and SChannel settings are read for Root and Disallowed, where they decide what is Microsoft's.
@@ -57,30 +83,7 @@ function Get-TrustedRootsCertificates([string] $StoreName) {
     })
   } finally { $store.Close() }
 }
-function Get-RegistryValue([string] $Path, [string] $Name) {
-  $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
-  if ($null -eq $item) { return $null }
-  return $item.$Name
-}
-function Get-RegistryBlob([string] $Path, [string] $Name) {
-  $value = Get-RegistryValue $Path $Name
-  if ($null -eq $value) { return '' }
-  return [Convert]::ToBase64String([byte[]] $value)
-}
-# Everything that asks for a reboot before it takes effect; PendingFileRenameOperations is often set by
-# installers and anti-virus updates too, so a reason is named, never guessed.
-function Get-TrustedRootsPendingReboot {
-  $reasons = @()
-  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending') { $reasons += 'Component Based Servicing' }
-  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired') { $reasons += 'Windows Update' }
-  foreach ($name in @('PendingFileRenameOperations', 'PendingFileRenameOperations2')) {
-    $value = Get-RegistryValue 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager' $name
-    if (($null -ne $value) -and (@(@($value) -ne '').Count -gt 0)) { $reasons += $name }
-  }
-  if (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\ServerManager\\CurrentRebootAttempts') { $reasons += 'Server Manager' }
-  return $reasons
-}
-${BOOT_TIME_FUNCTION}
+${HOST_FACT_FUNCTIONS}
 function Write-TrustedRootsObservation($Request) {
   $paths = Get-TrustedRootsManifestPaths $Request
   $security = Get-TrustedRootsSecurity $paths
@@ -129,7 +132,7 @@ function observeScript(layout: WindowsStoreLayout, store: StoreName): RemoteScri
 // takes its PowerShell with it) is abandoned: WaitOne then acquires it and reports that, which is not an error.
 // Any user may create a named mutex, even under Global\: one made with this name by anyone but SYSTEM or
 // Administrators could block or race every apply, so it is refused. The tool's own grants only those two.
-const LOCK_FUNCTIONS = String.raw`function Open-TrustedRootsLock {
+export const LOCK_FUNCTIONS = String.raw`function Open-TrustedRootsLock {
   $security = New-Object System.Security.AccessControl.MutexSecurity
   foreach ($sid in @('${SYSTEM_SID}', '${ADMINISTRATORS_SID}')) {
     $security.AddAccessRule((New-Object System.Security.AccessControl.MutexAccessRule((New-TrustedRootsSid $sid), [System.Security.AccessControl.MutexRights]::FullControl, [System.Security.AccessControl.AccessControlType]::Allow)))
@@ -145,6 +148,23 @@ const LOCK_FUNCTIONS = String.raw`function Open-TrustedRootsLock {
     }
   }
   return $mutex
+}
+# The host lock, held: null once the failure is reported (a foreign lock, or another apply for 120 s).
+function Enter-TrustedRootsLock {
+  try { $mutex = Open-TrustedRootsLock } catch {
+    Write-Failure 'lock' $_.Exception.Message
+    return $null
+  }
+  $locked = $false
+  try { $locked = $mutex.WaitOne(120000) } catch {
+    if (($_.Exception -is [System.Threading.AbandonedMutexException]) -or ($_.Exception.InnerException -is [System.Threading.AbandonedMutexException])) { $locked = $true } else { throw }
+  }
+  if (-not $locked) {
+    $mutex.Dispose()
+    Write-Failure 'lock' 'another trusted-roots apply held the host lock for 120 s; nothing was changed'
+    return $null
+  }
+  return $mutex
 }`;
 
 const APPLY_BODY = `${OBSERVE_FUNCTIONS}
@@ -152,18 +172,8 @@ ${LOCK_FUNCTIONS}
 $payload = $Data | ConvertFrom-Json
 Write-Record 'begin apply'
 $paths = Get-TrustedRootsManifestPaths $payload
-try { $mutex = Open-TrustedRootsLock } catch {
-  Write-Failure 'lock' $_.Exception.Message
-  Write-Record 'rolled-back yes'
-  Write-TrustedRootsObservation $payload
-  return
-}
-$locked = $false
-try { $locked = $mutex.WaitOne(120000) } catch {
-  if (($_.Exception -is [System.Threading.AbandonedMutexException]) -or ($_.Exception.InnerException -is [System.Threading.AbandonedMutexException])) { $locked = $true } else { throw }
-}
-if (-not $locked) {
-  Write-Failure 'lock' 'another trusted-roots apply held the host lock for 120 s; nothing was changed'
+$mutex = Enter-TrustedRootsLock
+if ($null -eq $mutex) {
   Write-Record 'rolled-back yes'
   Write-TrustedRootsObservation $payload
   return
@@ -270,9 +280,17 @@ function applyScript(layout: WindowsStoreLayout, plan: StorePlan): RemoteScript 
 }
 
 // Windows PowerShell 5.1 writes DateTime as "/Date(ms)/", PowerShell 7 as ISO text.
-const windowsDate = z.preprocess((value) => normalizeWindowsDate(value), z.string());
+export const windowsDate = z.preprocess((value) => normalizeWindowsDate(value), z.string());
 const optionalNumber = z.preprocess((value) => (value === null ? undefined : value), z.number().int().optional());
 const optionalBlob = z.preprocess((value) => (value === null ? "" : value), z.string().default(""));
+
+/** The manifest facts every Windows observation carries: its bytes, their digest, and who may write it. */
+export const manifestRecordFields = {
+  Manifest: z.string().nullable().optional(),
+  ManifestDigest: z.string(),
+  ManifestSecurity: jsonList(pathSecuritySchema),
+  SecurityDigest: z.string(),
+};
 
 const certificateRecord = z.object({
   Thumbprint: z.string(),
@@ -283,10 +301,7 @@ const certificateRecord = z.object({
 const observationRecord = z.object({
   BootId: windowsDate,
   PendingRebootReasons: jsonList(z.string()),
-  Manifest: z.string().nullable().optional(),
-  ManifestDigest: z.string(),
-  ManifestSecurity: jsonList(pathSecuritySchema),
-  SecurityDigest: z.string(),
+  ...manifestRecordFields,
   Certificates: jsonList(certificateRecord),
   Distrusted: jsonList(certificateRecord),
   TrustList: optionalBlob,
@@ -384,7 +399,7 @@ function clientAuthHazards(store: StoreName, certificates: z.infer<typeof certif
 }
 
 /** The observation record a Windows script printed, checked against its schema. */
-function readObservationRecord(stdout: string): z.infer<typeof observationRecord> {
+export function readObservationJson<T extends z.ZodTypeAny>(stdout: string, schema: T): z.infer<T> {
   const refusal = windowsRefusal({ stdout, stderr: "", exitCode: 0 });
   const record = parseRecords(stdout).find((entry) => entry.kind === "observation");
   if (!record) {
@@ -399,11 +414,37 @@ function readObservationRecord(stdout: string): z.infer<typeof observationRecord
   } catch (error) {
     throw new ProtocolError(`the PowerShell observation is not JSON: ${(error as Error).message}`);
   }
-  const parsed = observationRecord.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new ProtocolError(`the PowerShell observation has an unexpected shape: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
   }
   return parsed.data;
+}
+
+const readObservationRecord = (stdout: string) => readObservationJson(stdout, observationRecord);
+
+/**
+ * The manifest a Windows host reported, trusted only if no one but administrators can write it; its digest is
+ * what the apply compares under its lock (the bytes, and who owns and may write them and their folders).
+ */
+export function readWindowsManifest(
+  data: { Manifest?: string | null; ManifestDigest: string; ManifestSecurity: PathSecurity[]; SecurityDigest: string },
+  files: { path: string; backup: string },
+  warnings: string[],
+): Pick<ObservedStore, "manifest" | "manifestProblem" | "manifestDigest"> {
+  const manifestBytes = data.Manifest == null ? undefined : Buffer.from(data.Manifest, "base64");
+  const digest = manifestDigest(manifestBytes);
+  if (data.ManifestDigest !== digest) {
+    throw new ProtocolError(`the host's SHA-256 of its manifest (${data.ManifestDigest}) is not this machine's (${digest}) for the same bytes`);
+  }
+  const security = manifestSecurityProblems(data.ManifestSecurity);
+  warnings.push(...security.tightened);
+  // The digest covers the bytes as they are on disk (a BOM or CRLF from an editor included), like the host's.
+  const parsedManifest = parseManifest(manifestBytes === undefined ? "" : manifestBytes.toString("utf8").replace(/^\uFEFF/, ""), files);
+  // A manifest someone other than an administrator can write is no evidence of what this tool installed.
+  const manifest = security.refusals.length > 0 ? EMPTY_MANIFEST : parsedManifest.manifest;
+  const problem = [...security.refusals, ...(parsedManifest.problem ? [parsedManifest.problem] : [])].join("; ") || undefined;
+  return { manifest, ...(problem ? { manifestProblem: problem } : {}), manifestDigest: `${digest};acl:${data.SecurityDigest}` };
 }
 
 /** What the host reported about the manifest's folders and file (the self-test checks them one by one). */
@@ -414,18 +455,7 @@ export function parseManifestSecurity(stdout: string): PathSecurity[] {
 export function parseWindowsObservation(stdout: string, store: StoreName): ObservedStore {
   const data = readObservationRecord(stdout);
   const warnings: string[] = [];
-  const manifestBytes = data.Manifest == null ? undefined : Buffer.from(data.Manifest, "base64");
-  const digest = manifestDigest(manifestBytes);
-  if (data.ManifestDigest !== digest) {
-    throw new ProtocolError(`the host's SHA-256 of its manifest (${data.ManifestDigest}) is not this machine's (${digest}) for the same bytes`);
-  }
-  const security = manifestSecurityProblems(data.ManifestSecurity);
-  warnings.push(...security.tightened);
-  // The digest covers the bytes as they are on disk (a BOM or CRLF from an editor included), like the host's.
-  const parsedManifest = parseManifest(manifestBytes === undefined ? "" : manifestBytes.toString("utf8").replace(/^\uFEFF/, ""), WINDOWS_MANIFEST_FILES);
-  // A manifest someone other than an administrator can write is no evidence of what this tool installed.
-  const manifest = security.refusals.length > 0 ? EMPTY_MANIFEST : parsedManifest.manifest;
-  const problem = [...security.refusals, ...(parsedManifest.problem ? [parsedManifest.problem] : [])].join("; ") || undefined;
+  const { manifest, ...manifestFacts } = readWindowsManifest(data, WINDOWS_MANIFEST_FILES, warnings);
   const rootProgram = readTrustList(data.TrustList, "AuthRoot trust list (EncodedCtl)", warnings);
   const automaticDistrust = readTrustList(data.DisallowedTrustList, "Disallowed trust list (DisallowedCertEncodedCtl)", warnings);
   const microsoftRoot = (der: Buffer, sha1: string) =>
@@ -441,9 +471,7 @@ export function parseWindowsObservation(stdout: string, store: StoreName): Obser
     distrusted: mergeObservedRoots(heldFrom(data.Distrusted, microsoftDistrust, warnings), () => false).map((root) => ({ ...root, trusted: false })),
     distrustBy: "block",
     manifest,
-    ...(problem ? { manifestProblem: problem } : {}),
-    // What the apply compares under its lock: the bytes, and who owns and may write them and their folders.
-    manifestDigest: `${digest};acl:${data.SecurityDigest}`,
+    ...manifestFacts,
     warnings,
     ...purgeSafety(store, store === "Disallowed" ? automaticDistrust : rootProgram),
     hazards: clientAuthHazards(store, data.Certificates, data),
@@ -477,7 +505,8 @@ function markVolatile(roots: ObservedRoot[]): ObservedRoot[] {
   return roots.map((root) => (root.trusted && root.locations.length > 0 && root.locations.every((place) => automatic.has(place)) ? { ...root, osMayDrop: true } : root));
 }
 
-function parseApply(stdout: string, store: StoreName): ApplyOutcome {
+/** What an apply script printed: its failure and rollback records, and the store it observed at its end. */
+export function parseWindowsApply(stdout: string, parseObserved: (stdout: string) => ObservedStore): ApplyOutcome {
   const refusal = windowsRefusal({ stdout, stderr: "", exitCode: 0 });
   if (refusal) throw new ProtocolError(refusal, { nothingChanged: true });
   const records = parseRecords(stdout);
@@ -491,7 +520,7 @@ function parseApply(stdout: string, store: StoreName): ApplyOutcome {
     failedStep: failed?.step,
     failureDetail: failed?.detail,
     rolledBack: settled?.kind === "rolled-back" && settled.fields[0] === "yes",
-    observed: parseWindowsObservation(stdout, store),
+    observed: parseObserved(stdout),
   };
 }
 
@@ -550,7 +579,7 @@ export function windowsPlatform(layout: WindowsStoreLayout): Platform {
     observeScript: (store) => observeScript(layout, store),
     parseObservation: parseWindowsObservation,
     applyScript: (plan) => applyScript(layout, plan),
-    parseApply,
+    parseApply: (stdout, store) => parseWindowsApply(stdout, (output) => parseWindowsObservation(output, store)),
     bootIdScript: () => windowsScript(BOOT_ID_BODY),
     parseBootId,
     rebootedSince,

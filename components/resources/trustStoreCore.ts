@@ -4,7 +4,7 @@ import { z } from "zod";
 import { describeCertificate, parseCertificates, toPem, type Certificate } from "../certificates";
 import { DEFAULT_OWNER, plan as planStore, STORE_MODES, storeOwnership, type DesiredStore, type StoreMode } from "../plan";
 import { PLATFORMS, STORE_NAMES, type ObservedStore, type StorePlan } from "../platforms";
-import { CACERTS_PASSWORD, javaKeystoreLocationSchema, keystoreKey } from "../platforms/java";
+import { CACERTS_PASSWORD, javaKeystoreLocationSchema, keystoreKey, keystoreLocationProblem } from "../platforms/java";
 import { connectionInput, platformInput, providerVersionInput, secretProperties, type ConnectionInput } from "./shared";
 import { parseHostKeyPin } from "../transport/hostKey";
 import { DEFAULT_SSH_PORT } from "../transport/target";
@@ -37,7 +37,7 @@ export type RootInput = z.infer<typeof rootInputSchema>;
 export const trustStoreInputsSchema = z.object({
   connection: connectionInput,
   platform: platformInput,
-  store: z.enum(STORE_NAMES).default("Root").meta({ description: "The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore)." }),
+  store: z.enum(STORE_NAMES).default("Root").meta({ description: "Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore)." }),
   keystore: javaKeystoreLocationSchema.optional().meta({ description: "The Java store's keystore." }),
   keystorePassword: z.string().min(1).optional().meta({ description: `The Java keystore's password: required for an application truststore; a cacerts' default is ${CACERTS_PASSWORD}.`, secret: true }),
   /**
@@ -167,10 +167,9 @@ function storeProblems(inputs: ValidTrustStoreInputs): { property: string; reaso
       ...(inputs.keystore ? [{ property: "keystore", reason: `is for the store "Java" (a Java keystore); this store is ${inputs.store}` }] : []),
     ];
   }
-  if (inputs.platform === "windows") {
-    return [{ property: "store", reason: "Java keystores are kept on Linux hosts only so far; on Windows keep the JVM's truststore with keytool, or give the JVM the Windows-ROOT keystore type, which reads the Windows root store this tool keeps" }];
-  }
   if (!inputs.keystore) return [{ property: "keystore", reason: 'the store "Java" needs keystore: { kind: "jvm" }, { kind: "jdk", javaHome }, or { kind: "file", path }' }];
+  const wrongPath = keystoreLocationProblem(inputs.platform, inputs.keystore);
+  if (wrongPath) return [{ property: "keystore", reason: wrongPath }];
   if (Object.keys(inputs.distrusted).length > 0) {
     return [{ property: "distrusted", reason: "a Java keystore takes no distrusted roots yet: distrust them in the server's Root store, and keep them out of the keystore by not declaring them" }];
   }

@@ -3,6 +3,7 @@ import { plan as planStore, planChangesStore, type DesiredStore, type StoreMode 
 import { platformFor, ProtocolError, type ObservedStore, type Platform, type PlatformName, type StoreName, type StorePlan } from "../platforms";
 import { createJavaKeystorePlatform, type JavaKeystoreLocation } from "../platforms/java";
 import type { PosixPlatform } from "../platforms/posix";
+import { createWindowsJavaKeystorePlatform } from "../platforms/windowsJava";
 import { describeStderr } from "../platforms/clixml";
 import { SshSession, withSession, type ScriptRunner, type SessionOptions, type SshTargetInput } from "../transport";
 
@@ -20,9 +21,10 @@ export interface StoreTarget {
 export function platformOfTarget(target: StoreTarget): Platform {
   const family = platformFor(target.platform);
   if ((target.store ?? "Root") !== "Java") return family;
-  if (!target.keystore || !("layout" in family)) throw new Error(`internal: a Java store needs a keystore on a Linux host (${target.platform})`);
+  if (!target.keystore) throw new Error(`internal: a Java store needs a keystore (${target.platform})`);
   const where = target.keystore.location;
   const label = `${target.connection.host} Java keystore ${where.kind === "jvm" ? "(the JVM on PATH)" : where.kind === "jdk" ? `of ${where.javaHome}` : where.path}`;
+  if (target.platform === "windows") return createWindowsJavaKeystorePlatform({ ...target.keystore, label });
   return createJavaKeystorePlatform(family as PosixPlatform, { ...target.keystore, label });
 }
 

@@ -112,7 +112,7 @@ namespace Pulumi.TrustedRoots
         public Output<ImmutableDictionary<string, Outputs.RootInput>> Roots { get; private set; } = null!;
 
         /// <summary>
-        /// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+        /// Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         /// </summary>
         [Output("store")]
         public Output<string> Store { get; private set; } = null!;
@@ -260,7 +260,7 @@ namespace Pulumi.TrustedRoots
         }
 
         /// <summary>
-        /// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+        /// Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         /// </summary>
         [Input("store")]
         public Input<string>? Store { get; set; }

@@ -211,7 +211,10 @@ describe("fleet wiring under mocks", function () {
     const suffixes = (server: string) => registrations.filter((registration) => registration.name.startsWith(`${server}-java-`)).map((registration) => registration.name.slice(server.length)).sort();
     assert.deepEqual(suffixes("tomcat2"), suffixes("tomcat1"));
     assert.throws(() => new library.WebServerTrust("tomcat3", { connection, platform: "debian", roots: contoso, javaKeystores: [keystores[1]] }), /tomcat3: the truststore \/opt\/tomcat\/conf\/client-cas.p12 needs javaKeystorePassword/);
-    assert.throws(() => new library.WebServerTrust("iis-java", { connection, platform: "windows", roots: contoso, javaKeystores: [keystores[0]] }), /iis-java: javaKeystores are kept on Linux hosts only so far/);
+    // A Windows server's keystores are declared the same way, with Windows paths (the store's check refuses others).
+    const iis = new library.WebServerTrust("iis-java", { connection, platform: "windows", roots: contoso, javaKeystores: [{ kind: "file", path: "C:\\Tomcat\\conf\\client-cas.p12" }], javaKeystorePassword: "p" });
+    await promiseOf(iis.report);
+    assert.deepEqual(registrations.filter((registration) => registration.name.startsWith("iis-java-java-")).map((registration) => registration.inputs.keystore), [{ kind: "file", path: "C:\\Tomcat\\conf\\client-cas.p12" }]);
   });
 
   it("a Linux server's intermediates and cross-signed certificates get a CA store after its root store; a root hidden among them is refused", async () => {

@@ -3,6 +3,7 @@ import { plan } from "../../components/plan";
 import { PLATFORMS, type ObservedStore, type RemoteScript, type StoreName } from "../../components/platforms";
 import { restartScript, serviceRestartScript, userCommand } from "../../components/resources/afterChangeScripts";
 import { windowsScratchPlatform, windowsSelftestCleanupScript } from "../../components/selftest/windows";
+import { createWindowsJavaKeystorePlatform } from "../../components/platforms/windowsJava";
 
 const windows = PLATFORMS.windows;
 
@@ -25,5 +26,13 @@ export function everyWindowsCommand(roots: readonly Certificate[], counts: reado
   commands.push(["user command of 100,000 characters", userCommand("windows", `Write-Output '${"x".repeat(100_000)}'`)]);
   commands.push(["selftest observe", windowsScratchPlatform.observeScript("Root")], ["selftest apply", windowsScratchPlatform.applyScript(plan({ roots: roots.slice(0, 1) }, emptyWindowsStore("Root"), "exact"))]);
   commands.push(["selftest cleanup", windowsSelftestCleanupScript()]);
+  // A Java truststore, not made yet: planned as empty, so an apply renders without a host.
+  const java = createWindowsJavaKeystorePlatform({ location: { kind: "file", path: "C:\\Tomcat\\conf\\client-cas.p12" }, password: "secret", label: "java" });
+  const emptyTruststore: ObservedStore = {
+    ...emptyWindowsStore("Java"), manifestDigest: `absent;acl:${"0".repeat(16)}`, distrustBy: "absence",
+    keystore: { path: "C:\\Tomcat\\conf\\client-cas.p12", realPath: "C:\\Tomcat\\conf\\client-cas.p12", type: "PKCS12", digest: "absent", entries: [] },
+  };
+  commands.push(["observe Java", java.observeScript("Java")]);
+  for (const count of counts) commands.push([`apply Java with ${count} roots`, java.applyScript(plan({ roots: roots.slice(0, count) }, emptyTruststore, "exact"))]);
   return commands;
 }

@@ -111,8 +111,11 @@ describe("stack config", () => {
     assert.deepEqual(problemsOf(() => fleetArgsFromConfig(config, secrets, readExample)), [
       "trusted-roots:javaKeystorePassword: app-01 declares the truststore /etc/tomcat10/client-cas.p12 but its password is not set (pulumi config set --secret trusted-roots:javaKeystorePassword)",
     ]);
-    const windows = parseFleetConfig({ ...values, servers: [{ name: "iis", host: "10.0.0.1", platform: "windows", insecureSkipHostKeyCheck: true, javaKeystores: [{ kind: "jvm" }] }] });
-    assert.match(problemsOf(() => fleetArgsFromConfig(windows, secrets, readExample)).join("\n"), /servers\[0\]\.javaKeystores: Java keystores are kept on Linux hosts only so far/);
+    const windows = (javaKeystores: unknown[]) => parseFleetConfig({ ...values, servers: [{ name: "iis", host: "10.0.0.1", platform: "windows", insecureSkipHostKeyCheck: true, javaKeystores }] });
+    assert.deepEqual(fleetArgsFromConfig(windows([{ kind: "jvm" }, { kind: "jdk", javaHome: "C:\\Program Files\\Java\\jdk-17" }]), secrets, readExample).servers[0].javaKeystores?.length, 2);
+    assert.deepEqual(problemsOf(() => fleetArgsFromConfig(windows([{ kind: "jdk", javaHome: "/opt/jdk" }]), secrets, readExample)), [
+      "trusted-roots:servers[0].javaKeystores[0]: javaHome /opt/jdk is not a Windows path: a Windows server's keystore is named like C:\\app\\conf\\client-cas.p12",
+    ]);
     assert.deepEqual(problemsOf(() => parseFleetConfig({ ...values, servers: [{ name: "a", host: "h", platform: "debian", javaKeystores: [{ kind: "file" }] }] })), [
       "trusted-roots:servers[0].javaKeystores[0].path: a file keystore needs path, the truststore's absolute path (e.g. /opt/tomcat/conf/client-cas.p12)",
     ]);

@@ -12,7 +12,10 @@ import { createJavaKeystorePlatform } from "../../components/platforms/java";
 import type { PosixPlatform } from "../../components/platforms/posix";
 import { deletionPlan } from "../../components/resources/trustStoreCore";
 import { applyWith, convergeWith, observeWith, planAndApply } from "../../components/store";
+import { createWindowsJavaKeystorePlatform } from "../../components/platforms/windowsJava";
+import type { ScriptRunner } from "../../components/transport";
 import { CrashingShell } from "../support/modelHost";
+import { SimulatedWindowsJavaHost } from "../support/windowsJavaHost";
 import { LocalShell } from "../support/localShell";
 import { TestPki } from "../support/pki";
 
@@ -41,6 +44,9 @@ interface Model {
 interface Real {
   dir: string;
   store: Platform;
+  /** The host the store's scripts run on, and the same host with the apply dying at a step. */
+  runner: ScriptRunner;
+  crashingAt(step: number): ScriptRunner;
   certs: Record<RootName, Certificate>;
   pristine: string;
   path: string;
@@ -48,7 +54,6 @@ interface Real {
   keyEntry: Buffer;
 }
 
-const shell = new LocalShell();
 const keytool = (args: string[]) => execFileSync(KEYTOOL, args, { stdio: ["ignore", "pipe", "pipe"] });
 
 function check(model: Model, real: Real, applied?: Owner): void {
@@ -70,7 +75,7 @@ function check(model: Model, real: Real, applied?: Owner): void {
 }
 
 async function manifestOwners(real: Real): Promise<string[]> {
-  const observed = await observeWith(shell, real.store, "Java");
+  const observed = await observeWith(real.runner, real.store, "Java");
   return observed.manifest.roots.flatMap((entry) => entry.owners ?? []);
 }
 
@@ -82,13 +87,13 @@ class Declare implements Command {
   async run(model: Model, real: Real): Promise<void> {
     const desired = { roots: this.roots.map((name) => real.certs[name]), owner: this.owner };
     if (this.crashAt !== undefined) {
-      const observed = await observeWith(shell, real.store, "Java");
+      const observed = await observeWith(real.runner, real.store, "Java");
       const storePlan = plan(desired, observed, "exact");
       // A crash at a step the apply never reaches (nothing to change) is simply a run.
-      await applyWith(new CrashingShell(this.crashAt), real.store, storePlan).catch(() => undefined);
+      await applyWith(real.crashingAt(this.crashAt), real.store, storePlan).catch(() => undefined);
       check(model, real);
     }
-    await convergeWith(shell, real.store, "Java", desired, "exact");
+    await convergeWith(real.runner, real.store, "Java", desired, "exact");
     model.holds.set(this.owner, new Set(this.roots));
     check(model, real, this.owner);
   }
@@ -100,7 +105,7 @@ class Delete implements Command {
   check = (model: Readonly<Model>) => model.holds.has(this.owner);
   async run(model: Model, real: Real): Promise<void> {
     const declared = [...(model.holds.get(this.owner) ?? [])].map((name) => real.certs[name].sha256);
-    await planAndApply(shell, real.store, "Java", (observed) => deletionPlan(observed, declared, this.owner));
+    await planAndApply(real.runner, real.store, "Java", (observed) => deletionPlan(observed, declared, this.owner));
     model.holds.delete(this.owner);
     check(model, real, this.owner);
     assert.ok(!(await manifestOwners(real)).includes(this.owner), `J5: the deleted ${this.owner} still holds a root`);
@@ -161,8 +166,30 @@ const commands = fc.commands(
   { maxCommands: 8, size: "max" },
 );
 
-describe("Java keystore invariants over generated histories (fast-check, the real scripts and keytool)", function () {
-  const budgetSeconds = Number(process.env.TRL_PROPERTY_SECONDS ?? 60);
+/**
+ * The same histories on each host kind: Linux runs the real sh scripts; Windows runs the rendered PowerShell's
+ * payloads on a simulated host (test/support/windowsJavaHost.ts), since no machine here runs PowerShell.
+ */
+const HOSTS = {
+  "Linux (the real scripts)": { budgetShare: 1, open: linuxTruststore },
+  "Windows (the rendered payloads on a simulated host)": { budgetShare: 0.5, open: windowsTruststore },
+};
+
+function linuxTruststore(dir: string, path: string): Pick<Real, "store" | "runner" | "crashingAt"> {
+  const debian = PLATFORMS.debian as PosixPlatform;
+  const store = createJavaKeystorePlatform({ ...debian, layout: { ...debian.layout, stateDir: join(dir, "state") } }, { location: { kind: "file", path }, password: PASSWORD, label: "model truststore" });
+  return { store, runner: new LocalShell(), crashingAt: (step) => new CrashingShell(step) };
+}
+
+function windowsTruststore(dir: string, path: string): Pick<Real, "store" | "runner" | "crashingAt"> {
+  const windowsPath = "C:\\app\\conf\\truststore.p12";
+  const store = createWindowsJavaKeystorePlatform({ location: { kind: "file", path: windowsPath }, password: PASSWORD, label: "model truststore" });
+  const host = new SimulatedWindowsJavaHost(path, windowsPath, join(dir, "state"), KEYTOOL);
+  return { store, runner: host, crashingAt: (step) => host.crashingAt(step) };
+}
+
+for (const [hostKind, { budgetShare, open }] of Object.entries(HOSTS)) describe(`Java keystore invariants over generated histories on ${hostKind} (fast-check, keytool)`, function () {
+  const budgetSeconds = Number(process.env.TRL_PROPERTY_SECONDS ?? 60) * budgetShare;
   this.timeout((budgetSeconds + 600) * 1000);
   const pki = new TestPki();
   let certs: Record<RootName, Certificate>;
@@ -188,10 +215,8 @@ describe("Java keystore invariants over generated histories (fast-check, the rea
       const pristine = join(template, "truststore.p12");
       const path = join(dir, "truststore.p12");
       copyFileSync(pristine, path);
-      const debian = PLATFORMS.debian as PosixPlatform;
-      const store = createJavaKeystorePlatform({ ...debian, layout: { ...debian.layout, stateDir: join(dir, "state") } }, { location: { kind: "file", path }, password: PASSWORD, label: "model truststore" });
       const keyEntry = readKeystore(readFileSync(pristine), PASSWORD, pristine).entries.find((entry) => entry.alias === "tomcat")!.encoded;
-      await run({ holds: new Map(), admin: new Map([["admins-root", "A1"]]), nextAlias: 0 }, { dir, store, certs, pristine, path, keyEntry });
+      await run({ holds: new Map(), admin: new Map([["admins-root", "A1"]]), nextAlias: 0 }, { dir, ...open(dir, path), certs, pristine, path, keyEntry });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -207,11 +232,11 @@ describe("Java keystore invariants over generated histories (fast-check, the rea
 
   it("an apply interrupted after its write, then an administrator's edit: the edit and this apply's entries both stay, with the holds it planned", async () => {
     await inFreshTruststore(async (model, real) => {
-      const observed = await observeWith(shell, real.store, "Java");
-      await assert.rejects(applyWith(new CrashingShell(1), real.store, plan({ roots: [real.certs.R3], owner: "stack-a/app-java" }, observed, "exact")));
+      const observed = await observeWith(real.runner, real.store, "Java");
+      await assert.rejects(applyWith(real.crashingAt(1), real.store, plan({ roots: [real.certs.R3], owner: "stack-a/app-java" }, observed, "exact")));
       await new AdminImports("A1").run(model, real);
       // The recovery keeps both and writes the planned manifest: R3 is this tool's and held, so it is never an orphan.
-      const after = await convergeWith(shell, real.store, "Java", { roots: [real.certs.R3], owner: "stack-a/app-java" }, "exact");
+      const after = await convergeWith(real.runner, real.store, "Java", { roots: [real.certs.R3], owner: "stack-a/app-java" }, "exact");
       model.holds.set("stack-a/app-java", new Set(["R3"]));
       assert.equal(after.changed, false, "nothing left to do: R3 is in, and held");
       assert.deepEqual(after.after.manifest.roots.map((entry) => [entry.sha256, entry.owners]), [[real.certs.R3.sha256, ["stack-a/app-java"]]]);
@@ -230,7 +255,7 @@ describe("Java keystore invariants over generated histories (fast-check, the rea
       }),
       { seed, numRuns: 100_000, interruptAfterTimeLimit: budgetSeconds * 1000, markInterruptAsFailure: false },
     );
-    console.log(`      Java invariants: ${histories} histories in ${((Date.now() - started) / 1000).toFixed(0)} s, seed ${seed} (TRL_PROPERTY_SEED=${seed} replays them)`);
+    console.log(`      Java invariants on ${hostKind}: ${histories} histories in ${((Date.now() - started) / 1000).toFixed(0)} s, seed ${seed} (TRL_PROPERTY_SEED=${seed} replays them)`);
     assert.ok(histories >= 3, `only ${histories} histories ran in ${budgetSeconds} s: too few to mean anything`);
     assert.ok(existsSync(template));
   });

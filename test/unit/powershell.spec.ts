@@ -44,6 +44,7 @@ const COMPILED_CMDLETS: ReadonlyMap<string, string> = new Map([
   ["ConvertTo-Json", "Microsoft.PowerShell.Commands.Utility.dll"],
   ["New-Object", "Microsoft.PowerShell.Commands.Utility.dll"],
   ["Get-ChildItem", "Microsoft.PowerShell.Commands.Management.dll"],
+  ["Get-Item", "Microsoft.PowerShell.Commands.Management.dll"],
   ["Get-ItemProperty", "Microsoft.PowerShell.Commands.Management.dll"],
   ["Join-Path", "Microsoft.PowerShell.Commands.Management.dll"],
   ["Remove-Item", "Microsoft.PowerShell.Commands.Management.dll"],
@@ -105,6 +106,7 @@ describe("PowerShell scripts under a real PowerShell grammar (tree-sitter-powers
       }
     }
     for (const script of scripts) assert.deepEqual(syntaxErrors(decoded(script)), []);
+    for (const [kind, script] of everyWindowsCommand(roots)) assert.deepEqual(syntaxErrors(decoded(script)), [], kind);
   });
 
   it("every script calls only compiled cmdlets, .NET and its own functions: nothing an execution policy can block, no native stderr merge", () => {

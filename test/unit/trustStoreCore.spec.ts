@@ -78,7 +78,12 @@ describe("TrustStore spec (pure)", function () {
     ]);
     assert.deepEqual(reasons({ store: "Java", keystore: { kind: "jvm" } }), []);
     assert.deepEqual(reasons({ store: "Java", keystore: { kind: "file", path: "/x.p12" }, keystorePassword: "p" }), []);
-    assert.match(reasons({ store: "Java", keystore: { kind: "jvm" }, platform: "windows" }).join(), /^store: Java keystores are kept on Linux hosts only so far/);
+    assert.deepEqual(reasons({ store: "Java", keystore: { kind: "jvm" }, platform: "windows" }), []);
+    assert.deepEqual(reasons({ store: "Java", keystore: { kind: "file", path: "C:\\Tomcat\\conf\\cas.p12" }, keystorePassword: "p", platform: "windows" }), []);
+    assert.deepEqual(reasons({ store: "Java", keystore: { kind: "file", path: "/opt/tomcat/conf/cas.p12" }, keystorePassword: "p", platform: "windows" }), [
+      "keystore: path /opt/tomcat/conf/cas.p12 is not a Windows path: a Windows server's keystore is named like C:\\app\\conf\\client-cas.p12",
+    ]);
+    assert.deepEqual(reasons({ store: "Java", keystore: { kind: "jdk", javaHome: "C:\\jdk-17" } }), ["keystore: javaHome C:\\jdk-17 is not a path on a debian server: it starts with /"]);
     assert.match(reasons({ store: "Java", keystore: { kind: "jvm" }, distrusted: toRootInputs([fabrikam]) }).join(), /^distrusted: a Java keystore takes no distrusted roots yet/);
     assert.deepEqual(reasons({ keystore: { kind: "jvm" } }), ['keystore: is for the store "Java" (a Java keystore); this store is Root']);
     const invalid = trustStoreInputsSchema.safeParse({ ...inputs([contoso]), store: "Java", keystore: { kind: "jdk", path: "relative.p12" } });
@@ -86,7 +91,7 @@ describe("TrustStore spec (pure)", function () {
     assert.deepEqual(invalid.error!.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).sort(), [
       "keystore.javaHome: a jdk keystore needs javaHome, the JDK's home (e.g. /opt/app/jdk)",
       "keystore.path: path is for kind file only",
-      "keystore.path: path must be an absolute path",
+      'keystore.path: path must be an absolute path: /opt/... on Linux, C:\\... on Windows (without " < > | ? *)',
     ]);
   });
 

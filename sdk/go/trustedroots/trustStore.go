@@ -48,7 +48,7 @@ type TrustStore struct {
 	Revision pulumi.StringOutput `pulumi:"revision"`
 	// Desired roots by SHA-256 (upper-case hex).
 	Roots RootInputMapOutput `pulumi:"roots"`
-	// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+	// Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
 	Store pulumi.StringOutput `pulumi:"store"`
 }
 
@@ -132,7 +132,7 @@ type trustStoreArgs struct {
 	RetainOnDelete *bool `pulumi:"retainOnDelete"`
 	// Desired roots by SHA-256 (upper-case hex).
 	Roots map[string]RootInput `pulumi:"roots"`
-	// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+	// Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
 	Store *string `pulumi:"store"`
 }
 
@@ -158,7 +158,7 @@ type TrustStoreArgs struct {
 	RetainOnDelete pulumi.BoolPtrInput
 	// Desired roots by SHA-256 (upper-case hex).
 	Roots RootInputMapInput
-	// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+	// Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
 	Store pulumi.StringPtrInput
 }
 
@@ -279,7 +279,7 @@ func (o TrustStoreOutput) Roots() RootInputMapOutput {
 	return o.ApplyT(func(v *TrustStore) RootInputMapOutput { return v.Roots }).(RootInputMapOutput)
 }
 
-// The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+// Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
 func (o TrustStoreOutput) Store() pulumi.StringOutput {
 	return o.ApplyT(func(v *TrustStore) pulumi.StringOutput { return v.Store }).(pulumi.StringOutput)
 }

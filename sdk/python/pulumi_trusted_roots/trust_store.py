@@ -45,7 +45,7 @@ class TrustStoreArgs:
         :param pulumi.Input[_builtins.str] owner: This declaration's id in the host-side manifest; default <project>/<stack>/<name>.
         :param pulumi.Input[_builtins.str] provider_version: Written by the TypeScript SDK; leave unset.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when the resource is deleted.
-        :param pulumi.Input[_builtins.str] store: The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+        :param pulumi.Input[_builtins.str] store: Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         """
         pulumi.set(__self__, "connection", connection)
         pulumi.set(__self__, "platform", platform)
@@ -191,7 +191,7 @@ class TrustStoreArgs:
     @pulumi.getter
     def store(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+        Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         """
         return pulumi.get(self, "store")
 
@@ -233,7 +233,7 @@ class TrustStore(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] provider_version: Written by the TypeScript SDK; leave unset.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when the resource is deleted.
         :param pulumi.Input[Mapping[str, pulumi.Input[Union['RootInputArgs', 'RootInputArgsDict']]]] roots: Desired roots by SHA-256 (upper-case hex).
-        :param pulumi.Input[_builtins.str] store: The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+        :param pulumi.Input[_builtins.str] store: Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         """
         ...
     @overload
@@ -477,7 +477,7 @@ class TrustStore(pulumi.CustomResource):
     @pulumi.getter
     def store(self) -> pulumi.Output[_builtins.str]:
         """
-        The Windows logical store; Linux: Root, CA, or Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
+        Windows: Root, CA, Disallowed or ClientAuthIssuer (logical stores); Linux: Root or CA; either: Java (a Java keystore, with keystore). One of: Root, CA, Disallowed, ClientAuthIssuer, Java.
         """
         return pulumi.get(self, "store")
 

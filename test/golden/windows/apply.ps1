@@ -190,21 +190,28 @@ function Open-TrustedRootsLock {
   }
   return $mutex
 }
+# The host lock, held: null once the failure is reported (a foreign lock, or another apply for 120 s).
+function Enter-TrustedRootsLock {
+  try { $mutex = Open-TrustedRootsLock } catch {
+    Write-Failure 'lock' $_.Exception.Message
+    return $null
+  }
+  $locked = $false
+  try { $locked = $mutex.WaitOne(120000) } catch {
+    if (($_.Exception -is [System.Threading.AbandonedMutexException]) -or ($_.Exception.InnerException -is [System.Threading.AbandonedMutexException])) { $locked = $true } else { throw }
+  }
+  if (-not $locked) {
+    $mutex.Dispose()
+    Write-Failure 'lock' 'another trusted-roots apply held the host lock for 120 s; nothing was changed'
+    return $null
+  }
+  return $mutex
+}
 $payload = $Data | ConvertFrom-Json
 Write-Record 'begin apply'
 $paths = Get-TrustedRootsManifestPaths $payload
-try { $mutex = Open-TrustedRootsLock } catch {
-  Write-Failure 'lock' $_.Exception.Message
-  Write-Record 'rolled-back yes'
-  Write-TrustedRootsObservation $payload
-  return
-}
-$locked = $false
-try { $locked = $mutex.WaitOne(120000) } catch {
-  if (($_.Exception -is [System.Threading.AbandonedMutexException]) -or ($_.Exception.InnerException -is [System.Threading.AbandonedMutexException])) { $locked = $true } else { throw }
-}
-if (-not $locked) {
-  Write-Failure 'lock' 'another trusted-roots apply held the host lock for 120 s; nothing was changed'
+$mutex = Enter-TrustedRootsLock
+if ($null -eq $mutex) {
   Write-Record 'rolled-back yes'
   Write-TrustedRootsObservation $payload
   return

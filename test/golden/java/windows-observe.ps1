@@ -1,0 +1,204 @@
+param([string] $Data)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+function ConvertTo-RecordField([string] $Text) { return [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Text)) }
+function Write-Record([string] $Line) { [Console]::Out.WriteLine('@@' + $Line) }
+function Write-Failure([string] $Step, [string] $Detail) { Write-Record ('failed ' + $Step + ' ' + (ConvertTo-RecordField $Detail)) }
+function Get-TrustedRootsManifestPaths($Request) {
+  $folders = @()
+  $folder = $env:ProgramData
+  foreach ($part in ([string] $Request.manifestDir).Split('\')) {
+    $folder = Join-Path $folder $part
+    $folders += $folder
+  }
+  return [ordered]@{ Folders = $folders; Manifest = (Join-Path $folder 'manifest.json') }
+}
+# Owner, DACL and reparse flag, by SID (names are localized). GetAttributes does not follow a reparse point.
+function Get-TrustedRootsPathSecurity([string] $Path) {
+  $facts = [ordered]@{ Path = $Path; Exists = $false }
+  try { $attributes = [IO.File]::GetAttributes($Path) } catch {
+    if ([IO.File]::Exists($Path) -or [IO.Directory]::Exists($Path)) { throw }
+    return $facts
+  }
+  $facts.Exists = $true
+  $facts.Folder = (($attributes -band [IO.FileAttributes]::Directory) -ne 0)
+  $facts.ReparsePoint = (($attributes -band [IO.FileAttributes]::ReparsePoint) -ne 0)
+  if ($facts.Folder) { $acl = [IO.Directory]::GetAccessControl($Path) } else { $acl = [IO.File]::GetAccessControl($Path) }
+  $facts.Owner = $acl.GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+  $facts.Rules = @(foreach ($rule in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
+    [ordered]@{
+      Sid = $rule.IdentityReference.Value
+      Allow = ($rule.AccessControlType -eq [System.Security.AccessControl.AccessControlType]::Allow)
+      Rights = [int] $rule.FileSystemRights
+      InheritOnly = (($rule.PropagationFlags -band [System.Security.AccessControl.PropagationFlags]::InheritOnly) -ne 0)
+    }
+  })
+  return $facts
+}
+function Get-TrustedRootsSecurity($Paths) {
+  return @(foreach ($path in (@($Paths.Folders) + @($Paths.Manifest))) { Get-TrustedRootsPathSecurity $path })
+}
+# A compiled class, not Get-FileHash: that is a script-module function, which a Group Policy execution policy
+# (Restricted, AllSigned) blocks whatever -ExecutionPolicy says. The CSP class is FIPS-validated and on .NET 4.5+.
+function Get-TrustedRootsDigest([byte[]] $Bytes) {
+  $sha = New-Object System.Security.Cryptography.SHA256CryptoServiceProvider
+  try { return ([BitConverter]::ToString($sha.ComputeHash($Bytes)) -replace '-', '').ToLowerInvariant() } finally { $sha.Dispose() }
+}
+function Get-TrustedRootsManifestDigest($Paths) {
+  if (-not [IO.File]::Exists($Paths.Manifest)) { return 'absent' }
+  return Get-TrustedRootsDigest ([IO.File]::ReadAllBytes($Paths.Manifest))
+}
+function Get-TrustedRootsSecurityDigest($Security) {
+  return (Get-TrustedRootsDigest ([Text.Encoding]::UTF8.GetBytes((ConvertTo-Json -InputObject @($Security) -Depth 5 -Compress)))).Substring(0, 16)
+}
+# What an apply compares under its lock: the manifest's bytes, and who owns and may write it and its folders.
+function Get-TrustedRootsBasis($Paths) {
+  return (Get-TrustedRootsManifestDigest $Paths) + ';acl:' + (Get-TrustedRootsSecurityDigest (Get-TrustedRootsSecurity $Paths))
+}
+function New-TrustedRootsSid([string] $Sid) { return New-Object System.Security.Principal.SecurityIdentifier($Sid) }
+# SYSTEM and Administrators, inherited by everything below; nothing inherited from C:\ProgramData.
+function New-TrustedRootsFolderSecurity {
+  $security = New-Object System.Security.AccessControl.DirectorySecurity
+  $security.SetAccessRuleProtection($true, $false)
+  foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+    $security.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule((New-TrustedRootsSid $sid), 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
+  }
+  $security.SetOwner((New-TrustedRootsSid 'S-1-5-32-544'))
+  return $security
+}
+# Creates each missing folder administrators-only, and makes one an older version created with inherited ACLs so.
+function Protect-TrustedRootsFolders($Paths) {
+  foreach ($folder in @($Paths.Folders)) {
+    if ([IO.Directory]::Exists($folder)) { [IO.Directory]::SetAccessControl($folder, (New-TrustedRootsFolderSecurity)) }
+    else { [void] [IO.Directory]::CreateDirectory($folder, (New-TrustedRootsFolderSecurity)) }
+  }
+}
+# An unpredictable name, created only if absent, owned by Administrators.
+function Write-TrustedRootsStagingFile($Paths, [byte[]] $Bytes) {
+  $staging = $Paths.Manifest + '.' + [Guid]::NewGuid().ToString('N') + '.new'
+  $stream = New-Object IO.FileStream($staging, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::None)
+  try { $stream.Write($Bytes, 0, $Bytes.Length) } finally { $stream.Dispose() }
+  $acl = [IO.File]::GetAccessControl($staging)
+  $acl.SetOwner((New-TrustedRootsSid 'S-1-5-32-544'))
+  [IO.File]::SetAccessControl($staging, $acl)
+  return $staging
+}
+# [IO.File]::Replace keeps the replaced file's ACL (checked before) and leaves the old file or the new one.
+# ReplaceFile's ERROR_UNABLE_TO_MOVE_REPLACEMENT(_2) (1176/1177) can leave the replaced file gone or renamed and
+# the new one under its staging name: the move is finished here, so that a manifest always exists.
+function Set-TrustedRootsManifest([string] $Staging, [string] $Path, $Backup) {
+  if (-not [IO.File]::Exists($Path)) { [IO.File]::Move($Staging, $Path); return }
+  try { [IO.File]::Replace($Staging, $Path, $Backup) } catch {
+    if ((-not [IO.File]::Exists($Path)) -and [IO.File]::Exists($Staging)) { [IO.File]::Move($Staging, $Path) } else { throw }
+  }
+}
+function Get-RegistryValue([string] $Path, [string] $Name) {
+  $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
+  if ($null -eq $item) { return $null }
+  return $item.$Name
+}
+function Get-RegistryBlob([string] $Path, [string] $Name) {
+  $value = Get-RegistryValue $Path $Name
+  if ($null -eq $value) { return '' }
+  return [Convert]::ToBase64String([byte[]] $value)
+}
+# Everything that asks for a reboot before it takes effect; PendingFileRenameOperations is often set by
+# installers and anti-virus updates too, so a reason is named, never guessed.
+function Get-TrustedRootsPendingReboot {
+  $reasons = @()
+  if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') { $reasons += 'Component Based Servicing' }
+  if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired') { $reasons += 'Windows Update' }
+  foreach ($name in @('PendingFileRenameOperations', 'PendingFileRenameOperations2')) {
+    $value = Get-RegistryValue 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' $name
+    if (($null -ne $value) -and (@(@($value) -ne '').Count -gt 0)) { $reasons += $name }
+  }
+  if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\ServerManager\CurrentRebootAttempts') { $reasons += 'Server Manager' }
+  return $reasons
+}
+function Get-TrustedRootsBootTime {
+  return (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
+}
+function Find-TrustedRootsOnPath([string] $Name) {
+  $folders = @(([string] [Environment]::GetEnvironmentVariable('Path', 'Machine')).Split(';')) + @(([string] $env:Path).Split(';'))
+  foreach ($folder in $folders) {
+    if ([string]::IsNullOrWhiteSpace($folder)) { continue }
+    try { $candidate = [IO.Path]::Combine([Environment]::ExpandEnvironmentVariables($folder.Trim().Trim('"')), $Name) } catch { continue }
+    if ([IO.File]::Exists($candidate)) { return $candidate }
+  }
+  return $null
+}
+function Resolve-TrustedRootsLink([string] $Path) {
+  $item = Get-Item -LiteralPath $Path -Force
+  if ((($item.Attributes -band [IO.FileAttributes]::ReparsePoint) -ne 0) -and ($null -ne $item.Target)) {
+    $target = [string] @($item.Target)[0]
+    if (-not [IO.Path]::IsPathRooted($target)) { $target = [IO.Path]::Combine($item.DirectoryName, $target) }
+    return [IO.Path]::GetFullPath($target)
+  }
+  return $Path
+}
+function Find-TrustedRootsKeystore($Request) {
+  $found = [ordered]@{ Path = $null; Keytool = $null; Failure = $null }
+  $kind = [string] $Request.kind
+  $machineHome = [Environment]::GetEnvironmentVariable('JAVA_HOME', 'Machine')
+  if ($kind -eq 'file') { $found.Path = [IO.Path]::GetFullPath([string] $Request.target) }
+  else {
+    if ($kind -eq 'jdk') { $javaHome = [string] $Request.target }
+    elseif (-not [string]::IsNullOrEmpty($machineHome)) { $javaHome = $machineHome }
+    else {
+      $java = Find-TrustedRootsOnPath 'java.exe'
+      if ($null -eq $java) { $found.Failure = 'no JAVA_HOME (machine) and no java.exe on PATH: install a JRE, or declare the JDK (kind jdk, javaHome)'; return $found }
+      $javaHome = [IO.Path]::GetDirectoryName([IO.Path]::GetDirectoryName((Resolve-TrustedRootsLink $java)))
+    }
+    foreach ($relative in @('lib\security\cacerts', 'jre\lib\security\cacerts')) {
+      $candidate = [IO.Path]::Combine($javaHome, $relative)
+      if ([IO.File]::Exists($candidate)) { $found.Path = [IO.Path]::GetFullPath($candidate); break }
+    }
+    if ($null -eq $found.Path) { $found.Failure = 'no cacerts under ' + $javaHome + ' (lib\security or jre\lib\security): is it a JDK''s home?'; return $found }
+    $keytool = [IO.Path]::Combine($javaHome, 'bin\keytool.exe')
+    if ([IO.File]::Exists($keytool)) { $found.Keytool = $keytool }
+  }
+  if (($null -eq $found.Keytool) -and (-not [string]::IsNullOrEmpty($machineHome)) -and [IO.File]::Exists([IO.Path]::Combine($machineHome, 'bin\keytool.exe'))) { $found.Keytool = [IO.Path]::Combine($machineHome, 'bin\keytool.exe') }
+  if ($null -eq $found.Keytool) { $found.Keytool = Find-TrustedRootsOnPath 'keytool.exe' }
+  return $found
+}
+function Get-TrustedRootsFileDigest([string] $Path) {
+  if (-not [IO.File]::Exists($Path)) { return 'absent' }
+  return Get-TrustedRootsDigest ([IO.File]::ReadAllBytes($Path))
+}
+function Write-TrustedRootsJavaObservation($Request) {
+  $paths = Get-TrustedRootsManifestPaths $Request
+  $security = Get-TrustedRootsSecurity $paths
+  $manifest = $null
+  $manifestDigest = 'absent'
+  if ([IO.File]::Exists($paths.Manifest)) {
+    $bytes = [IO.File]::ReadAllBytes($paths.Manifest)
+    $manifest = [Convert]::ToBase64String($bytes)
+    $manifestDigest = Get-TrustedRootsDigest $bytes
+  }
+  $found = Find-TrustedRootsKeystore $Request
+  $keystore = $null
+  $keystoreDigest = 'absent'
+  if (($null -eq $found.Failure) -and [IO.File]::Exists($found.Path)) {
+    $bytes = [IO.File]::ReadAllBytes($found.Path)
+    $keystore = [Convert]::ToBase64String($bytes)
+    $keystoreDigest = Get-TrustedRootsDigest $bytes
+  }
+  $observation = [ordered]@{
+    BootId = Get-TrustedRootsBootTime
+    PendingRebootReasons = @(Get-TrustedRootsPendingReboot)
+    Manifest = $manifest
+    ManifestDigest = $manifestDigest
+    ManifestSecurity = $security
+    SecurityDigest = Get-TrustedRootsSecurityDigest $security
+    KeystorePath = $found.Path
+    Keystore = $keystore
+    KeystoreDigest = $keystoreDigest
+    Keytool = $found.Keytool
+    LocateFailure = $found.Failure
+  }
+  Write-Record ('observation ' + (ConvertTo-RecordField ($observation | ConvertTo-Json -Depth 6 -Compress)))
+}
+$request = $Data | ConvertFrom-Json
+Write-Record 'begin observe'
+Write-TrustedRootsJavaObservation $request
+Write-Record 'done'
