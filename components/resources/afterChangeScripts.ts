@@ -82,7 +82,10 @@ export function restartScript(platform: PlatformName, preset: RestartPreset): Re
     if (platform !== "windows") throw new Error(`the "iis" restart preset is for Windows servers, not ${platform}`);
     return userCommand(platform, IIS_PRESET);
   }
-  if (platform === "windows") throw new Error(`the "${preset}" restart preset is for Linux servers; use "iis" or a custom command on Windows`);
+  if (platform === "windows") {
+    const byName = preset === "tomcat" ? ' (service: "Tomcat10", as the Tomcat installer names it)' : "";
+    throw new Error(`the "${preset}" restart preset is for Linux servers; on Windows use "iis", a service by name${byName}, or a command`);
+  }
   return userCommand(platform, POSIX_PRESETS[preset]);
 }
 

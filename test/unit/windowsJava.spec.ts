@@ -11,6 +11,7 @@ import { keystoreKey, type JavaKeystoreLocation } from "../../components/platfor
 import { ProtocolError } from "../../components/platforms/protocol";
 import { createWindowsJavaKeystorePlatform, windowsJavaManifestDir } from "../../components/platforms/windowsJava";
 import { ApplyError, applyWith, convergeWith, observeWith, platformOfTarget } from "../../components/store";
+import { restartScript, serviceRestartScript } from "../../components/resources/afterChangeScripts";
 import { assertGolden } from "../support/golden";
 import { keytoolListing } from "../support/keytool";
 import { TestPki } from "../support/pki";
@@ -148,6 +149,11 @@ describe("Java keystores on Windows servers (rendered PowerShell, simulated host
     assert.match(jdk.warnings.join("\n"), /keytool\.exe was not found on the host/);
     const absent = store().parseObservation(stdout({}), "Java");
     assert.deepEqual([absent.keystore?.digest, absent.keystore?.type, absent.roots], ["absent", "PKCS12", []], "a truststore not made yet is planned as empty");
+  });
+
+  it("a JVM on Windows restarts by its service's name: the Linux presets say so", () => {
+    assert.throws(() => restartScript("windows", "tomcat"), /the "tomcat" restart preset is for Linux servers; on Windows use "iis", a service by name \(service: "Tomcat10"/);
+    assert.equal(JSON.stringify(readWire(serviceRestartScript("windows", "Tomcat10")).data), JSON.stringify("Tomcat10"));
   });
 
   it("platformOfTarget gives a Windows server's Java store this platform; the manifest folder is named after the declaration, in any case", () => {
