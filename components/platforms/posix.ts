@@ -175,13 +175,23 @@ export const PLAN_FIELD_FUNCTION = `trusted_roots_plan() { printf '%s\\n' "$TRUS
 
 // Puts back every saved path, newest first: a backup restores the file, an "absent" mark deletes it. Constant text
 // the next apply runs from the transaction directory (so an apply cut short by an older version still rolls back
-// with its own); the paths are data in "$T/paths", base64, one per line.
+// with its own); the paths are data in "$T/paths", base64, one per line. Where the transaction lists what it was
+// about to write ("$T/expected": a path's base64 and the SHA-256 of each version it wrote, or "absent"), a file
+// that is neither its saved self nor one of those was changed after the crash by someone else (an OS update
+// rewriting ca-certificates.conf, an administrator): it is theirs now and stays, since restoring the backup would
+// throw their change away.
 export const ROLLBACK_PROGRAM = `T=$1; ok=yes
 n=$(($(wc -l < "$T/paths")))
 while [ "$n" -gt 0 ]; do
-  p=$(sed -n "\${n}p" "$T/paths" | base64 -d && echo x) || { ok=no; n=$((n - 1)); continue; }
+  key=$(sed -n "\${n}p" "$T/paths")
+  p=$(printf '%s' "$key" | base64 -d && echo x) || { ok=no; n=$((n - 1)); continue; }
   p=\${p%x}; n=$((n - 1))
   rm -f "$p.trusted-roots-new"
+  if [ -e "$T/expected" ]; then
+    now=absent; if [ -e "$p" ]; then now=$(sha256sum < "$p" | cut -d' ' -f1); fi
+    was=absent; if [ -e "$T/saved.$n" ]; then was=$(sha256sum < "$T/saved.$n" | cut -d' ' -f1); fi
+    if [ "$now" != "$was" ] && ! grep -qxF "$key $now" "$T/expected"; then echo "kept $p: changed since this apply wrote it"; continue; fi
+  fi
   if [ -e "$T/saved.$n" ]; then cp -p "$T/saved.$n" "$p" || ok=no; elif [ -e "$T/absent.$n" ]; then rm -f "$p" || ok=no; fi
 done
 [ "$ok" = yes ]`;
@@ -236,6 +246,9 @@ trusted_roots_recover() {
     exit 3
   fi
 }
+# What this apply is about to make of a file (its path's base64 and the new SHA-256, or absent): the recovery
+# rule tells this apply's writes from someone else's by it (ROLLBACK_PROGRAM).
+trusted_roots_expect() { printf '%s %s\n' "$1" "$2" >> "$TXN/expected"; }
 # A base64 field as the path p; the x keeps a trailing newline, which $(...) would drop.
 trusted_roots_path() { p=$(printf '%s' "$1" | base64 -d && echo x) && p=\${p%x}; }
 trusted_roots_next_step() { trusted_roots_step $step; step=$((step + 1)); }
@@ -257,13 +270,17 @@ trusted_roots_changes() {
         mkdir -p "$p" >>"$TXN/log" 2>&1 || trusted_roots_fail "$a" ;;
       rm)
         trusted_roots_path "$b" || trusted_roots_fail "$a"
+        trusted_roots_expect "$b" absent || trusted_roots_fail "$a"
         rm -f "$p" >>"$TXN/log" 2>&1 || trusted_roots_fail "$a"
         trusted_roots_next_step ;;
       put)
         trusted_roots_path "$b" || trusted_roots_fail "$a"
         # The manifest it replaces (one this version could read: plan refuses any other) stays as the backup.
-        if [ "$a" = manifest ] && [ -f ${shQuote(manifestPath)} ]; then cp -p ${shQuote(manifestPath)} ${shQuote(manifestBackupPath(manifestPath))} >>"$TXN/log" 2>&1 || trusted_roots_fail manifest; fi
-        { printf '%s' "$c" | base64 -d > "$p.trusted-roots-new"; } >>"$TXN/log" 2>&1 && chmod 644 "$p.trusted-roots-new" && mv -f "$p.trusted-roots-new" "$p" || { rm -f "$p.trusted-roots-new"; trusted_roots_fail "$a"; }
+        if [ "$a" = manifest ] && [ -f ${shQuote(manifestPath)} ]; then
+          { trusted_roots_expect ${b64Literal(manifestBackupPath(manifestPath))} "$(sha256sum < ${shQuote(manifestPath)} | cut -d' ' -f1)" && cp -p ${shQuote(manifestPath)} ${shQuote(manifestBackupPath(manifestPath))}; } >>"$TXN/log" 2>&1 || trusted_roots_fail manifest
+        fi
+        { printf '%s' "$c" | base64 -d > "$p.trusted-roots-new"; } >>"$TXN/log" 2>&1 && chmod 644 "$p.trusted-roots-new" &&
+          trusted_roots_expect "$b" "$(sha256sum < "$p.trusted-roots-new" | cut -d' ' -f1)" && mv -f "$p.trusted-roots-new" "$p" || { rm -f "$p.trusted-roots-new"; trusted_roots_fail "$a"; }
         trusted_roots_next_step ;;${
           selection
             ? `
@@ -291,7 +308,7 @@ if [ "$current" != "$(trusted_roots_plan basis)" ]; then
 fi
 TXN=$(mktemp -d ${shQuote(`${stateDir}/txn.XXXXXX`)}) || { echo "@@failed lock"; exit 3; }
 : > "$TXN/log"
-{ trusted_roots_plan save > "$TXN/paths.new" && mv -f "$TXN/paths.new" "$TXN/paths" && cat > "$TXN/rollback.new" <<'TRUSTED_ROOTS_ROLLBACK'
+{ : > "$TXN/expected" && trusted_roots_plan save > "$TXN/paths.new" && mv -f "$TXN/paths.new" "$TXN/paths" && cat > "$TXN/rollback.new" <<'TRUSTED_ROOTS_ROLLBACK'
 ${ROLLBACK_PROGRAM}
 TRUSTED_ROOTS_ROLLBACK
 } >>"$TXN/log" 2>&1 && mv -f "$TXN/rollback.new" "$TXN/rollback" || { rm -rf "$TXN"; trusted_roots_emit_failure lock 'could not write the transaction'; exit 3; }
@@ -330,6 +347,9 @@ export function applySteps(layout: PosixLayout, plan: StorePlan): number {
 // it again by taking that "!" away; every line naming the file (selected or not) becomes that one line, so a
 // second line an update appended cannot undo the choice. The file is found by fingerprint; awk gets the path as data (-v), never as
 // program text. A root the OS does not ship has no line: there is nothing to select (see distrustBy "absence").
+/** A value as the base64 word the transaction's files name paths by (shell-safe: base64 has no quote). */
+const b64Literal = (value: string) => Buffer.from(value).toString("base64");
+
 function selectionFunctions(selection: { conf: string; shippedDir: string }): string {
   const conf = shQuote(selection.conf);
   return `trusted_roots_shipped() {
@@ -343,6 +363,7 @@ trusted_roots_select() {
   [ -n "$match" ] || return 0
   awk -v rel="$match" -v mode="$2" '($0 == rel || $0 == "!" rel) { if (!done) print (mode == "deselect" ? "!" rel : rel); done = 1; next } { print }' \\
     ${conf} > ${conf}.trusted-roots-new &&
+    trusted_roots_expect ${b64Literal(selection.conf)} "$(sha256sum < ${conf}.trusted-roots-new | cut -d' ' -f1)" &&
     mv -f ${conf}.trusted-roots-new ${conf}
 }
 trusted_roots_deselect() { trusted_roots_select "$1" deselect; }

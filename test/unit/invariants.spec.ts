@@ -1,5 +1,8 @@
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { plan } from "../../components/plan";
+import { applySteps } from "../../components/platforms/posix";
+import { applyWith, convergeWith, observeWith } from "../../components/store";
 import { TestPki } from "../support/pki";
 import { ModelHost, ScriptedHost } from "../support/modelHost";
 import { LocalShell } from "../support/localShell";
@@ -92,6 +95,36 @@ describe("invariants over generated histories (fast-check, the real POSIX script
       assert.ok(final.trusted.has(certs.R2.sha256), "the administrator's copy stays");
     } finally {
       await host.remove();
+    }
+  });
+
+  it("an OS update that rewrites ca-certificates.conf after an interrupted distrust keeps its lines when the next apply recovers (the rollback restores only what the apply itself wrote)", async () => {
+    const host = new ModelHost({ S1: certs.S1.pem });
+    try {
+      const desired = { roots: [], distrusted: [certs.S1], owner: "stack/web" };
+      const storePlan = plan(desired, await observeWith(host.runner, host.platform, "Root"), "exact");
+      // The crash right after the deselect: the conf says !S1.crt, the manifest does not know it yet.
+      const afterDeselect = applySteps(host.layout, storePlan) - 2;
+      await assert.rejects(applyWith(host.crashingAt(afterDeselect), host.platform, storePlan));
+      assert.equal((await host.state()).conf, "!S1.crt\n");
+      // The ca-certificates package ships S3 and its maintainer script adds the line, keeping the others.
+      writeFileSync(`${host.dir}/share/S3.crt`, certs.R3.pem);
+      await host.writeConf("!S1.crt\nS3.crt\n");
+      await host.refresh();
+      // The next run has something to do (R1 too), so its apply meets the interrupted transaction first.
+      const after = await convergeWith(host.runner, host.platform, "Root", { ...desired, roots: [certs.R1] }, "exact");
+      const state = await host.state();
+      assert.equal(state.conf, "!S1.crt\nS3.crt\n", "the OS's line stays (a rollback to the saved conf would drop S3)");
+      assert.ok(state.trusted.has(certs.R3.sha256), "the newly shipped root is trusted");
+      assert.ok(!state.trusted.has(certs.S1.sha256), "S1 is distrusted, as declared");
+      assert.ok(state.trusted.has(certs.R1.sha256), "R1 is trusted, as declared");
+      // The kept conf carries this apply's !S1.crt among the OS's lines, and nothing tells the two apart: the
+      // distrust holds, but as one the tool did not make (a later undeclare leaves it; docs/architecture.md, limits).
+      assert.deepEqual(after.after.manifest.distrusted, []);
+      assert.deepEqual(after.after.manifest.roots.map((entry) => entry.sha256), [certs.R1.sha256]);
+      assert.deepEqual(state.transactions, []);
+    } finally {
+      host.remove();
     }
   });
 

@@ -104,9 +104,15 @@ TXN=$(mktemp -d '/var/lib/trusted-roots/java/txn.XXXXXX') || { echo "@@failed lo
 T=$1; ok=yes
 n=$(($(wc -l < "$T/paths")))
 while [ "$n" -gt 0 ]; do
-  p=$(sed -n "${n}p" "$T/paths" | base64 -d && echo x) || { ok=no; n=$((n - 1)); continue; }
+  key=$(sed -n "${n}p" "$T/paths")
+  p=$(printf '%s' "$key" | base64 -d && echo x) || { ok=no; n=$((n - 1)); continue; }
   p=${p%x}; n=$((n - 1))
   rm -f "$p.trusted-roots-new"
+  if [ -e "$T/expected" ]; then
+    now=absent; if [ -e "$p" ]; then now=$(sha256sum < "$p" | cut -d' ' -f1); fi
+    was=absent; if [ -e "$T/saved.$n" ]; then was=$(sha256sum < "$T/saved.$n" | cut -d' ' -f1); fi
+    if [ "$now" != "$was" ] && ! grep -qxF "$key $now" "$T/expected"; then echo "kept $p: changed since this apply wrote it"; continue; fi
+  fi
   if [ -e "$T/saved.$n" ]; then cp -p "$T/saved.$n" "$p" || ok=no; elif [ -e "$T/absent.$n" ]; then rm -f "$p" || ok=no; fi
 done
 [ "$ok" = yes ]

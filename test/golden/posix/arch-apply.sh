@@ -51,6 +51,10 @@ trusted_roots_recover() {
     exit 3
   fi
 }
+# What this apply is about to make of a file (its path's base64 and the new SHA-256, or absent): the recovery
+# rule tells this apply's writes from someone else's by it (ROLLBACK_PROGRAM).
+trusted_roots_expect() { printf '%s %s
+' "$1" "$2" >> "$TXN/expected"; }
 # A base64 field as the path p; the x keeps a trailing newline, which $(...) would drop.
 trusted_roots_path() { p=$(printf '%s' "$1" | base64 -d && echo x) && p=${p%x}; }
 trusted_roots_next_step() { trusted_roots_step $step; step=$((step + 1)); }
@@ -72,13 +76,17 @@ trusted_roots_changes() {
         mkdir -p "$p" >>"$TXN/log" 2>&1 || trusted_roots_fail "$a" ;;
       rm)
         trusted_roots_path "$b" || trusted_roots_fail "$a"
+        trusted_roots_expect "$b" absent || trusted_roots_fail "$a"
         rm -f "$p" >>"$TXN/log" 2>&1 || trusted_roots_fail "$a"
         trusted_roots_next_step ;;
       put)
         trusted_roots_path "$b" || trusted_roots_fail "$a"
         # The manifest it replaces (one this version could read: plan refuses any other) stays as the backup.
-        if [ "$a" = manifest ] && [ -f '/var/lib/trusted-roots/manifest.json' ]; then cp -p '/var/lib/trusted-roots/manifest.json' '/var/lib/trusted-roots/manifest.json.previous' >>"$TXN/log" 2>&1 || trusted_roots_fail manifest; fi
-        { printf '%s' "$c" | base64 -d > "$p.trusted-roots-new"; } >>"$TXN/log" 2>&1 && chmod 644 "$p.trusted-roots-new" && mv -f "$p.trusted-roots-new" "$p" || { rm -f "$p.trusted-roots-new"; trusted_roots_fail "$a"; }
+        if [ "$a" = manifest ] && [ -f '/var/lib/trusted-roots/manifest.json' ]; then
+          { trusted_roots_expect L3Zhci9saWIvdHJ1c3RlZC1yb290cy9tYW5pZmVzdC5qc29uLnByZXZpb3Vz "$(sha256sum < '/var/lib/trusted-roots/manifest.json' | cut -d' ' -f1)" && cp -p '/var/lib/trusted-roots/manifest.json' '/var/lib/trusted-roots/manifest.json.previous'; } >>"$TXN/log" 2>&1 || trusted_roots_fail manifest
+        fi
+        { printf '%s' "$c" | base64 -d > "$p.trusted-roots-new"; } >>"$TXN/log" 2>&1 && chmod 644 "$p.trusted-roots-new" &&
+          trusted_roots_expect "$b" "$(sha256sum < "$p.trusted-roots-new" | cut -d' ' -f1)" && mv -f "$p.trusted-roots-new" "$p" || { rm -f "$p.trusted-roots-new"; trusted_roots_fail "$a"; }
         trusted_roots_next_step ;;
       refresh) trusted_roots_refresh "$a" >>"$TXN/log" 2>&1 || trusted_roots_fail refresh; trusted_roots_next_step ;;
       *) echo "internal: the apply's data has a line this program does not know ($kind)" >>"$TXN/log"; trusted_roots_fail data ;;
@@ -106,13 +114,19 @@ if [ "$current" != "$(trusted_roots_plan basis)" ]; then
 fi
 TXN=$(mktemp -d '/var/lib/trusted-roots/txn.XXXXXX') || { echo "@@failed lock"; exit 3; }
 : > "$TXN/log"
-{ trusted_roots_plan save > "$TXN/paths.new" && mv -f "$TXN/paths.new" "$TXN/paths" && cat > "$TXN/rollback.new" <<'TRUSTED_ROOTS_ROLLBACK'
+{ : > "$TXN/expected" && trusted_roots_plan save > "$TXN/paths.new" && mv -f "$TXN/paths.new" "$TXN/paths" && cat > "$TXN/rollback.new" <<'TRUSTED_ROOTS_ROLLBACK'
 T=$1; ok=yes
 n=$(($(wc -l < "$T/paths")))
 while [ "$n" -gt 0 ]; do
-  p=$(sed -n "${n}p" "$T/paths" | base64 -d && echo x) || { ok=no; n=$((n - 1)); continue; }
+  key=$(sed -n "${n}p" "$T/paths")
+  p=$(printf '%s' "$key" | base64 -d && echo x) || { ok=no; n=$((n - 1)); continue; }
   p=${p%x}; n=$((n - 1))
   rm -f "$p.trusted-roots-new"
+  if [ -e "$T/expected" ]; then
+    now=absent; if [ -e "$p" ]; then now=$(sha256sum < "$p" | cut -d' ' -f1); fi
+    was=absent; if [ -e "$T/saved.$n" ]; then was=$(sha256sum < "$T/saved.$n" | cut -d' ' -f1); fi
+    if [ "$now" != "$was" ] && ! grep -qxF "$key $now" "$T/expected"; then echo "kept $p: changed since this apply wrote it"; continue; fi
+  fi
   if [ -e "$T/saved.$n" ]; then cp -p "$T/saved.$n" "$p" || ok=no; elif [ -e "$T/absent.$n" ]; then rm -f "$p" || ok=no; fi
 done
 [ "$ok" = yes ]
