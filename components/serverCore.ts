@@ -34,6 +34,6 @@ export const serverTraitsSchema = z.strictObject({
   javaKeystores: z
     .array(javaKeystoreLocationSchema)
     .default([])
-    .meta({ description: "Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword)." }),
+    .meta({ description: "Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword)." }),
 });
 export type ServerTraits = z.input<typeof serverTraitsSchema>;

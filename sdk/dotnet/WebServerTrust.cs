@@ -167,7 +167,7 @@ namespace Pulumi.TrustedRoots
         private InputList<Inputs.JavaKeystoreArgs>? _javaKeystores;
 
         /// <summary>
-        /// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        /// Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         /// </summary>
         public InputList<Inputs.JavaKeystoreArgs> JavaKeystores
         {

@@ -2190,7 +2190,7 @@ type Server struct {
 	Intermediates []string `pulumi:"intermediates"`
 	// The password of the server's application truststores (javaKeystores of kind file).
 	JavaKeystorePassword *string `pulumi:"javaKeystorePassword"`
-	// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+	// Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
 	JavaKeystores []JavaKeystore `pulumi:"javaKeystores"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode *string `pulumi:"mode"`
@@ -2241,7 +2241,7 @@ type ServerArgs struct {
 	Intermediates pulumi.StringArrayInput `pulumi:"intermediates"`
 	// The password of the server's application truststores (javaKeystores of kind file).
 	JavaKeystorePassword pulumi.StringPtrInput `pulumi:"javaKeystorePassword"`
-	// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+	// Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
 	JavaKeystores JavaKeystoreArrayInput `pulumi:"javaKeystores"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode pulumi.StringPtrInput `pulumi:"mode"`
@@ -2358,7 +2358,7 @@ func (o ServerOutput) JavaKeystorePassword() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Server) *string { return v.JavaKeystorePassword }).(pulumi.StringPtrOutput)
 }
 
-// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+// Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
 func (o ServerOutput) JavaKeystores() JavaKeystoreArrayOutput {
 	return o.ApplyT(func(v Server) []JavaKeystore { return v.JavaKeystores }).(JavaKeystoreArrayOutput)
 }

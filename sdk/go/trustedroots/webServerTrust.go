@@ -70,7 +70,7 @@ type webServerTrustArgs struct {
 	Intermediates []string `pulumi:"intermediates"`
 	// The password of the server's application truststores (javaKeystores of kind file).
 	JavaKeystorePassword *string `pulumi:"javaKeystorePassword"`
-	// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+	// Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
 	JavaKeystores []JavaKeystore `pulumi:"javaKeystores"`
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode *string `pulumi:"mode"`
@@ -108,7 +108,7 @@ type WebServerTrustArgs struct {
 	Intermediates pulumi.StringArrayInput
 	// The password of the server's application truststores (javaKeystores of kind file).
 	JavaKeystorePassword pulumi.StringPtrInput
-	// Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+	// Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
 	JavaKeystores JavaKeystoreArrayInput
 	// What else may be removed. One of: additive, exact, purgeUnmanaged.
 	Mode pulumi.StringPtrInput

@@ -1399,7 +1399,7 @@ class ServerArgsDict(TypedDict):
     """
     java_keystores: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgsDict']]]]]
     """
-    Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+    Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
     """
     mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -1461,7 +1461,7 @@ class ServerArgs:
         :param pulumi.Input['HealthCheckArgs'] health_check: An HTTPS request proving the fix.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         :param pulumi.Input[_builtins.str] java_keystore_password: The password of the server's application truststores (javaKeystores of kind file).
-        :param pulumi.Input[Sequence[pulumi.Input['JavaKeystoreArgs']]] java_keystores: Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        :param pulumi.Input[Sequence[pulumi.Input['JavaKeystoreArgs']]] java_keystores: Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when removed from the program.
@@ -1639,7 +1639,7 @@ class ServerArgs:
     @pulumi.getter(name="javaKeystores")
     def java_keystores(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgs']]]]:
         """
-        Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         """
         return pulumi.get(self, "java_keystores")
 

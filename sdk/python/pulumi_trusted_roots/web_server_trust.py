@@ -51,7 +51,7 @@ class WebServerTrustArgs:
         :param pulumi.Input['HealthCheckArgs'] health_check: An HTTPS request proving the fix.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         :param pulumi.Input[_builtins.str] java_keystore_password: The password of the server's application truststores (javaKeystores of kind file).
-        :param pulumi.Input[Sequence[pulumi.Input['JavaKeystoreArgs']]] java_keystores: Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        :param pulumi.Input[Sequence[pulumi.Input['JavaKeystoreArgs']]] java_keystores: Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
         :param pulumi.Input[_builtins.bool] retain_on_delete: Leave the roots on the server when removed from the program.
@@ -216,7 +216,7 @@ class WebServerTrustArgs:
     @pulumi.getter(name="javaKeystores")
     def java_keystores(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['JavaKeystoreArgs']]]]:
         """
-        Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         """
         return pulumi.get(self, "java_keystores")
 
@@ -335,7 +335,7 @@ class WebServerTrust(pulumi.ComponentResource):
         :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict']] health_check: An HTTPS request proving the fix.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] intermediates: PEM text (each string may hold several) of intermediate CAs: the Windows CA store, or where the Linux family keeps them.
         :param pulumi.Input[_builtins.str] java_keystore_password: The password of the server's application truststores (javaKeystores of kind file).
-        :param pulumi.Input[Sequence[pulumi.Input[Union['JavaKeystoreArgs', 'JavaKeystoreArgsDict']]]] java_keystores: Java keystores that hold the server's roots too (Linux): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
+        :param pulumi.Input[Sequence[pulumi.Input[Union['JavaKeystoreArgs', 'JavaKeystoreArgsDict']]]] java_keystores: Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword).
         :param pulumi.Input[_builtins.str] mode: What else may be removed. One of: additive, exact, purgeUnmanaged.
         :param pulumi.Input[_builtins.str] platform: The trust-store family. One of: debian, rhel, suse, alpine, arch, windows.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_names: Names this server had before: renamed in place, not replaced.
