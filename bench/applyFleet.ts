@@ -6,7 +6,7 @@ import { parseCertificates } from "../components/certificates";
 import { platformFor } from "../components/platforms";
 import { userCommand } from "../components/resources/afterChangeScripts";
 import { convergeWith } from "../components/store";
-import { mapWithConcurrency, withSession } from "../components/transport";
+import { mapWithConcurrency, markCommandStart, timedPhase, withSession } from "../components/transport";
 
 interface ApplyFleetPlan {
   hosts: { address: string; hostKey: string }[];
@@ -17,13 +17,14 @@ interface ApplyFleetPlan {
 }
 
 async function main(): Promise<void> {
+  markCommandStart();
   const job = JSON.parse(readFileSync(process.argv[2], "utf8")) as ApplyFleetPlan;
   const roots = parseCertificates(readFileSync(job.rootFile), { name: job.rootFile });
   const privateKey = readFileSync(job.privateKeyFile, "utf8");
   const changed = await mapWithConcurrency(job.hosts, job.concurrency, (host) =>
     withSession({ host: host.address, hostKey: host.hostKey, privateKey, retries: 0 }, async (session) => {
       const result = await convergeWith(session, platformFor("debian"), "Root", { roots }, "exact");
-      if (result.changed) await session.run(userCommand("debian", job.reloadCommand));
+      if (result.changed) await timedPhase("reload nginx", () => session.run(userCommand("debian", job.reloadCommand)));
       return result.changed;
     }),
   );

@@ -11,7 +11,7 @@ import { inShard, parseShard } from "../scan/shard";
 import { progressLine, scanFleet } from "../scan/scan";
 import { PLATFORM_NAMES, type PlatformName } from "../platforms";
 import { runSelftest } from "../selftest/run";
-import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, sshCredentialsFromEnvironment, TransportError } from "../transport";
+import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, markCommandStart, sshCredentialsFromEnvironment, timedPhase, TransportError } from "../transport";
 import { COMMANDS, commandHelp, isCommandName, overviewHelp, parseCommand, type CommandName } from "./commands";
 import { loadServers, readEnvironment, UsageError } from "./inputs";
 
@@ -22,6 +22,7 @@ type Values = Record<string, string | boolean | undefined>;
 const text = (values: Values, name: string): string | undefined => values[name] as string | undefined;
 
 async function scan(values: Values): Promise<number> {
+  markCommandStart();
   const expiringDays = values["expiring-days"] === undefined ? DEFAULT_EXPIRING_DAYS : Number(values["expiring-days"]);
   const failOnText = text(values, "fail-on");
   if (!Number.isInteger(expiringDays) || expiringDays < 0) {
@@ -44,7 +45,7 @@ async function scan(values: Values): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const fleet = await loadServers({ stack, inventory: text(values, "inventory"), projectDir }, process.env);
+  const fleet = await timedPhase("read the inventory and its roots", () => loadServers({ stack, inventory: text(values, "inventory"), projectDir }, process.env));
   const servers = shard ? fleet.filter((server) => inShard(server.name, shard)) : fleet;
   const started = Date.now();
   const progress = process.stderr.isTTY && servers.length > 1;

@@ -1,0 +1,74 @@
+import { writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+
+/**
+ * Where a command's time goes, for the benchmarks: phases are timed only when TRUSTED_ROOTS_PROFILE names a file,
+ * and written there as JSON when the process exits. Otherwise every call is a plain call.
+ */
+const PROFILE_FILE = process.env.TRUSTED_ROOTS_PROFILE;
+const phases = new Map<string, number[]>();
+
+export interface PhaseTimes {
+  count: number;
+  totalMs: number;
+  medianMs: number;
+  maxMs: number;
+}
+
+export interface Profile {
+  /** From the process's start: node's own bootstrap, then loading and running the modules up to the command. */
+  startup: { bootstrapMs: number; modulesMs: number };
+  wallMs: number;
+  phases: Record<string, PhaseTimes>;
+}
+
+let startup: Profile["startup"] | undefined;
+
+function record(name: string, ms: number): void {
+  const times = phases.get(name) ?? [];
+  times.push(ms);
+  phases.set(name, times);
+}
+
+/** Called where a command starts its work: what came before is start-up. */
+export function markCommandStart(): void {
+  if (!PROFILE_FILE || startup) return;
+  const bootstrapMs = performance.nodeTiming.bootstrapComplete;
+  startup = { bootstrapMs, modulesMs: performance.now() - bootstrapMs };
+}
+
+export async function timedPhase<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!PROFILE_FILE) return work();
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    record(name, performance.now() - started);
+  }
+}
+
+export function timedPhaseSync<T>(name: string, work: () => T): T {
+  if (!PROFILE_FILE) return work();
+  const started = performance.now();
+  try {
+    return work();
+  } finally {
+    record(name, performance.now() - started);
+  }
+}
+
+function summary(times: number[]): PhaseTimes {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { count: sorted.length, totalMs: sorted.reduce((sum, value) => sum + value, 0), medianMs: sorted[Math.floor(sorted.length / 2)], maxMs: sorted[sorted.length - 1] };
+}
+
+if (PROFILE_FILE) {
+  process.on("exit", () => {
+    const profile: Profile = {
+      startup: startup ?? { bootstrapMs: performance.nodeTiming.bootstrapComplete, modulesMs: 0 },
+      wallMs: performance.now(),
+      phases: Object.fromEntries([...phases].map(([name, times]) => [name, summary(times)])),
+    };
+    writeFileSync(PROFILE_FILE, JSON.stringify(profile, null, 2));
+  });
+}
