@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +10,7 @@ import { exitCodeFor, type HostFinding } from "../../components/scan/findings";
 import { buildReport, mergeReports, renderJunit, renderTable } from "../../components/scan/report";
 import { inShard, parseShard } from "../../components/scan/shard";
 import { progressLine } from "../../components/scan/scan";
+import type { Profile } from "../../components/transport";
 import { opensslFacts, TestPki } from "../support/pki";
 
 const CLI = resolve(__dirname, "../../components/cli/main.js");
@@ -172,6 +173,19 @@ describe("trusted-roots scan: a progress line on a terminal, none in a pipeline"
     const command = ["node", CLI, ...args].map((word) => `'${word}'`).join(" ");
     const terminal = await promisify(execFile)("script", ["-qec", `${command} >/dev/null`, "/dev/null"], { env }).catch((error: { stdout: string }) => error);
     assert.match(terminal.stdout, /scanned 3\/3 hosts, 3 unreachable, \d+ s/);
+  });
+
+  it("TRUSTED_ROOTS_PROFILE: the scan writes where its time went (start-up, the inventory, each host's connect); without it, no file", async () => {
+    const args = ["scan", "--inventory", join(dir, "inventory.json"), "--concurrency", "1"];
+    const file = join(dir, "profile.json");
+    const env = { ...process.env, TRUSTED_ROOTS_PRIVATE_KEY: "unused" };
+    await promisify(execFile)("node", [CLI, ...args], { env }).catch(() => undefined);
+    assert.equal(existsSync(file), false);
+    await promisify(execFile)("node", [CLI, ...args], { env: { ...env, TRUSTED_ROOTS_PROFILE: file } }).catch(() => undefined);
+    const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
+    assert.ok(profile.startup.bootstrapMs > 0 && profile.startup.modulesMs > 0 && profile.wallMs > profile.startup.modulesMs);
+    assert.equal(profile.phases["read the inventory and its roots"]?.count, 1);
+    assert.equal(profile.phases["ssh connect (TCP, key exchange, host key, auth)"]?.count, 3, "one connect per host, failed ones too");
   });
 });
 
