@@ -24,7 +24,7 @@ const absolute = (what: string) =>
  */
 export const javaKeystoreLocationSchema = z
   .strictObject({
-    kind: z.enum(["jvm", "jdk", "file"]).meta({ description: "jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path." }),
+    kind: z.enum(["jvm", "jdk", "file"]).meta({ description: "jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path." }),
     javaHome: absolute("javaHome").optional().meta({ description: "jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts)." }),
     path: absolute("path").optional().meta({ description: "file: the truststore's path (made when absent)." }),
     type: z.enum(KEYSTORE_TYPES).optional().meta({ description: "file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file." }),
@@ -99,10 +99,13 @@ trusted_roots_locate() {
   case $kind in
     file) ks=$target ;;
     jdk) home=$target ;;
-    jvm) j=$(command -v java 2>/dev/null) && j=$(readlink -f "$j") && home=\${j%/bin/java} ;;
+    jvm)
+      # The session's JAVA_HOME where one reaches it (sudo's env_reset drops it), else the java on PATH.
+      if [ -n "\${JAVA_HOME:-}" ] && [ -x "\${JAVA_HOME}/bin/java" ]; then home=\${JAVA_HOME%/}
+      else j=$(command -v java 2>/dev/null) && j=$(readlink -f "$j") && home=\${j%/bin/java}; fi ;;
   esac
   if [ "$kind" != file ]; then
-    if [ -z "$home" ]; then located='no java on PATH: install a JRE, or declare the JDK (kind jdk, javaHome)'; return 1; fi
+    if [ -z "$home" ]; then located='no JAVA_HOME and no java on PATH: install a JRE, or declare the JDK (kind jdk, javaHome)'; return 1; fi
     if [ -f "$home/lib/security/cacerts" ]; then ks=$home/lib/security/cacerts
     elif [ -f "$home/jre/lib/security/cacerts" ]; then ks=$home/jre/lib/security/cacerts
     else located="no cacerts under $home (lib/security or jre/lib/security): is it a JDK's home?"; return 1; fi

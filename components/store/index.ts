@@ -23,7 +23,7 @@ export function platformOfTarget(target: StoreTarget): Platform {
   if ((target.store ?? "Root") !== "Java") return family;
   if (!target.keystore) throw new Error(`internal: a Java store needs a keystore (${target.platform})`);
   const where = target.keystore.location;
-  const label = `${target.connection.host} Java keystore ${where.kind === "jvm" ? "(the JVM on PATH)" : where.kind === "jdk" ? `of ${where.javaHome}` : where.path}`;
+  const label = `${target.connection.host} Java keystore ${where.kind === "jvm" ? "(the default JVM)" : where.kind === "jdk" ? `of ${where.javaHome}` : where.path}`;
   if (target.platform === "windows") return createWindowsJavaKeystorePlatform({ ...target.keystore, label });
   return createJavaKeystorePlatform(family as PosixPlatform, { ...target.keystore, label });
 }

@@ -180,8 +180,30 @@ describe("Java keystores as trust stores: the real scripts on scratch keystores,
     assert.equal(listed(cacerts, "changeit").get(aliasOf(root)), own(root));
   });
 
+  /** Observes the `jvm` keystore with the session's JAVA_HOME set to `home` (or unset). */
+  async function observeJvm(home: string | undefined) {
+    const saved = process.env.JAVA_HOME;
+    if (home === undefined) delete process.env.JAVA_HOME;
+    else process.env.JAVA_HOME = home;
+    try {
+      return await observeWith(shell, javaStore({ kind: "jvm" }, "changeit"), "Java");
+    } finally {
+      if (saved === undefined) delete process.env.JAVA_HOME;
+      else process.env.JAVA_HOME = saved;
+    }
+  }
+
+  it("the JVM of the session's JAVA_HOME, where one is set and holds a java, comes before the java on PATH", async () => {
+    const home = jdkHome();
+    writeFileSync(join(home, "bin", "java"), "#!/bin/sh\n");
+    chmodSync(join(home, "bin", "java"), 0o755);
+    assert.equal((await observeJvm(`${home}/`)).keystore?.path, `${home}/lib/security/cacerts`);
+    // A JAVA_HOME without a java in it is no JDK: the PATH decides.
+    assert.equal((await observeJvm(dir)).keystore?.realPath, "/etc/ssl/certs/java/cacerts");
+  });
+
   it("the JVM on PATH is found through its links; Debian's cacerts, derived by ca-certificates-java, is named as such: roots kept only there do not last", async () => {
-    const observed = await observeWith(shell, javaStore({ kind: "jvm" }, "changeit"), "Java");
+    const observed = await observeJvm(undefined);
     assert.equal(observed.keystore?.path, `${execFileSync("readlink", ["-f", "/usr/bin/java"], { encoding: "utf8" }).trim().replace(/\/bin\/java$/, "")}/lib/security/cacerts`);
     assert.equal(observed.keystore?.realPath, "/etc/ssl/certs/java/cacerts");
     assert.ok(observed.roots.length > 100 && observed.roots.every((held) => held.origin === "system"));

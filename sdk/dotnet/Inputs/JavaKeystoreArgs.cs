@@ -22,7 +22,7 @@ namespace Pulumi.TrustedRoots.Inputs
         public Input<string>? JavaHome { get; set; }
 
         /// <summary>
-        /// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        /// jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
         /// </summary>
         [Input("kind", required: true)]
         public Input<string> Kind { get; set; } = null!;

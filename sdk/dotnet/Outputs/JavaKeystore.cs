@@ -21,7 +21,7 @@ namespace Pulumi.TrustedRoots.Outputs
         /// </summary>
         public readonly string? JavaHome;
         /// <summary>
-        /// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        /// jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
         /// </summary>
         public readonly string Kind;
         /// <summary>

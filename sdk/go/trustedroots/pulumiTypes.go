@@ -1358,7 +1358,7 @@ func (o HealthCheckTypePtrOutput) Url() pulumi.StringPtrOutput {
 type JavaKeystore struct {
 	// jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
 	JavaHome *string `pulumi:"javaHome"`
-	// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+	// jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
 	Kind string `pulumi:"kind"`
 	// file: the truststore's path (made when absent).
 	Path *string `pulumi:"path"`
@@ -1381,7 +1381,7 @@ type JavaKeystoreInput interface {
 type JavaKeystoreArgs struct {
 	// jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
 	JavaHome pulumi.StringPtrInput `pulumi:"javaHome"`
-	// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+	// jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
 	Kind pulumi.StringInput `pulumi:"kind"`
 	// file: the truststore's path (made when absent).
 	Path pulumi.StringPtrInput `pulumi:"path"`
@@ -1497,7 +1497,7 @@ func (o JavaKeystoreOutput) JavaHome() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v JavaKeystore) *string { return v.JavaHome }).(pulumi.StringPtrOutput)
 }
 
-// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+// jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
 func (o JavaKeystoreOutput) Kind() pulumi.StringOutput {
 	return o.ApplyT(func(v JavaKeystore) string { return v.Kind }).(pulumi.StringOutput)
 }
@@ -1546,7 +1546,7 @@ func (o JavaKeystorePtrOutput) JavaHome() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+// jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
 func (o JavaKeystorePtrOutput) Kind() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *JavaKeystore) *string {
 		if v == nil {

@@ -990,7 +990,7 @@ class JavaKeystoreArgsDict(TypedDict):
     """
     kind: pulumi.Input[_builtins.str]
     """
-    jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+    jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
     """
     java_home: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -1015,7 +1015,7 @@ class JavaKeystoreArgs:
         """
         A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
 
-        :param pulumi.Input[_builtins.str] kind: jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        :param pulumi.Input[_builtins.str] kind: jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
         :param pulumi.Input[_builtins.str] java_home: jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
         :param pulumi.Input[_builtins.str] path: file: the truststore's path (made when absent).
         :param pulumi.Input[_builtins.str] type: file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
@@ -1032,7 +1032,7 @@ class JavaKeystoreArgs:
     @pulumi.getter
     def kind(self) -> pulumi.Input[_builtins.str]:
         """
-        jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
         """
         return pulumi.get(self, "kind")
 

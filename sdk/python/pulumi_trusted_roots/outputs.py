@@ -623,7 +623,7 @@ class JavaKeystore(dict):
         """
         A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore.
 
-        :param _builtins.str kind: jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        :param _builtins.str kind: jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
         :param _builtins.str java_home: jdk: the JDK's home, e.g. /opt/app/jdk (its lib/security/cacerts).
         :param _builtins.str path: file: the truststore's path (made when absent).
         :param _builtins.str type: file: the format of a truststore made where none is (default PKCS12); an existing one's is read from the file. One of: JKS, PKCS12.
@@ -640,7 +640,7 @@ class JavaKeystore(dict):
     @pulumi.getter
     def kind(self) -> _builtins.str:
         """
-        jvm: the cacerts of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
+        jvm: the cacerts of JAVA_HOME (Windows: the machine's) else of the java on PATH; jdk: the cacerts of the JDK at javaHome; file: an application truststore at path. One of: jvm, jdk, file.
         """
         return pulumi.get(self, "kind")
 

@@ -12,10 +12,13 @@ trusted_roots_locate() {
   case $kind in
     file) ks=$target ;;
     jdk) home=$target ;;
-    jvm) j=$(command -v java 2>/dev/null) && j=$(readlink -f "$j") && home=${j%/bin/java} ;;
+    jvm)
+      # The session's JAVA_HOME where one reaches it (sudo's env_reset drops it), else the java on PATH.
+      if [ -n "${JAVA_HOME:-}" ] && [ -x "${JAVA_HOME}/bin/java" ]; then home=${JAVA_HOME%/}
+      else j=$(command -v java 2>/dev/null) && j=$(readlink -f "$j") && home=${j%/bin/java}; fi ;;
   esac
   if [ "$kind" != file ]; then
-    if [ -z "$home" ]; then located='no java on PATH: install a JRE, or declare the JDK (kind jdk, javaHome)'; return 1; fi
+    if [ -z "$home" ]; then located='no JAVA_HOME and no java on PATH: install a JRE, or declare the JDK (kind jdk, javaHome)'; return 1; fi
     if [ -f "$home/lib/security/cacerts" ]; then ks=$home/lib/security/cacerts
     elif [ -f "$home/jre/lib/security/cacerts" ]; then ks=$home/jre/lib/security/cacerts
     else located="no cacerts under $home (lib/security or jre/lib/security): is it a JDK's home?"; return 1; fi
