@@ -203,7 +203,15 @@ async function measure(count: number, roots: Certificate[], withFleetScan: boole
   }
 }
 
+/** `compare.js --render RESULTS.json`: docs/performance.md again from a run's raw data (no new measurement). */
+function renderAgain(file: string): void {
+  const results = JSON.parse(readFileSync(file, "utf8")) as Parameters<typeof renderPerformance>[0];
+  writeFileSync(join(ROOT, "docs/performance.md"), renderPerformance(results, file));
+  console.log(`docs/performance.md rendered from ${file}`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "--render") return renderAgain(resolve(process.argv[3]));
   // Taken before the run: what was measured, not what the tree became meanwhile.
   const origin = sourceOrigin();
   execFileSync("bash", [join(ROOT, "bench/install-deps.sh")], { stdio: "inherit" });
@@ -258,12 +266,17 @@ interface Target {
 }
 
 const startupSeconds = (profile: Profile) => (profile.startup.bootstrapMs + profile.startup.modulesMs) / 1000;
-const medianMs = (profile: Profile, phase: string) => profile.phases[phase]?.medianMs ?? 0;
-/** What a ratio of `factor` against a peer needs of us, beside the floor no SSH tool here gets under. */
-const needs = (peer: Timing, factor: number, floorName: string, floor: Timing) => {
-  const needed = peer.median / factor;
-  return `needs ≤ ${needed.toFixed(2)} s; ${floorName} is ${floor.median.toFixed(2)} s${needed < floor.median ? " (below it: out of reach for any tool doing that work here)" : ""}`;
-};
+const medianMs = (profile: Profile, phase: string) => (profile.phases[phase]?.medianMs ?? 0).toFixed(0);
+const CONNECT_PHASE = "ssh connect (TCP, key exchange, host key, auth)";
+const APPLY_PHASE = "apply script (write, refresh, observe again on the host)";
+
+/** What a ratio of `factor` against a peer needs of us, and where our time went instead (from the profiled run). */
+function needs(peer: Timing, factor: number, ours: Timing, profile: Profile, reference: string): string {
+  const perHost = profile.phases[APPLY_PHASE]
+    ? `a host's apply script (its update-ca-certificates) ${medianMs(profile, APPLY_PHASE)} ms and nginx reload ${medianMs(profile, "reload nginx")} ms (medians)`
+    : `a host's connect ${medianMs(profile, CONNECT_PHASE)} ms and observe ${medianMs(profile, OBSERVE_PHASE)} ms (medians, waiting for the cores the lab's sshd shares)`;
+  return `needs ≤ ${(peer.median / factor).toFixed(2)} s; ours ${ours.median.toFixed(2)} s = start-up ${startupSeconds(profile).toFixed(2)} s + the fan-out, with ${perHost}; ${reference}`;
+}
 
 const TARGETS: Target[] = [
   {
@@ -276,17 +289,17 @@ const TARGETS: Target[] = [
       return `start-up ${start.toFixed(2)} s before the first handshake (node ${(row.profiles.scan.startup.bootstrapMs / 1000).toFixed(2)} s, modules ${(row.profiles.scan.startup.modulesMs / 1000).toFixed(2)} s); after it ${((row.drift.ours.median - start) / row.drift.sshFloor.median).toFixed(2)}× ssh`;
     },
   },
-  { what: "scan at least 5x faster than Ansible's --check run", ratio: (row) => row.drift.ansibleCheck.median / row.drift.ours.median, meets: (ratio) => ratio >= 5, shown: "ansible / ours", bound: (row) => needs(row.drift.ansibleCheck, 5, "the ssh true floor", row.drift.sshFloor) },
+  { what: "scan at least 5x faster than Ansible's --check run", ratio: (row) => row.drift.ansibleCheck.median / row.drift.ours.median, meets: (ratio) => ratio >= 5, shown: "ansible / ours", bound: (row) => needs(row.drift.ansibleCheck, 5, row.drift.ours, row.profiles.scan, `ssh true per host takes ${row.drift.sshFloor.median.toFixed(2)} s`) },
   {
     what: "first apply within 1.1x of the bare refresh and reload",
     ratio: (row) => row.firstApply.ours.median / row.firstApply.bare.median,
     meets: (ratio) => ratio <= 1.1,
     shown: "ours / bare",
     bound: (row) =>
-      `what bare does not: start-up ${startupSeconds(row.profiles.firstApply).toFixed(2)} s, the observation before (median ${medianMs(row.profiles.firstApply, OBSERVE_PHASE).toFixed(0)} ms a host) and the one after inside the apply, the verify`,
+      `what bare does not: start-up ${startupSeconds(row.profiles.firstApply).toFixed(2)} s, the observation before (median ${medianMs(row.profiles.firstApply, OBSERVE_PHASE)} ms a host) and the one after inside the apply, the verify`,
   },
-  { what: "first apply at least 2x faster than Ansible", ratio: (row) => row.firstApply.ansible.median / row.firstApply.ours.median, meets: (ratio) => ratio >= 2, shown: "ansible / ours", bound: (row) => needs(row.firstApply.ansible, 2, "bare refresh and reload", row.firstApply.bare) },
-  { what: "no-change re-apply at least 5x faster than Ansible", ratio: (row) => row.reApply.ansible.median / row.reApply.ours.median, meets: (ratio) => ratio >= 5, shown: "ansible / ours", bound: (row) => needs(row.reApply.ansible, 5, "the ssh true floor", row.drift.sshFloor) },
+  { what: "first apply at least 2x faster than Ansible", ratio: (row) => row.firstApply.ansible.median / row.firstApply.ours.median, meets: (ratio) => ratio >= 2, shown: "ansible / ours", bound: (row) => needs(row.firstApply.ansible, 2, row.firstApply.ours, row.profiles.firstApply, `the bare refresh and reload (the same host work, nothing else) takes ${row.firstApply.bare.median.toFixed(2)} s`) },
+  { what: "no-change re-apply at least 5x faster than Ansible", ratio: (row) => row.reApply.ansible.median / row.reApply.ours.median, meets: (ratio) => ratio >= 5, shown: "ansible / ours", bound: (row) => needs(row.reApply.ansible, 5, row.reApply.ours, row.profiles.scan, `a re-apply reads each store as a scan does (profile of the scan); ssh true per host takes ${row.drift.sshFloor.median.toFixed(2)} s`) },
 ];
 
 const OBSERVE_PHASE = "observe script (sent, run on the host, output back)";
@@ -321,7 +334,7 @@ ${results.machine.memoryGiB} GiB, Node ${results.machine.node}, ${results.machin
 What each side did, per run, on the same hosts with the same concurrency (columns "C"):
 - **drift, ours**: \`trusted-roots scan --inventory\` (one Node process, one SSH session per host, whole store read and compared).
 - **drift, ansible**: \`ansible-playbook --check\` of the playbook bench/compare.ts writes (forks = C).
-- **drift, ssh**: \`ssh HOST true\` per host through \`xargs -P C\`: the floor of any SSH-based check.
+- **drift, ssh**: \`ssh HOST true\` per host through \`xargs -P C\`: an ssh process per host doing nothing (one Node process with in-process sessions can beat it).
 - **first apply** (store without the root before every run): **ours** \`node dist/bench/applyFleet.js\` (one process: per host one SSH
   session that observes, plans, writes the anchor, runs \`update-ca-certificates\`, verifies, then reloads nginx);
   **ansible** the playbook (copy the root, handlers \`update-ca-certificates\` and the same reload); **bare** one \`ssh\` per host
