@@ -118,6 +118,26 @@ function Get-TrustedRootsPendingReboot {
 function Get-TrustedRootsBootTime {
   return (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
 }
+# A file's bytes (base64) and SHA-256, or null and 'absent'.
+function Get-TrustedRootsFileFacts([string] $Path) {
+  if (-not [IO.File]::Exists($Path)) { return @{ Bytes = $null; Digest = 'absent' } }
+  $bytes = [IO.File]::ReadAllBytes($Path)
+  return @{ Bytes = [Convert]::ToBase64String($bytes); Digest = Get-TrustedRootsDigest $bytes }
+}
+# What every observation starts with: the boot, pending reboots, and the manifest with who may write it.
+function New-TrustedRootsObservation($Request) {
+  $paths = Get-TrustedRootsManifestPaths $Request
+  $security = Get-TrustedRootsSecurity $paths
+  $manifest = Get-TrustedRootsFileFacts $paths.Manifest
+  return [ordered]@{
+    BootId = Get-TrustedRootsBootTime
+    PendingRebootReasons = @(Get-TrustedRootsPendingReboot)
+    Manifest = $manifest.Bytes
+    ManifestDigest = $manifest.Digest
+    ManifestSecurity = $security
+    SecurityDigest = Get-TrustedRootsSecurityDigest $security
+  }
+}
 function Find-TrustedRootsOnPath([string] $Name) {
   $folders = @(([string] [Environment]::GetEnvironmentVariable('Path', 'Machine')).Split(';')) + @(([string] $env:Path).Split(';'))
   foreach ($folder in $folders) {
@@ -161,41 +181,17 @@ function Find-TrustedRootsKeystore($Request) {
   if ($null -eq $found.Keytool) { $found.Keytool = Find-TrustedRootsOnPath 'keytool.exe' }
   return $found
 }
-function Get-TrustedRootsFileDigest([string] $Path) {
-  if (-not [IO.File]::Exists($Path)) { return 'absent' }
-  return Get-TrustedRootsDigest ([IO.File]::ReadAllBytes($Path))
-}
+function Get-TrustedRootsFileDigest([string] $Path) { return (Get-TrustedRootsFileFacts $Path).Digest }
 function Write-TrustedRootsJavaObservation($Request) {
-  $paths = Get-TrustedRootsManifestPaths $Request
-  $security = Get-TrustedRootsSecurity $paths
-  $manifest = $null
-  $manifestDigest = 'absent'
-  if ([IO.File]::Exists($paths.Manifest)) {
-    $bytes = [IO.File]::ReadAllBytes($paths.Manifest)
-    $manifest = [Convert]::ToBase64String($bytes)
-    $manifestDigest = Get-TrustedRootsDigest $bytes
-  }
+  $observation = New-TrustedRootsObservation $Request
   $found = Find-TrustedRootsKeystore $Request
-  $keystore = $null
-  $keystoreDigest = 'absent'
-  if (($null -eq $found.Failure) -and [IO.File]::Exists($found.Path)) {
-    $bytes = [IO.File]::ReadAllBytes($found.Path)
-    $keystore = [Convert]::ToBase64String($bytes)
-    $keystoreDigest = Get-TrustedRootsDigest $bytes
-  }
-  $observation = [ordered]@{
-    BootId = Get-TrustedRootsBootTime
-    PendingRebootReasons = @(Get-TrustedRootsPendingReboot)
-    Manifest = $manifest
-    ManifestDigest = $manifestDigest
-    ManifestSecurity = $security
-    SecurityDigest = Get-TrustedRootsSecurityDigest $security
-    KeystorePath = $found.Path
-    Keystore = $keystore
-    KeystoreDigest = $keystoreDigest
-    Keytool = $found.Keytool
-    LocateFailure = $found.Failure
-  }
+  $keystore = @{ Bytes = $null; Digest = 'absent' }
+  if ($null -eq $found.Failure) { $keystore = Get-TrustedRootsFileFacts $found.Path }
+  $observation.KeystorePath = $found.Path
+  $observation.Keystore = $keystore.Bytes
+  $observation.KeystoreDigest = $keystore.Digest
+  $observation.Keytool = $found.Keytool
+  $observation.LocateFailure = $found.Failure
   Write-Record ('observation ' + (ConvertTo-RecordField ($observation | ConvertTo-Json -Depth 6 -Compress)))
 }
 function Open-TrustedRootsLock {

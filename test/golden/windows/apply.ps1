@@ -145,32 +145,36 @@ function Get-TrustedRootsPendingReboot {
 function Get-TrustedRootsBootTime {
   return (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')
 }
-function Write-TrustedRootsObservation($Request) {
+# A file's bytes (base64) and SHA-256, or null and 'absent'.
+function Get-TrustedRootsFileFacts([string] $Path) {
+  if (-not [IO.File]::Exists($Path)) { return @{ Bytes = $null; Digest = 'absent' } }
+  $bytes = [IO.File]::ReadAllBytes($Path)
+  return @{ Bytes = [Convert]::ToBase64String($bytes); Digest = Get-TrustedRootsDigest $bytes }
+}
+# What every observation starts with: the boot, pending reboots, and the manifest with who may write it.
+function New-TrustedRootsObservation($Request) {
   $paths = Get-TrustedRootsManifestPaths $Request
   $security = Get-TrustedRootsSecurity $paths
-  $manifest = $null
-  $manifestDigest = 'absent'
-  if ([IO.File]::Exists($paths.Manifest)) {
-    $bytes = [IO.File]::ReadAllBytes($paths.Manifest)
-    $manifest = [Convert]::ToBase64String($bytes)
-    $manifestDigest = Get-TrustedRootsDigest $bytes
-  }
-  $autoUpdate = 'HKLM:\SOFTWARE\Microsoft\SystemCertificates\AuthRoot\AutoUpdate'
-  $schannel = 'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\Schannel'
-  $observation = [ordered]@{
+  $manifest = Get-TrustedRootsFileFacts $paths.Manifest
+  return [ordered]@{
     BootId = Get-TrustedRootsBootTime
     PendingRebootReasons = @(Get-TrustedRootsPendingReboot)
-    Manifest = $manifest
-    ManifestDigest = $manifestDigest
+    Manifest = $manifest.Bytes
+    ManifestDigest = $manifest.Digest
     ManifestSecurity = $security
     SecurityDigest = Get-TrustedRootsSecurityDigest $security
-    Certificates = @(Get-TrustedRootsCertificates $Request.store)
-    Distrusted = @(Get-TrustedRootsCertificates $Request.disallowedStore)
-    TrustList = Get-RegistryBlob $autoUpdate 'EncodedCtl'
-    DisallowedTrustList = Get-RegistryBlob $autoUpdate 'DisallowedCertEncodedCtl'
-    ClientAuthTrustMode = Get-RegistryValue $schannel 'ClientAuthTrustMode'
-    SendTrustedIssuerList = Get-RegistryValue $schannel 'SendTrustedIssuerList'
   }
+}
+function Write-TrustedRootsObservation($Request) {
+  $autoUpdate = 'HKLM:\SOFTWARE\Microsoft\SystemCertificates\AuthRoot\AutoUpdate'
+  $schannel = 'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\Schannel'
+  $observation = New-TrustedRootsObservation $Request
+  $observation.Certificates = @(Get-TrustedRootsCertificates $Request.store)
+  $observation.Distrusted = @(Get-TrustedRootsCertificates $Request.disallowedStore)
+  $observation.TrustList = Get-RegistryBlob $autoUpdate 'EncodedCtl'
+  $observation.DisallowedTrustList = Get-RegistryBlob $autoUpdate 'DisallowedCertEncodedCtl'
+  $observation.ClientAuthTrustMode = Get-RegistryValue $schannel 'ClientAuthTrustMode'
+  $observation.SendTrustedIssuerList = Get-RegistryValue $schannel 'SendTrustedIssuerList'
   Write-Record ('observation ' + (ConvertTo-RecordField ($observation | ConvertTo-Json -Depth 6 -Compress)))
 }
 function Open-TrustedRootsLock {
