@@ -41,9 +41,14 @@ export const javaKeystoreLocationSchema = z
   .meta({ description: "A Java keystore: the JVM's cacerts, a JDK's own cacerts, or an application truststore." });
 export type JavaKeystoreLocation = z.infer<typeof javaKeystoreLocationSchema>;
 
+/** The path a declaration names: a JDK's home, a truststore's file, or none (the default JVM). */
+export function declaredPathOf(location: JavaKeystoreLocation): string | undefined {
+  return location.kind === "jdk" ? location.javaHome : location.kind === "file" ? location.path : undefined;
+}
+
 /** Why a keystore declared for a server of this platform cannot be kept there (a path of the other kind). */
 export function keystoreLocationProblem(platform: PlatformName, location: JavaKeystoreLocation): string | undefined {
-  const path = location.kind === "jdk" ? location.javaHome : location.kind === "file" ? location.path : undefined;
+  const path = declaredPathOf(location);
   if (path === undefined) return undefined;
   const property = location.kind === "jdk" ? "javaHome" : "path";
   if (platform === "windows" && !isWindowsPath(path)) return `${property} ${path} is not a Windows path: a Windows server's keystore is named like C:\\app\\conf\\client-cas.p12`;
@@ -145,8 +150,7 @@ function observeScript(layout: PosixLayout, target: JavaKeystoreTarget): RemoteS
 }
 
 function locationData(location: JavaKeystoreLocation): string[] {
-  const target = (location.kind === "jdk" ? location.javaHome : location.kind === "file" ? location.path : "") ?? "";
-  return [`kind ${location.kind}`, `target ${Buffer.from(target).toString("base64")}`];
+  return [`kind ${location.kind}`, `target ${Buffer.from(declaredPathOf(location) ?? "").toString("base64")}`];
 }
 
 /** The store's location for an entry: the keystore and the alias, one certificate each. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { manifestBackupPath, renderManifest } from "./manifest";
-import { keystoreFromBytes, keystoreKey, keystoreRoots, rewrittenKeystore, type JavaKeystoreLocation, type JavaKeystoreTarget } from "./java";
+import { declaredPathOf, keystoreFromBytes, keystoreKey, keystoreRoots, rewrittenKeystore, type JavaKeystoreLocation, type JavaKeystoreTarget } from "./java";
 import { ProtocolError } from "./protocol";
 import type { ObservedStore, Platform, RemoteScript, StorePlan } from "./types";
 import { HOST_FACT_FUNCTIONS, LOCK_FUNCTIONS, manifestRecordFields, parseWindowsApply, readObservationJson, readWindowsManifest, windows, WINDOWS_MANIFEST_DIR, windowsDate } from "./windows";
@@ -234,8 +234,7 @@ try {
 
 /** What a request names: the keystore (data) and its manifest's folder. */
 function request(location: JavaKeystoreLocation) {
-  const target = location.kind === "jdk" ? location.javaHome : location.kind === "file" ? location.path : "";
-  return { kind: location.kind, target: target ?? "", manifestDir: windowsJavaManifestDir(location) };
+  return { kind: location.kind, target: declaredPathOf(location) ?? "", manifestDir: windowsJavaManifestDir(location) };
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
