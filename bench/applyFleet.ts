@@ -6,7 +6,7 @@ import { parseCertificates } from "../components/certificates";
 import { platformFor } from "../components/platforms";
 import { userCommand } from "../components/resources/afterChangeScripts";
 import { convergeWith } from "../components/store";
-import { mapWithConcurrency, markCommandStart, timedPhase, withSession } from "../components/transport";
+import { mapWithConcurrency, markCommandStart, PHASES, timedPhase, withSession } from "../components/transport";
 
 interface ApplyFleetPlan {
   hosts: { address: string; hostKey: string }[];
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const changed = await mapWithConcurrency(job.hosts, job.concurrency, (host) =>
     withSession({ host: host.address, hostKey: host.hostKey, privateKey, retries: 0 }, async (session) => {
       const result = await convergeWith(session, platformFor("debian"), "Root", { roots }, "exact");
-      if (result.changed) await timedPhase("reload nginx", () => session.run(userCommand("debian", job.reloadCommand)));
+      if (result.changed) await timedPhase(PHASES.reload, () => session.run(userCommand("debian", job.reloadCommand)));
       return result.changed;
     }),
   );

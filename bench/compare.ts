@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { parseCertificateIdentities, parseCertificates, type Certificate } from "../components/certificates";
 import { restartScript } from "../components/resources/afterChangeScripts";
 import { converge } from "../components/store";
-import { mapWithConcurrency, type Profile } from "../components/transport";
+import { mapWithConcurrency, PHASES, type Profile } from "../components/transport";
 import { Lab, type LabHost } from "../test/support/lab";
 import { TestPki } from "../test/support/pki";
 import { repeat, runsFrom, show, sshFanOut, type Timing } from "./timing";
@@ -267,14 +267,12 @@ interface Target {
 
 const startupSeconds = (profile: Profile) => (profile.startup.bootstrapMs + profile.startup.modulesMs) / 1000;
 const medianMs = (profile: Profile, phase: string) => (profile.phases[phase]?.medianMs ?? 0).toFixed(0);
-const CONNECT_PHASE = "ssh connect (TCP, key exchange, host key, auth)";
-const APPLY_PHASE = "apply script (write, refresh, observe again on the host)";
 
 /** What a ratio of `factor` against a peer needs of us, and where our time went instead (from the profiled run). */
 function needs(peer: Timing, factor: number, ours: Timing, profile: Profile, reference: string): string {
-  const perHost = profile.phases[APPLY_PHASE]
-    ? `a host's apply script (its update-ca-certificates) ${medianMs(profile, APPLY_PHASE)} ms and nginx reload ${medianMs(profile, "reload nginx")} ms (medians)`
-    : `a host's connect ${medianMs(profile, CONNECT_PHASE)} ms and observe ${medianMs(profile, OBSERVE_PHASE)} ms (medians, waiting for the cores the lab's sshd shares)`;
+  const perHost = profile.phases[PHASES.apply]
+    ? `a host's apply script (its update-ca-certificates) ${medianMs(profile, PHASES.apply)} ms and nginx reload ${medianMs(profile, PHASES.reload)} ms (medians)`
+    : `a host's connect ${medianMs(profile, PHASES.connect)} ms and observe ${medianMs(profile, PHASES.observe)} ms (medians, waiting for the cores the lab's sshd shares)`;
   return `needs ≤ ${(peer.median / factor).toFixed(2)} s; ours ${ours.median.toFixed(2)} s = start-up ${startupSeconds(profile).toFixed(2)} s + the fan-out, with ${perHost}; ${reference}`;
 }
 
@@ -296,13 +294,11 @@ const TARGETS: Target[] = [
     meets: (ratio) => ratio <= 1.1,
     shown: "ours / bare",
     bound: (row) =>
-      `what bare does not: start-up ${startupSeconds(row.profiles.firstApply).toFixed(2)} s, the observation before (median ${medianMs(row.profiles.firstApply, OBSERVE_PHASE)} ms a host) and the one after inside the apply, the verify`,
+      `what bare does not: start-up ${startupSeconds(row.profiles.firstApply).toFixed(2)} s, the observation before (median ${medianMs(row.profiles.firstApply, PHASES.observe)} ms a host) and the one after inside the apply, the verify`,
   },
   { what: "first apply at least 2x faster than Ansible", ratio: (row) => row.firstApply.ansible.median / row.firstApply.ours.median, meets: (ratio) => ratio >= 2, shown: "ansible / ours", bound: (row) => needs(row.firstApply.ansible, 2, row.firstApply.ours, row.profiles.firstApply, `the bare refresh and reload (the same host work, nothing else) takes ${row.firstApply.bare.median.toFixed(2)} s`) },
   { what: "no-change re-apply at least 5x faster than Ansible", ratio: (row) => row.reApply.ansible.median / row.reApply.ours.median, meets: (ratio) => ratio >= 5, shown: "ansible / ours", bound: (row) => needs(row.reApply.ansible, 5, row.reApply.ours, row.profiles.scan, `a re-apply reads each store as a scan does (profile of the scan); ssh true per host takes ${row.drift.sshFloor.median.toFixed(2)} s`) },
 ];
-
-const OBSERVE_PHASE = "observe script (sent, run on the host, output back)";
 
 /** A profile as table rows: start-up, then each phase's count, median and sum over hosts (they overlap: C at a time). */
 function profileRows(profile: Profile): string {

@@ -11,7 +11,7 @@ import { inShard, parseShard } from "../scan/shard";
 import { progressLine, scanFleet } from "../scan/scan";
 import { PLATFORM_NAMES, type PlatformName } from "../platforms";
 import { runSelftest } from "../selftest/run";
-import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, markCommandStart, sshCredentialsFromEnvironment, timedPhase, TransportError } from "../transport";
+import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, markCommandStart, PHASES, sshCredentialsFromEnvironment, timedPhase, TransportError } from "../transport";
 import { COMMANDS, commandHelp, isCommandName, overviewHelp, parseCommand, type CommandName } from "./commands";
 import { loadServers, readEnvironment, UsageError } from "./inputs";
 
@@ -45,7 +45,7 @@ async function scan(values: Values): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const fleet = await timedPhase("read the inventory and its roots", () => loadServers({ stack, inventory: text(values, "inventory"), projectDir }, process.env));
+  const fleet = await timedPhase(PHASES.readInventory, () => loadServers({ stack, inventory: text(values, "inventory"), projectDir }, process.env));
   const servers = shard ? fleet.filter((server) => inShard(server.name, shard)) : fleet;
   const started = Date.now();
   const progress = process.stderr.isTTY && servers.length > 1;

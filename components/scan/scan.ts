@@ -1,5 +1,5 @@
 import { observeStores } from "../store";
-import { mapWithConcurrency, timedPhaseSync, TransportError, type SshTargetInput } from "../transport";
+import { mapWithConcurrency, PHASES, timedPhaseSync, TransportError, type SshTargetInput } from "../transport";
 import type { FleetServer } from "../TrustFleet";
 import { DEFAULT_EXPIRING_DAYS, evaluateHost, unreachableHost, withJavaStore, type HostFinding } from "./findings";
 import { CACERTS_PASSWORD, javaStoreSuffix } from "../platforms/java";
@@ -62,7 +62,7 @@ export async function scanFleet(servers: readonly FleetServer[], options: ScanOp
         ],
         { warn: options.warn },
       );
-      finding = timedPhaseSync("compare with the declarations", () => evaluateHost(desired, observed, 0, { now: new Date(), expiringDays: options.expiringDays ?? DEFAULT_EXPIRING_DAYS }));
+      finding = timedPhaseSync(PHASES.compare, () => evaluateHost(desired, observed, 0, { now: new Date(), expiringDays: options.expiringDays ?? DEFAULT_EXPIRING_DAYS }));
       javaStores.forEach((java, index) => {
         finding = withJavaStore(finding, desired, java, java.keystore?.realPath ?? keystores[index].kind, javaStoreSuffix(keystores[index]));
       });

@@ -5,7 +5,7 @@ import { createJavaKeystorePlatform, type JavaKeystoreLocation } from "../platfo
 import type { PosixPlatform } from "../platforms/posix";
 import { createWindowsJavaKeystorePlatform } from "../platforms/windowsJava";
 import { describeStderr } from "../platforms/clixml";
-import { SshSession, timedPhase, timedPhaseSync, withSession, type ScriptRunner, type SessionOptions, type SshTargetInput } from "../transport";
+import { PHASES, SshSession, timedPhase, timedPhaseSync, withSession, type ScriptRunner, type SessionOptions, type SshTargetInput } from "../transport";
 
 /** One trust store on one server. */
 export interface StoreTarget {
@@ -65,9 +65,9 @@ async function observeIn(session: SshSession, target: StoreTarget): Promise<Obse
 
 /** Observe through any platform implementation (a real family, or the self-test's scratch store). */
 export async function observeWith(session: ScriptRunner, platform: Platform, store: StoreName): Promise<ObservedStore> {
-  const result = await timedPhase("observe script (sent, run on the host, output back)", () => session.exec(platform.observeScript(store)));
+  const result = await timedPhase(PHASES.observe, () => session.exec(platform.observeScript(store)));
   try {
-    return timedPhaseSync("parse the observation", () => platform.parseObservation(result.stdout, store));
+    return timedPhaseSync(PHASES.parseObservation, () => platform.parseObservation(result.stdout, store));
   } catch (error) {
     if (error instanceof ProtocolError) {
       throw new Error(`${session.label}: observe failed (exit code ${result.exitCode}): ${error.message}; stderr: ${describeStderr(result.stderr)}`);
@@ -101,10 +101,10 @@ export async function applyPlanIn(session: SshSession, target: StoreTarget, stor
 
 /** Apply through any platform implementation; verified like every apply. */
 export async function applyWith(session: ScriptRunner, platform: Platform, storePlan: StorePlan): Promise<ObservedStore> {
-  const result = await timedPhase("apply script (write, refresh, observe again on the host)", () => session.exec(platform.applyScript(storePlan)));
+  const result = await timedPhase(PHASES.apply, () => session.exec(platform.applyScript(storePlan)));
   let outcome;
   try {
-    outcome = timedPhaseSync("parse the apply's output", () => platform.parseApply(result.stdout, storePlan.store));
+    outcome = timedPhaseSync(PHASES.parseApply, () => platform.parseApply(result.stdout, storePlan.store));
   } catch (error) {
     // No @@begin record: the script never started, so nothing can have changed.
     const nothingChanged = !/^@@begin/m.test(result.stdout) || (error instanceof ProtocolError && error.nothingChanged);
@@ -116,7 +116,7 @@ export async function applyWith(session: ScriptRunner, platform: Platform, store
     const nothingChanged = outcome.failedStep === "lock" || outcome.failedStep === "conflict" || outcome.failedStep === "prerequisite";
     throw new ApplyError(session.label, outcome.failedStep, outcome.rolledBack || nothingChanged, outcome.failureDetail || "no detail", outcome.observed, nothingChanged);
   }
-  const problems = timedPhaseSync("verify the apply", () => verificationProblems(storePlan, outcome.observed));
+  const problems = timedPhaseSync(PHASES.verify, () => verificationProblems(storePlan, outcome.observed));
   if (problems.length > 0) {
     throw new ApplyError(session.label, "verify", false, `the store does not hold what was applied: ${problems.join("; ")}`, outcome.observed);
   }
@@ -154,7 +154,7 @@ export function convergeWith(runner: ScriptRunner, platform: Platform, store: St
 export async function planAndApply(runner: ScriptRunner, platform: Platform, store: StoreName, planFor: (observed: ObservedStore) => StorePlan): Promise<ApplyResult> {
   for (let attempt = 1; ; attempt++) {
     const before = await observeWith(runner, platform, store);
-    const storePlan = timedPhaseSync("plan", () => planFor(before));
+    const storePlan = timedPhaseSync(PHASES.plan, () => planFor(before));
     if (!planChangesStore(storePlan) && !storePlan.manifestChanged) return { plan: storePlan, changed: false, before, after: before };
     try {
       // A manifest-only apply (a hold claimed or released) rewrites the manifest and changes no trust.

@@ -6,7 +6,7 @@ export { parseHostKeyPin, fingerprintOf } from "./hostKey";
 export { DEFAULT_SSH_PORT, DEFAULT_SSH_USER, hostKeyPinSchema, sshTargetSchema, parseSshTarget, targetLabel } from "./target";
 export type { SshTarget, SshTargetInput } from "./target";
 export { mapWithConcurrency } from "./concurrency";
-export { markCommandStart, timedPhase, timedPhaseSync } from "./profile";
+export { markCommandStart, PHASES, timedPhase, timedPhaseSync } from "./profile";
 export type { PhaseTimes, Profile } from "./profile";
 export { sshCredentialsFromEnvironment } from "./environment";
 export type { SshCredentials } from "./environment";

@@ -22,6 +22,21 @@ export interface Profile {
   phases: Record<string, PhaseTimes>;
 }
 
+/** The phases a process times, by the names its profile keys them under (the benchmark reads them back). */
+export const PHASES = {
+  readInventory: "read the inventory and its roots",
+  connect: "ssh connect (TCP, key exchange, host key, auth)",
+  observe: "observe script (sent, run on the host, output back)",
+  parseObservation: "parse the observation",
+  compare: "compare with the declarations",
+  plan: "plan",
+  apply: "apply script (write, refresh, observe again on the host)",
+  parseApply: "parse the apply's output",
+  verify: "verify the apply",
+  reload: "reload nginx",
+} as const;
+type PhaseName = (typeof PHASES)[keyof typeof PHASES];
+
 let startup: Profile["startup"] | undefined;
 
 function record(name: string, ms: number): void {
@@ -37,7 +52,7 @@ export function markCommandStart(): void {
   startup = { bootstrapMs, modulesMs: performance.now() - bootstrapMs };
 }
 
-export async function timedPhase<T>(name: string, work: () => Promise<T>): Promise<T> {
+export async function timedPhase<T>(name: PhaseName, work: () => Promise<T>): Promise<T> {
   if (!PROFILE_FILE) return work();
   const started = performance.now();
   try {
@@ -47,7 +62,7 @@ export async function timedPhase<T>(name: string, work: () => Promise<T>): Promi
   }
 }
 
-export function timedPhaseSync<T>(name: string, work: () => T): T {
+export function timedPhaseSync<T>(name: PhaseName, work: () => T): T {
   if (!PROFILE_FILE) return work();
   const started = performance.now();
   try {

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { timedPhase } from "./profile";
+import { PHASES, timedPhase } from "./profile";
 import { Client, type ConnectConfig } from "ssh2";
 import { describeStderr } from "../platforms/clixml";
 import type { CommandOutput, RemoteScript } from "../platforms/types";
@@ -57,7 +57,7 @@ export class SshSession implements ScriptRunner {
       let via: Client | undefined;
       try {
         via = target.bastion ? await connectBastion(target.bastion) : undefined;
-        const client = await timedPhase("ssh connect (TCP, key exchange, host key, auth)", () => connectOnce(target, label, pin, via));
+        const client = await timedPhase(PHASES.connect, () => connectOnce(target, label, pin, via));
         return new SshSession(client, target, label, options.maxStdoutBytes ?? 64 * 1024 * 1024, via);
       } catch (error) {
         via?.end();

@@ -10,7 +10,7 @@ import { exitCodeFor, type HostFinding } from "../../components/scan/findings";
 import { buildReport, mergeReports, renderJunit, renderTable } from "../../components/scan/report";
 import { inShard, parseShard } from "../../components/scan/shard";
 import { progressLine } from "../../components/scan/scan";
-import type { Profile } from "../../components/transport";
+import { PHASES, type Profile } from "../../components/transport";
 import { opensslFacts, TestPki } from "../support/pki";
 
 const CLI = resolve(__dirname, "../../components/cli/main.js");
@@ -184,8 +184,8 @@ describe("trusted-roots scan: a progress line on a terminal, none in a pipeline"
     await promisify(execFile)("node", [CLI, ...args], { env: { ...env, TRUSTED_ROOTS_PROFILE: file } }).catch(() => undefined);
     const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
     assert.ok(profile.startup.bootstrapMs > 0 && profile.startup.modulesMs > 0 && profile.wallMs > profile.startup.modulesMs);
-    assert.equal(profile.phases["read the inventory and its roots"]?.count, 1);
-    assert.equal(profile.phases["ssh connect (TCP, key exchange, host key, auth)"]?.count, 3, "one connect per host, failed ones too");
+    assert.equal(profile.phases[PHASES.readInventory]?.count, 1);
+    assert.equal(profile.phases[PHASES.connect]?.count, 3, "one connect per host, failed ones too");
   });
 });
 
