@@ -195,6 +195,8 @@ try {
     return
   }
   $exitRecord = 'applied'
+  $keystoreBytes = [Convert]::FromBase64String($payload.keystore)
+  $manifestBytes = [Convert]::FromBase64String($payload.manifest)
   $txn = $null
   $step = 'transaction'
   try {
@@ -203,7 +205,7 @@ try {
     [void] [IO.Directory]::CreateDirectory($txn)
     if ([IO.File]::Exists($found.Path)) { [IO.File]::Copy($found.Path, (Join-Path $txn 'keystore.original')) }
     if ([IO.File]::Exists($paths.Manifest)) { [IO.File]::Copy($paths.Manifest, (Join-Path $txn 'manifest.original')) }
-    [IO.File]::WriteAllBytes((Join-Path $txn 'manifest.planned'), [Convert]::FromBase64String($payload.manifest))
+    [IO.File]::WriteAllBytes((Join-Path $txn 'manifest.planned'), $manifestBytes)
     # Written last: a transaction folder without it changed nothing yet.
     $state = [ordered]@{ keystore = $found.Path; original = [string] $payload.keystoreBasis; new = [string] $payload.keystoreDigest }
     [IO.File]::WriteAllText((Join-Path $txn 'state.json'), (ConvertTo-Json -InputObject $state -Compress))
@@ -211,13 +213,13 @@ try {
     $keystoreFolder = [IO.Path]::GetDirectoryName($found.Path)
     if (-not [IO.Directory]::Exists($keystoreFolder)) { [void] [IO.Directory]::CreateDirectory($keystoreFolder) }
     $candidate = Join-Path $txn 'keystore.new'
-    [IO.File]::WriteAllBytes($candidate, [Convert]::FromBase64String($payload.keystore))
+    [IO.File]::WriteAllBytes($candidate, $keystoreBytes)
     Test-TrustedRootsKeystore $found.Keytool $candidate $payload.type $payload.password $txn
     $step = 'keystore'
-    Set-TrustedRootsKeystoreBytes $found.Path ([IO.File]::ReadAllBytes($candidate))
+    Set-TrustedRootsKeystoreBytes $found.Path $keystoreBytes
     [IO.File]::WriteAllText((Join-Path $txn 'moved'), '')
     $step = 'manifest'
-    Set-TrustedRootsManifest (Write-TrustedRootsStagingFile $paths ([Convert]::FromBase64String($payload.manifest))) $paths.Manifest ($paths.Manifest + '.previous')
+    Set-TrustedRootsManifest (Write-TrustedRootsStagingFile $paths $manifestBytes) $paths.Manifest ($paths.Manifest + '.previous')
     [IO.File]::WriteAllText((Join-Path $txn 'committed'), '')
     [IO.Directory]::Delete($txn, $true)
   } catch {
@@ -237,11 +239,9 @@ function request(location: JavaKeystoreLocation) {
   return { kind: location.kind, target: declaredPathOf(location) ?? "", manifestDir: windowsJavaManifestDir(location) };
 }
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
 function applyScript(target: JavaKeystoreTarget, plan: StorePlan): RemoteScript {
   const rewritten = rewrittenKeystore(target, plan);
-  if (!/^(absent|[0-9a-f]{64});acl:[0-9a-f]{16}$/.test(plan.basis) || !SHA256_HEX.test(rewritten.digest)) throw new Error("internal: not a digest");
+  if (!/^(absent|[0-9a-f]{64});acl:[0-9a-f]{16}$/.test(plan.basis)) throw new Error("internal: not a digest");
   const payload = {
     ...request(target.location),
     basis: plan.basis,

@@ -102,7 +102,7 @@ describe("Java keystores on Windows servers (rendered PowerShell, simulated host
       "Test-TrustedRootsKeystore $found.Keytool $candidate",
       "Set-TrustedRootsKeystoreBytes $found.Path",
       "'moved'",
-      "Set-TrustedRootsManifest (Write-TrustedRootsStagingFile $paths ([Convert]::FromBase64String($payload.manifest)))",
+      "Set-TrustedRootsManifest (Write-TrustedRootsStagingFile $paths $manifestBytes)",
       "'committed'",
       "Undo-TrustedRootsJavaTransaction $txn $paths",
     ];

@@ -315,6 +315,8 @@ try {
     return
   }
   $exitRecord = 'applied'
+  $keystoreBytes = [Convert]::FromBase64String($payload.keystore)
+  $manifestBytes = [Convert]::FromBase64String($payload.manifest)
   $txn = $null
   $step = 'transaction'
   try {
@@ -323,7 +325,7 @@ try {
     [void] [IO.Directory]::CreateDirectory($txn)
     if ([IO.File]::Exists($found.Path)) { [IO.File]::Copy($found.Path, (Join-Path $txn 'keystore.original')) }
     if ([IO.File]::Exists($paths.Manifest)) { [IO.File]::Copy($paths.Manifest, (Join-Path $txn 'manifest.original')) }
-    [IO.File]::WriteAllBytes((Join-Path $txn 'manifest.planned'), [Convert]::FromBase64String($payload.manifest))
+    [IO.File]::WriteAllBytes((Join-Path $txn 'manifest.planned'), $manifestBytes)
     # Written last: a transaction folder without it changed nothing yet.
     $state = [ordered]@{ keystore = $found.Path; original = [string] $payload.keystoreBasis; new = [string] $payload.keystoreDigest }
     [IO.File]::WriteAllText((Join-Path $txn 'state.json'), (ConvertTo-Json -InputObject $state -Compress))
@@ -331,13 +333,13 @@ try {
     $keystoreFolder = [IO.Path]::GetDirectoryName($found.Path)
     if (-not [IO.Directory]::Exists($keystoreFolder)) { [void] [IO.Directory]::CreateDirectory($keystoreFolder) }
     $candidate = Join-Path $txn 'keystore.new'
-    [IO.File]::WriteAllBytes($candidate, [Convert]::FromBase64String($payload.keystore))
+    [IO.File]::WriteAllBytes($candidate, $keystoreBytes)
     Test-TrustedRootsKeystore $found.Keytool $candidate $payload.type $payload.password $txn
     $step = 'keystore'
-    Set-TrustedRootsKeystoreBytes $found.Path ([IO.File]::ReadAllBytes($candidate))
+    Set-TrustedRootsKeystoreBytes $found.Path $keystoreBytes
     [IO.File]::WriteAllText((Join-Path $txn 'moved'), '')
     $step = 'manifest'
-    Set-TrustedRootsManifest (Write-TrustedRootsStagingFile $paths ([Convert]::FromBase64String($payload.manifest))) $paths.Manifest ($paths.Manifest + '.previous')
+    Set-TrustedRootsManifest (Write-TrustedRootsStagingFile $paths $manifestBytes) $paths.Manifest ($paths.Manifest + '.previous')
     [IO.File]::WriteAllText((Join-Path $txn 'committed'), '')
     [IO.Directory]::Delete($txn, $true)
   } catch {
