@@ -1,4 +1,5 @@
-import forge from "node-forge";
+import type * as Forge from "node-forge";
+import { nodeForge } from "./forge";
 
 // node:crypto's X509Certificate parses certificates but exposes neither the signature algorithm nor PKCS#7.
 // node-forge's certificate parser rejects EC keys, so only its generic ASN.1 reader is used here.
@@ -15,20 +16,20 @@ const SIGNATURE_NAMES: Record<string, string> = {
 
 const PKCS7_SIGNED_DATA = "1.2.840.113549.1.7.2";
 
-function readAsn1(der: Buffer): forge.asn1.Asn1 {
-  return forge.asn1.fromDer(forge.util.createBuffer(der.toString("binary")), true);
+function readAsn1(der: Buffer): Forge.asn1.Asn1 {
+  return nodeForge().asn1.fromDer(nodeForge().util.createBuffer(der.toString("binary")), true);
 }
 
-function children(node: forge.asn1.Asn1): forge.asn1.Asn1[] {
+function children(node: Forge.asn1.Asn1): Forge.asn1.Asn1[] {
   return Array.isArray(node.value) ? node.value : [];
 }
 
 /** The signatureAlgorithm of an X.509 certificate, by name where known. */
 export function signatureAlgorithmOf(der: Buffer): string {
-  const algorithm = children(children(readAsn1(der))[1] ?? ({} as forge.asn1.Asn1))[0];
+  const algorithm = children(children(readAsn1(der))[1] ?? ({} as Forge.asn1.Asn1))[0];
   if (!algorithm || typeof algorithm.value !== "string") return "unknown";
-  const oid = forge.asn1.derToOid(algorithm.value);
-  return SIGNATURE_NAMES[oid] ?? forge.pki.oids[oid] ?? oid;
+  const oid = nodeForge().asn1.derToOid(algorithm.value);
+  return SIGNATURE_NAMES[oid] ?? nodeForge().pki.oids[oid] ?? oid;
 }
 
 /**
@@ -36,7 +37,7 @@ export function signatureAlgorithmOf(der: Buffer): string {
  * Returns undefined when the data is not PKCS#7 SignedData at all.
  */
 export function certificatesInPkcs7(der: Buffer): Buffer[] | undefined {
-  let contentInfo: forge.asn1.Asn1;
+  let contentInfo: Forge.asn1.Asn1;
   try {
     contentInfo = readAsn1(der);
   } catch {
@@ -44,15 +45,15 @@ export function certificatesInPkcs7(der: Buffer): Buffer[] | undefined {
   }
   const [contentType, explicitContent] = children(contentInfo);
   if (!contentType || typeof contentType.value !== "string") return undefined;
-  if (forge.asn1.derToOid(contentType.value) !== PKCS7_SIGNED_DATA) return undefined;
-  const signedData = children(explicitContent ?? ({} as forge.asn1.Asn1))[0];
+  if (nodeForge().asn1.derToOid(contentType.value) !== PKCS7_SIGNED_DATA) return undefined;
+  const signedData = children(explicitContent ?? ({} as Forge.asn1.Asn1))[0];
   if (!signedData) return undefined;
   // SignedData ::= SEQUENCE { version, digestAlgorithms, contentInfo, certificates [0] IMPLICIT OPTIONAL, ... }
   const certificateSet = children(signedData).find(
-    (node) => node.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && node.type === 0,
+    (node) => node.tagClass === nodeForge().asn1.Class.CONTEXT_SPECIFIC && node.type === 0,
   );
   if (!certificateSet) return [];
-  return children(certificateSet).map((node) => Buffer.from(forge.asn1.toDer(node).getBytes(), "binary"));
+  return children(certificateSet).map((node) => Buffer.from(nodeForge().asn1.toDer(node).getBytes(), "binary"));
 }
 
 /** Length in bytes of the first DER element (tag + length + content), or undefined when malformed. */

@@ -1,4 +1,4 @@
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { certificatesInPkcs7, firstDerElementLength, signatureAlgorithmOf } from "./asn1";
 import { CertificateInputError } from "./errors";
 import { printable } from "./printable";
@@ -37,7 +37,24 @@ export function parseCertificates(input: Buffer | string, options: ParseOptions 
  * Only what identifies each certificate (fingerprints, names, expiry), for reading whole stores: it skips
  * the signature check and ASN.1 walk, which cost three quarters of a full parse of a 150-root bundle.
  */
-export function parseCertificateIdentities(input: Buffer | string, options: ParseOptions = {}): (CertificateIdentity & { issuer: string; der: Buffer })[] {
+export function parseCertificateIdentities(input: Buffer | string, options: ParseOptions = {}): HeldIdentity[] {
+  const digest = createHash("sha256").update(input).digest("base64");
+  const known = inputCache.get(digest);
+  if (known) return [...known];
+  const identities = identitiesOf(input, options);
+  if (inputCache.size >= INPUT_CACHE_LIMIT) inputCache.delete(inputCache.keys().next().value!);
+  inputCache.set(digest, identities);
+  return [...identities];
+}
+
+type HeldIdentity = Readonly<CertificateIdentity & { issuer: string; der: Buffer }>;
+
+// A fleet's hosts mostly hold the same OS bundle: the same bytes are split into certificates once per process, and
+// every host's observation shares those (frozen) records and DER buffers instead of holding its own copy.
+const INPUT_CACHE_LIMIT = 256;
+const inputCache = new Map<string, readonly HeldIdentity[]>();
+
+function identitiesOf(input: Buffer | string, options: ParseOptions): HeldIdentity[] {
   const { ders, fail } = extractDers(input, options);
   return ders.map((der, index) => {
     const key = der.toString("base64");
@@ -47,7 +64,7 @@ export function parseCertificateIdentities(input: Buffer | string, options: Pars
       if (identityCache.size >= IDENTITY_CACHE_LIMIT) identityCache.delete(identityCache.keys().next().value!);
       identityCache.set(key, identity);
     }
-    return { ...identity, der };
+    return Object.freeze({ ...identity, der });
   });
 }
 

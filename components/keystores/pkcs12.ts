@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import forge from "node-forge";
+import type * as Forge from "node-forge";
+import { nodeForge } from "../certificates/forge";
 import { KeystoreError, type KeystoreEntry, type NewTrustedEntry } from "./types";
 
 // PKCS#12 as the JDK reads and writes it (sun.security.pkcs12.PKCS12KeyStore). A certificate bag is a trusted
@@ -20,26 +21,27 @@ const OID = {
   pbmac1: "1.2.840.113549.1.5.14",
 } as const;
 
-const MAC_DIGESTS: Record<string, () => forge.md.MessageDigest> = {
-  "1.3.14.3.2.26": () => forge.md.sha1.create(),
-  "2.16.840.1.101.3.4.2.1": () => forge.md.sha256.create(),
-  "2.16.840.1.101.3.4.2.2": () => forge.md.sha384.create(),
-  "2.16.840.1.101.3.4.2.3": () => forge.md.sha512.create(),
+const MAC_DIGESTS: Record<string, () => Forge.md.MessageDigest> = {
+  "1.3.14.3.2.26": () => nodeForge().md.sha1.create(),
+  "2.16.840.1.101.3.4.2.1": () => nodeForge().md.sha256.create(),
+  "2.16.840.1.101.3.4.2.2": () => nodeForge().md.sha384.create(),
+  "2.16.840.1.101.3.4.2.3": () => nodeForge().md.sha512.create(),
 };
 const SHA256 = "2.16.840.1.101.3.4.2.1";
 /** The JDK's defaults since 11.0.12 / 17: HmacPBESHA256 with 10,000 iterations. */
 const MAC_ITERATIONS = 10_000;
 const MAC_KEY_ID = 3;
 
-type Node = forge.asn1.Asn1;
+type Node = Forge.asn1.Asn1;
 // node-forge's typings omit pki.pbe, which its runtime has (the PKCS#12 parser uses it).
-const pbeCipher = (forge.pki as unknown as { pbe: { getCipher(oid: string, parameters: Node | undefined, password: string): forge.cipher.BlockCipher } }).pbe.getCipher;
+const pbeCipher = (oid: string, parameters: Node | undefined, password: string) =>
+  (nodeForge().pki as unknown as { pbe: { getCipher(oid: string, parameters: Node | undefined, password: string): Forge.cipher.BlockCipher } }).pbe.getCipher(oid, parameters, password);
 const binary = (bytes: Buffer) => bytes.toString("binary");
 const bufferOf = (text: string) => Buffer.from(text, "binary");
 
 function parse(bytes: Buffer | string, name: string, what: string): Node {
   try {
-    return forge.asn1.fromDer(forge.util.createBuffer(typeof bytes === "string" ? bytes : binary(bytes)), false);
+    return nodeForge().asn1.fromDer(nodeForge().util.createBuffer(typeof bytes === "string" ? bytes : binary(bytes)), false);
   } catch {
     throw new KeystoreError(`${name}: its ${what} is not valid ASN.1; the PKCS#12 keystore is damaged`);
   }
@@ -56,11 +58,11 @@ function octets(node: Node | undefined): string {
 }
 
 function oidOf(node: Node | undefined): string {
-  return node && typeof node.value === "string" ? forge.asn1.derToOid(node.value) : "";
+  return node && typeof node.value === "string" ? nodeForge().asn1.derToOid(node.value) : "";
 }
 
 function integerOf(node: Node | undefined, fallback: number): number {
-  return node && typeof node.value === "string" ? forge.util.createBuffer(node.value).getInt(node.value.length * 8) : fallback;
+  return node && typeof node.value === "string" ? nodeForge().util.createBuffer(node.value).getInt(node.value.length * 8) : fallback;
 }
 
 /** Checks the MAC over the authenticated safe: a wrong password fails here, before anything is decrypted. */
@@ -73,8 +75,8 @@ function verifyMac(macData: Node | undefined, authSafe: string, password: string
   const digestFactory = MAC_DIGESTS[digestOid];
   if (!digestFactory) throw new KeystoreError(`${name}: its MAC digest ${digestOid} is not SHA-1 or SHA-2`);
   const md = digestFactory();
-  const key = forge.pkcs12.generateKey(password, forge.util.createBuffer(octets(salt)), MAC_KEY_ID, integerOf(iterations, 1), md.digestLength, md);
-  const hmac = forge.hmac.create();
+  const key = nodeForge().pkcs12.generateKey(password, nodeForge().util.createBuffer(octets(salt)), MAC_KEY_ID, integerOf(iterations, 1), md.digestLength, md);
+  const hmac = nodeForge().hmac.create();
   hmac.start(digestFactory(), key.getBytes());
   hmac.update(authSafe);
   if (hmac.digest().getBytes() !== octets(digest)) {
@@ -92,13 +94,13 @@ function safeContentsOf(contentInfo: Node, password: string, name: string): { ba
   const [, encryptedContentInfo] = children(content);
   const [, algorithm, encrypted] = children(encryptedContentInfo);
   const [cipherOid, parameters] = children(algorithm);
-  let cipher: forge.cipher.BlockCipher;
+  let cipher: Forge.cipher.BlockCipher;
   try {
     cipher = pbeCipher(oidOf(cipherOid), parameters, password);
   } catch (error) {
     throw new KeystoreError(`${name}: its certificates are encrypted with an algorithm trusted-roots cannot read (${(error as Error).message})`);
   }
-  cipher.update(forge.util.createBuffer(octets(encrypted)));
+  cipher.update(nodeForge().util.createBuffer(octets(encrypted)));
   if (!cipher.finish()) throw new KeystoreError(`${name}: its encrypted certificates do not decrypt with the password that verified its MAC; the keystore is damaged`);
   return { bags: children(parse(cipher.output.getBytes(), name, "encrypted safe contents")), encrypted: true };
 }
@@ -125,7 +127,7 @@ export function readPkcs12(bytes: Buffer, password: string, name: string): Keyst
     return bags.map((bag): KeystoreEntry => {
       const attributes = attributesOf(bag);
       const alias = bmpString(attributes.get(OID.friendlyName)?.[0]) ?? "";
-      const encoded = bufferOf(forge.asn1.toDer(bag).getBytes());
+      const encoded = bufferOf(nodeForge().asn1.toDer(bag).getBytes());
       const bagType = oidOf(children(bag)[0]);
       if (bagType === OID.keyBag && encrypted) {
         // Written back it would sit in plain content: the rewrite refuses rather than expose the key.
@@ -156,8 +158,8 @@ const SEQUENCE = 0x30;
 const SET = 0x31;
 const OCTET_STRING = 0x04;
 const EXPLICIT_0 = 0xa0;
-const oid = (dotted: string) => tlv(0x06, bufferOf(forge.asn1.oidToDer(dotted).getBytes()));
-const integer = (value: number) => tlv(0x02, bufferOf(forge.asn1.integerToDer(value).getBytes()));
+const oid = (dotted: string) => tlv(0x06, bufferOf(nodeForge().asn1.oidToDer(dotted).getBytes()));
+const integer = (value: number) => tlv(0x02, bufferOf(nodeForge().asn1.integerToDer(value).getBytes()));
 const dataContentInfo = (content: Buffer) => tlv(SEQUENCE, oid(OID.data), tlv(EXPLICIT_0, tlv(OCTET_STRING, content)));
 
 /** DER orders the members of a SET by their encodings. */
@@ -192,10 +194,10 @@ export function writePkcs12(kept: readonly KeystoreEntry[], added: readonly NewT
   const contents = [...(keptKeys.length > 0 ? [dataContentInfo(tlv(SEQUENCE, ...keptKeys))] : []), dataContentInfo(tlv(SEQUENCE, ...certificates))];
   const authSafe = tlv(SEQUENCE, ...contents);
   const salt = randomBytes(20);
-  const md = forge.md.sha256.create();
-  const key = forge.pkcs12.generateKey(password, forge.util.createBuffer(binary(salt)), MAC_KEY_ID, MAC_ITERATIONS, md.digestLength, md);
-  const hmac = forge.hmac.create();
-  hmac.start(forge.md.sha256.create(), key.getBytes());
+  const md = nodeForge().md.sha256.create();
+  const key = nodeForge().pkcs12.generateKey(password, nodeForge().util.createBuffer(binary(salt)), MAC_KEY_ID, MAC_ITERATIONS, md.digestLength, md);
+  const hmac = nodeForge().hmac.create();
+  hmac.start(nodeForge().md.sha256.create(), key.getBytes());
   hmac.update(binary(authSafe));
   const mac = bufferOf(hmac.digest().getBytes());
   const macData = tlv(SEQUENCE, tlv(SEQUENCE, tlv(SEQUENCE, oid(SHA256), Buffer.from([0x05, 0x00])), tlv(OCTET_STRING, mac)), tlv(OCTET_STRING, salt), integer(MAC_ITERATIONS));

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import forge from "node-forge";
+import type * as Forge from "node-forge";
+import { nodeForge } from "../certificates/forge";
 
 /**
  * Microsoft's certificate trust lists (CTL), as a Windows host caches them in its registry
@@ -41,8 +42,8 @@ const DIGEST_NAMES: Record<string, string> = {
   "2.16.840.1.101.3.4.2.3": "sha512",
 };
 
-type Node = forge.asn1.Asn1;
-const { Class, Type } = forge.asn1;
+type Node = Forge.asn1.Asn1;
+const asn1 = () => nodeForge().asn1;
 
 function kids(node: Node | undefined, what: string): Node[] {
   if (!node || !Array.isArray(node.value)) throw new TrustListError(`${what} is missing or not a constructed value`);
@@ -50,18 +51,18 @@ function kids(node: Node | undefined, what: string): Node[] {
 }
 
 function oidOf(node: Node | undefined, what: string): string {
-  if (!node || node.type !== Type.OID || typeof node.value !== "string") throw new TrustListError(`${what} is not an object identifier`);
-  return forge.asn1.derToOid(node.value);
+  if (!node || node.type !== asn1().Type.OID || typeof node.value !== "string") throw new TrustListError(`${what} is not an object identifier`);
+  return asn1().derToOid(node.value);
 }
 
-const universal = (node: Node | undefined, type: number) => node !== undefined && node.tagClass === Class.UNIVERSAL && node.type === type;
-const isTime = (node: Node | undefined) => universal(node, Type.UTCTIME) || universal(node, Type.GENERALIZEDTIME);
+const universal = (node: Node | undefined, type: number) => node !== undefined && node.tagClass === asn1().Class.UNIVERSAL && node.type === type;
+const isTime = (node: Node | undefined) => universal(node, asn1().Type.UTCTIME) || universal(node, asn1().Type.GENERALIZEDTIME);
 
 /** The trust list inside a CTL file or registry blob (DER). */
 export function parseTrustList(der: Buffer): TrustList {
   let top: Node;
   try {
-    top = forge.asn1.fromDer(forge.util.createBuffer(der.toString("binary")), true);
+    top = asn1().fromDer(nodeForge().util.createBuffer(der.toString("binary")), true);
   } catch (error) {
     throw new TrustListError(`its DER does not parse (${(error as Error).message})`);
   }
@@ -74,14 +75,14 @@ export function parseTrustList(der: Buffer): TrustList {
   if (oidOf(innerType, "the encapsulated content type") !== OID_CTL) throw new TrustListError("its content is not a certificate trust list (1.3.6.1.4.1.311.10.1)");
   let list = kids(innerExplicit, "the trust list")[0];
   // CMS wraps the content in an OCTET STRING; PKCS#7 (authroot.stl) places the SEQUENCE directly.
-  if (universal(list, Type.OCTETSTRING)) {
-    list = forge.asn1.fromDer(forge.util.createBuffer(typeof list.value === "string" ? list.value : forge.asn1.toDer(list).getBytes()));
+  if (universal(list, asn1().Type.OCTETSTRING)) {
+    list = asn1().fromDer(nodeForge().util.createBuffer(typeof list.value === "string" ? list.value : asn1().toDer(list).getBytes()));
   }
   const fields = [...kids(list, "the trust list")];
-  if (universal(fields[0], Type.INTEGER)) fields.shift();
-  if (!universal(fields.shift(), Type.SEQUENCE)) throw new TrustListError("subjectUsage is missing");
-  if (universal(fields[0], Type.OCTETSTRING)) fields.shift();
-  if (universal(fields[0], Type.INTEGER)) fields.shift();
+  if (universal(fields[0], asn1().Type.INTEGER)) fields.shift();
+  if (!universal(fields.shift(), asn1().Type.SEQUENCE)) throw new TrustListError("subjectUsage is missing");
+  if (universal(fields[0], asn1().Type.OCTETSTRING)) fields.shift();
+  if (universal(fields[0], asn1().Type.INTEGER)) fields.shift();
   const thisUpdate = fields.shift();
   if (!isTime(thisUpdate)) throw new TrustListError("ctlThisUpdate is missing");
   if (isTime(fields[0])) fields.shift();
@@ -89,10 +90,10 @@ export function parseTrustList(der: Buffer): TrustList {
   const algorithm = DIGEST_NAMES[algorithmOid];
   if (!algorithm) throw new TrustListError(`subject algorithm ${algorithmOid} is not a known hash`);
   const subjects = new Set<string>();
-  if (universal(fields[0], Type.SEQUENCE)) {
+  if (universal(fields[0], asn1().Type.SEQUENCE)) {
     for (const subject of kids(fields[0], "trustedSubjects")) {
       const identifier = kids(subject, "a trusted subject")[0];
-      if (!universal(identifier, Type.OCTETSTRING) || typeof identifier.value !== "string") throw new TrustListError("a subject identifier is not an OCTET STRING");
+      if (!universal(identifier, asn1().Type.OCTETSTRING) || typeof identifier.value !== "string") throw new TrustListError("a subject identifier is not an OCTET STRING");
       subjects.add(Buffer.from(identifier.value, "binary").toString("hex").toUpperCase());
     }
   }

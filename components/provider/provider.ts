@@ -8,6 +8,7 @@ import { describeIssues } from "../resources/shared";
 import { AFTER_CHANGE_SECRET_INPUTS } from "../resources/afterChangeCore";
 import { TRUST_STORE_SECRET_INPUTS } from "../resources/trustStoreCore";
 import { fetchRoots, remoteSourceOf } from "../sources";
+import { timedOperation } from "../transport";
 import { TrustFleet, type FleetServer } from "../TrustFleet";
 import { WebServerTrust } from "../WebServerTrust";
 import { CERTIFICATE_LIST_NAMES } from "../serverCore";
@@ -107,7 +108,7 @@ export class TrustedRootsProvider implements provider.Provider {
 
   async create(urn: string, inputs: unknown): Promise<provider.CreateResult> {
     const implementation = implementationFor(urn);
-    const result = await implementation.create(asValues(inputs));
+    const result = await timedOperation(urn, "create", () => implementation.create(asValues(inputs)));
     return { id: result.id, outs: withSecretProperties(result.outs ?? {}, implementation.secretOutputs) };
   }
 
@@ -123,12 +124,13 @@ export class TrustedRootsProvider implements provider.Provider {
 
   async update(id: string, urn: string, olds: unknown, news: unknown): Promise<provider.UpdateResult> {
     const implementation = implementationFor(urn);
-    const result = await implementation.update(id, asValues(olds), asValues(news));
+    const result = await timedOperation(urn, "update", () => implementation.update(id, asValues(olds), asValues(news)));
     return { outs: withSecretProperties(result.outs ?? {}, implementation.secretOutputs) };
   }
 
   async delete(id: string, urn: string, props: unknown): Promise<void> {
-    await implementationFor(urn).delete(id, asValues(props));
+    const implementation = implementationFor(urn);
+    await timedOperation(urn, "delete", () => implementation.delete(id, asValues(props)));
   }
 
   async invoke(token: string, inputs: unknown): Promise<provider.InvokeResult> {

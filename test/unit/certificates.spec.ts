@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import {
   CertificateInputError,
   normalizeThumbprint,
+  parseCertificateIdentities,
   parseCertificates,
   requireRoots,
   splitByKind,
@@ -24,6 +25,35 @@ describe("certificates", function () {
     ecRoot = pki.root("ec-root", "/O=Fabrikam/CN=Fabrikam EC Root", { key: "ec384", digest: "sha384" });
     intermediate = pki.issue("issuing", "/O=Contoso/CN=Contoso Issuing CA", rsaRoot, { ca: true });
     leaf = pki.issue("leaf", "/CN=web01.contoso.test", intermediate, { san: "DNS:web01.contoso.test" });
+  });
+
+  describe("reading whole stores", () => {
+    it("a bundle read twice is split once: the same frozen records and DER buffers, equal to a fresh parse", () => {
+      const bundle = Buffer.from(rsaRoot.pem + ecRoot.pem + intermediate.pem);
+      const first = parseCertificateIdentities(bundle, { name: "bundle" });
+      const again = parseCertificateIdentities(Buffer.from(bundle), { name: "another host's bundle" });
+      assert.deepEqual(first.map((certificate) => certificate.sha256), [rsaRoot, ecRoot, intermediate].map((fixture) => opensslFacts(fixture.certPath).sha256));
+      assert.notEqual(again, first, "each caller gets its own array");
+      again.forEach((certificate, index) => assert.equal(certificate, first[index]));
+      assert.ok(Object.isFrozen(first[0]));
+      // One byte more is another input: never answered from the cache of the first.
+      const other = parseCertificateIdentities(Buffer.from(rsaRoot.pem + ecRoot.pem), { name: "bundle" });
+      assert.deepEqual(other.map((certificate) => certificate.sha256), first.slice(0, 2).map((certificate) => certificate.sha256));
+    });
+
+    it("node-forge is not loaded by the modules a scan runs, and loads on first use", () => {
+      const dist = (path: string) => JSON.stringify(require.resolve(`../../components/${path}`));
+      const loaded = execFileSync(
+        process.execPath,
+        ["-e", `for (const m of [${dist("scan/scan")}, ${dist("platforms")}, ${dist("cli/inputs")}]) require(m);
+const forge = () => Object.keys(require.cache).some((file) => file.includes("/node_modules/node-forge/"));
+const before = forge();
+require(${dist("certificates/forge")}).nodeForge().asn1.fromDer;
+process.stdout.write(JSON.stringify({ before, after: forge() }));`],
+        { encoding: "utf8" },
+      );
+      assert.deepEqual(JSON.parse(loaded), { before: false, after: true });
+    });
   });
 
   describe("parseCertificates checked against openssl x509", () => {
