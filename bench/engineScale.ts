@@ -7,7 +7,7 @@
 // floor. Not a test.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { stepTimes, type StepTimes } from "./criticalPath";
 import { sourceOrigin } from "./origin";
@@ -97,13 +97,27 @@ async function measure(lab: Lab, count: number, rootPem: string, provider: Provi
   };
 }
 
+interface EngineResults {
+  generatedAt: string;
+  origin: string;
+  machine: { cores: number; cpu: string };
+  rows: { ours: Measured; floor: Measured }[];
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "--render") {
+    // `engineScale.js --render RESULTS.json`: the report again from a run's raw data (no new measurement).
+    const file = resolve(process.argv[3]);
+    writeFileSync(join(ROOT, "docs/performance-engine.md"), renderReport(JSON.parse(readFileSync(file, "utf8")) as EngineResults, file));
+    console.log(`docs/performance-engine.md rendered from ${file}`);
+    return;
+  }
   // Taken before the run: what was measured, not what the tree became meanwhile.
   const origin = sourceOrigin();
   const pki = new TestPki();
   const root = parseCertificates(pki.root("scale", "/CN=Scale Root", { key: "ec256" }).pem)[0];
   const lab = await Lab.start(LAB_HOSTS);
-  const rows: { ours: Measured; floor: Measured }[] = [];
+  const rows: EngineResults["rows"] = [];
   try {
     for (const count of sizes) {
       const row = { ours: await measure(lab, count, root.pem, "ours"), floor: await measure(lab, count, root.pem, "floor") };
@@ -113,6 +127,16 @@ async function main(): Promise<void> {
   } finally {
     await lab.stop();
   }
+  const results: EngineResults = { generatedAt: new Date().toISOString(), origin, machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown" }, rows };
+  const resultsDir = join(ROOT, "bench/results");
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `engine-${results.generatedAt.replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(ROOT, "docs/performance-engine.md"), renderReport(results, file));
+  console.log(`results: ${file}\ndocs/performance-engine.md written`);
+}
+
+function renderReport({ generatedAt, origin, machine, rows }: EngineResults, file: string): string {
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
   const perServer = (row: Measured) => row.stateBytes / row.servers / 1000;
   const phases: [string, (row: Measured) => number, ((row: Measured) => StepTimes)?][] = [
@@ -122,25 +146,30 @@ async function main(): Promise<void> {
     ["destroy", (row) => row.destroy, (row) => row.steps.destroy],
   ];
   const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)} ${ratio <= target ? "met" : "**missed**"}`;
-  // What holds a missed target up, from the same run: the floor plus the steps no parallelism can overlap.
-  const stepBound = (floorSeconds: number, oursSeconds: number, steps: StepTimes) =>
-    `ours ${oursSeconds.toFixed(1)} s; the floor ${floorSeconds.toFixed(1)} s + our steps' critical path ${steps.criticalPathSeconds.toFixed(1)} s ` +
-    `(${steps.criticalPathSteps} steps that wait on each other; the slowest step ${steps.slowestStepSeconds.toFixed(1)} s) = ` +
-    `${(floorSeconds + steps.criticalPathSeconds).toFixed(1)} s; every step summed ${steps.summedSeconds.toFixed(1)} s ` +
-    `(${(steps.summedSeconds / PARALLEL).toFixed(1)} s at --parallel ${PARALLEL})`;
+  // What holds a missed target up, from the same run: the floor plus our steps, either the chain of them nothing
+  // can overlap or their sum spread over --parallel, whichever is longer.
+  const stepBound = (floorSeconds: number, oursSeconds: number, steps: StepTimes) => {
+    const spread = steps.summedSeconds / PARALLEL;
+    return (
+      `ours ${oursSeconds.toFixed(1)} s; the floor ${floorSeconds.toFixed(1)} s + the longer of our steps' critical path ` +
+      `${steps.criticalPathSeconds.toFixed(1)} s (${steps.criticalPathSteps} steps that wait on each other, the slowest ${steps.slowestStepSeconds.toFixed(1)} s) ` +
+      `and all ${steps.summedSeconds.toFixed(0)} s of steps at --parallel ${PARALLEL} (${spread.toFixed(1)} s) = ${(floorSeconds + Math.max(steps.criticalPathSeconds, spread)).toFixed(1)} s`
+    );
+  };
   const bounds = (name: string, of: (row: Measured) => number, stepsOf?: (row: Measured) => StepTimes) =>
     rows
       .filter(({ ours, floor }) => of(ours) / of(floor) > FLOOR_RATIO_TARGET)
       .map(({ ours, floor }) => `N = ${ours.servers}: ${stepsOf ? stepBound(of(floor), of(ours), stepsOf(ours)) : "not measured (no host work in a " + name + ")"}`)
       .join("; ") || "—";
-  const stateBound = rows
-    .map(({ ours, floor }) => `N = ${ours.servers}: the floor's state is ${perServer(floor).toFixed(1)} KB per server (the engine's record of each resource's inputs, outputs and dependencies for the same declarations), ours ${(perServer(ours) - perServer(floor)).toFixed(1)} KB more`)
-    .join("; ");
-  const document = `# Engine cost by fleet size
+  const kb = (value: number) => (Math.abs(value) < 0.05 ? "0.0" : value.toFixed(1));
+  const stateBound =
+    `the floor's own state per server is ${rows.map(({ floor }) => kb(perServer(floor))).join(" / ")} KB (the engine's record of each ` +
+    `resource's inputs, outputs and dependencies for the same declarations); ours adds ${rows.map(({ ours, floor }) => kb(perServer(ours) - perServer(floor))).join(" / ")} KB`;
+  return `# Engine cost by fleet size
 
-Generated by \`npm run bench:engine\` (bench/engineScale.ts) from ${origin} at ${new Date().toISOString()} on ${cpus().length} cores
-(${cpus()[0]?.model}), from that run only. Each N: a fresh stack (local file backend) declaring N servers from an
-inventory file, spread over ${LAB_HOSTS} real lab hosts (servers share hosts; each server's store is its own
+Generated by \`npm run bench:engine\` (bench/engineScale.ts) from ${origin} at ${generatedAt} on ${machine.cores} cores
+(${machine.cpu}), from that run only; raw data in \`${relative(ROOT, file)}\`. Each N: a fresh stack (local file
+backend) declaring N servers from an inventory file, spread over ${LAB_HOSTS} real lab hosts (servers share hosts; each server's store is its own
 declaration in the host's manifest), one root, an nginx reload after a change, default waves of 25 %.
 \`pulumi up --parallel ${PARALLEL}\`; times are wall-clock seconds of one run. From ${SKIP_CHECKPOINTS_FROM} servers on the
 engine writes the state once at the end (\`PULUMI_SKIP_CHECKPOINTS=true\`) instead of after every step.
@@ -164,12 +193,11 @@ ${phases.map(([name, of, stepsOf]) => `| ${name} at most ${FLOOR_RATIO_TARGET}x 
 | state per server at most ${STATE_PER_SERVER_TARGET_KB} KB (KB) | ${rows.map(({ ours }) => verdict(perServer(ours), STATE_PER_SERVER_TARGET_KB)).join(" | ")} | ${stateBound} |
 
 A step is one resource operation of our provider (a store's observe, write, refresh and verify; a restart with its
-wait and handshake; a wave gate), timed by the provider itself in this run. The critical path follows the
-state's dependencies: the rollout waves chain each wave's restarts after the one before, and the engine cannot
-overlap them, so our steps add at least that to the engine's floor.
+wait and handshake; a wave gate), timed by the provider itself in this run (\`TRUSTED_ROOTS_PROFILE\`). Two things
+keep our steps from hiding behind the engine's own work: the critical path through the state's dependencies (the
+rollout waves chain each wave's restarts after the one before; nothing can overlap them), and the steps' sum, of
+which the engine runs at most ${PARALLEL} at a time. The bound is the floor plus the longer of the two.
 `;
-  writeFileSync(join(ROOT, "docs/performance-engine.md"), document);
-  console.log("docs/performance-engine.md written");
 }
 
 main().catch((error: unknown) => {

@@ -65,30 +65,46 @@ export function ownAnchorPath(layout: PosixLayout, sha256: string, dir = layout.
 // Emits one `@@<kind> <base64 path> <base64 content>` record per file; the program text is a constant.
 const EMIT_FILES = `'for f do printf "@@%s %s %s\\n" "$0" "$(printf %s "$f" | base64 | tr -d "\\n")" "$(base64 < "$f" | tr -d "\\n")"; done'`;
 
-/** The observe records every store of a host prints first: its boot id and whether it owes a reboot. */
+/**
+ * The observe records every store of a host prints first: its boot id and whether it owes a reboot. `read` is a
+ * builtin: a scan's observe runs on every host of a fleet, and each process it starts costs the host a fork and exec.
+ */
 export function hostFactLines(layout: PosixLayout): string {
-  return `  printf '@@boot-id %s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
+  return `  trl_boot_id=unknown
+  read -r trl_boot_id 2>/dev/null </proc/sys/kernel/random/boot_id || :
+  printf '@@boot-id %s\\n' "$trl_boot_id"
   if ${layout.pendingRebootTest}; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi`;
 }
+
+// A file as one base64 line, without a line feed: `base64 -w 0` (GNU coreutils, newer BusyBox) is one process
+// where the pipe through tr is two and a second pass over the ~270 KB bundle; the probe decides once per run.
+const BASE64_LINE_FUNCTION = `  if base64 -w 0 /dev/null >/dev/null 2>&1; then trl_b64() { base64 -w 0 "$1"; }; else trl_b64() { base64 "$1" | tr -d '\\n'; }; fi`;
+
+/** `@@<kind> <base64 of file>` on one line, printed without a command substitution's fork. */
+const emitFileLine = (kind: string, path: string) => `printf '@@${kind} '; trl_b64 ${shQuote(path)}; echo`;
 
 function observeFunction(layout: PosixLayout): string {
   const anchorFilter = layout.anchorSuffix ? ` -name ${shQuote(`*${layout.anchorSuffix}`)}` : "";
   const distrusted =
     layout.distrust.kind === "blocklist"
       ? `if [ -d ${shQuote(layout.distrust.dir)} ]; then find ${shQuote(layout.distrust.dir)} -type f -exec sh -c ${EMIT_FILES} distrusted {} +; fi`
-      : `sed -n 's/^!//p' ${shQuote(selectionOf(layout)!.conf)} 2>/dev/null | while IFS= read -r rel; do
-    if [ -f ${shQuote(selectionOf(layout)!.shippedDir)}/"$rel" ]; then sh -c ${EMIT_FILES} distrusted ${shQuote(selectionOf(layout)!.shippedDir)}/"$rel"; fi
-  done`;
+      : // The "!" lines of the selection, read by the shell itself (a sed and a subshell less per observe).
+        `if [ -f ${shQuote(selectionOf(layout)!.conf)} ]; then while IFS= read -r trl_line || [ -n "$trl_line" ]; do
+    case $trl_line in '!'*) trl_rel=\${trl_line#!}
+      if [ -f ${shQuote(selectionOf(layout)!.shippedDir)}/"$trl_rel" ]; then sh -c ${EMIT_FILES} distrusted ${shQuote(selectionOf(layout)!.shippedDir)}/"$trl_rel"; fi ;;
+    esac
+  done <${shQuote(selectionOf(layout)!.conf)}; fi`;
   return `trusted_roots_observe() {
 ${hostFactLines(layout)}
-  if [ -f ${shQuote(manifestPathOf(layout))} ]; then printf '@@manifest %s\\n' "$(base64 < ${shQuote(manifestPathOf(layout))} | tr -d '\\n')"; fi
+${BASE64_LINE_FUNCTION}
+  if [ -f ${shQuote(manifestPathOf(layout))} ]; then ${emitFileLine("manifest", manifestPathOf(layout))}; fi
   if [ -d ${shQuote(layout.anchorsDir)} ]; then find ${shQuote(layout.anchorsDir)} -type f${anchorFilter} -exec sh -c ${EMIT_FILES} anchor {} +; fi${
     layout.intermediatesDir
       ? `\n  if [ -d ${shQuote(layout.intermediatesDir)} ]; then find ${shQuote(layout.intermediatesDir)} -maxdepth 1 -type f -exec sh -c ${EMIT_FILES} intermediate {} +; fi`
       : ""
   }
   ${distrusted}
-  if [ -f ${shQuote(layout.bundlePath)} ]; then printf '@@bundle %s\\n' "$(base64 < ${shQuote(layout.bundlePath)} | tr -d '\\n')"; else echo '@@bundle'; fi
+  if [ -f ${shQuote(layout.bundlePath)} ]; then ${emitFileLine("bundle", layout.bundlePath)}; else echo '@@bundle'; fi
   echo '@@end'
 }`;
 }

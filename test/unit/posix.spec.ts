@@ -250,6 +250,16 @@ describe("POSIX platforms", function () {
       assert.equal(observed.roots.filter((root) => root.trusted).length, expected);
       assert.equal(observed.bootId, readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
     });
+
+    it("prints the same observation where base64 has no -w (an older BusyBox): the probe falls back to the pipe through tr", () => {
+      const script = debian.observeScript("Root").stdin;
+      // A shell function wins over PATH, which the script's prelude resets: base64 refusing -w as BusyBox 1.2x does.
+      const withoutWrapOption = `base64() { if [ "$1" = -w ]; then echo "base64: unrecognized option: w" >&2; return 1; fi; command base64 "$@"; }\n${script}`;
+      const run = (stdin: string) => execFileSync("sh", ["-s"], { input: stdin, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      const usual = run(script);
+      assert.match(usual, /^@@bundle [A-Za-z0-9+/=]{1000,}$/m);
+      assert.equal(run(withoutWrapOption), usual);
+    });
   });
 });
 

@@ -222,3 +222,13 @@ describe("the POSIX apply script, run for real on a scratch store", function () 
     rmSync(`${dir}/release`);
   });
 });
+
+describe("the record protocol", () => {
+  it("reads records from LF and CRLF lines alike (PowerShell over SSH ends lines with CRLF) and skips other output", () => {
+    assert.deepEqual(parseRecords("@@kind a b\r\nnoise\n@@empty\r\n@@last c\n"), [
+      { kind: "kind", fields: ["a", "b"] },
+      { kind: "empty", fields: [] },
+      { kind: "last", fields: ["c"] },
+    ]);
+  });
+});

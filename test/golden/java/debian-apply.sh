@@ -29,7 +29,9 @@ trusted_roots_locate() {
   [ -n "$real" ] || real=$ks
 }
 trusted_roots_observe() {
-  printf '@@boot-id %s\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
+  trl_boot_id=unknown
+  read -r trl_boot_id 2>/dev/null </proc/sys/kernel/random/boot_id || :
+  printf '@@boot-id %s\n' "$trl_boot_id"
   if [ -e /var/run/reboot-required ]; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi
   if [ -f '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json' ]; then printf '@@manifest %s\n' "$(base64 < '/var/lib/trusted-roots/java/8b345bc120a5c4359fb068efdb91c7f3.json' | tr -d '\n')"; fi
   if trusted_roots_locate; then

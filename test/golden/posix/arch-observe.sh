@@ -5,13 +5,16 @@ LC_ALL=C
 export PATH LC_ALL
 trusted_roots_main() {
 trusted_roots_observe() {
-  printf '@@boot-id %s\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
+  trl_boot_id=unknown
+  read -r trl_boot_id 2>/dev/null </proc/sys/kernel/random/boot_id || :
+  printf '@@boot-id %s\n' "$trl_boot_id"
   if [ ! -d "/usr/lib/modules/$(uname -r)" ]; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi
-  if [ -f '/var/lib/trusted-roots/manifest.json' ]; then printf '@@manifest %s\n' "$(base64 < '/var/lib/trusted-roots/manifest.json' | tr -d '\n')"; fi
+  if base64 -w 0 /dev/null >/dev/null 2>&1; then trl_b64() { base64 -w 0 "$1"; }; else trl_b64() { base64 "$1" | tr -d '\n'; }; fi
+  if [ -f '/var/lib/trusted-roots/manifest.json' ]; then printf '@@manifest '; trl_b64 '/var/lib/trusted-roots/manifest.json'; echo; fi
   if [ -d '/etc/ca-certificates/trust-source/anchors' ]; then find '/etc/ca-certificates/trust-source/anchors' -type f -exec sh -c 'for f do printf "@@%s %s %s\n" "$0" "$(printf %s "$f" | base64 | tr -d "\n")" "$(base64 < "$f" | tr -d "\n")"; done' anchor {} +; fi
   if [ -d '/etc/ca-certificates/trust-source' ]; then find '/etc/ca-certificates/trust-source' -maxdepth 1 -type f -exec sh -c 'for f do printf "@@%s %s %s\n" "$0" "$(printf %s "$f" | base64 | tr -d "\n")" "$(base64 < "$f" | tr -d "\n")"; done' intermediate {} +; fi
   if [ -d '/etc/ca-certificates/trust-source/blocklist' ]; then find '/etc/ca-certificates/trust-source/blocklist' -type f -exec sh -c 'for f do printf "@@%s %s %s\n" "$0" "$(printf %s "$f" | base64 | tr -d "\n")" "$(base64 < "$f" | tr -d "\n")"; done' distrusted {} +; fi
-  if [ -f '/etc/ca-certificates/extracted/tls-ca-bundle.pem' ]; then printf '@@bundle %s\n' "$(base64 < '/etc/ca-certificates/extracted/tls-ca-bundle.pem' | tr -d '\n')"; else echo '@@bundle'; fi
+  if [ -f '/etc/ca-certificates/extracted/tls-ca-bundle.pem' ]; then printf '@@bundle '; trl_b64 '/etc/ca-certificates/extracted/tls-ca-bundle.pem'; echo; else echo '@@bundle'; fi
   echo '@@end'
 }
   echo '@@begin observe'

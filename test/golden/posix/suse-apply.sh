@@ -5,13 +5,16 @@ LC_ALL=C
 export PATH LC_ALL
 trusted_roots_main() {
 trusted_roots_observe() {
-  printf '@@boot-id %s\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
+  trl_boot_id=unknown
+  read -r trl_boot_id 2>/dev/null </proc/sys/kernel/random/boot_id || :
+  printf '@@boot-id %s\n' "$trl_boot_id"
   if [ -e /run/reboot-needed ]; then echo '@@pending-reboot yes'; else echo '@@pending-reboot no'; fi
-  if [ -f '/var/lib/trusted-roots/manifest.json' ]; then printf '@@manifest %s\n' "$(base64 < '/var/lib/trusted-roots/manifest.json' | tr -d '\n')"; fi
+  if base64 -w 0 /dev/null >/dev/null 2>&1; then trl_b64() { base64 -w 0 "$1"; }; else trl_b64() { base64 "$1" | tr -d '\n'; }; fi
+  if [ -f '/var/lib/trusted-roots/manifest.json' ]; then printf '@@manifest '; trl_b64 '/var/lib/trusted-roots/manifest.json'; echo; fi
   if [ -d '/etc/pki/trust/anchors' ]; then find '/etc/pki/trust/anchors' -type f -exec sh -c 'for f do printf "@@%s %s %s\n" "$0" "$(printf %s "$f" | base64 | tr -d "\n")" "$(base64 < "$f" | tr -d "\n")"; done' anchor {} +; fi
   if [ -d '/etc/pki/trust' ]; then find '/etc/pki/trust' -maxdepth 1 -type f -exec sh -c 'for f do printf "@@%s %s %s\n" "$0" "$(printf %s "$f" | base64 | tr -d "\n")" "$(base64 < "$f" | tr -d "\n")"; done' intermediate {} +; fi
   if [ -d '/etc/pki/trust/blacklist' ]; then find '/etc/pki/trust/blacklist' -type f -exec sh -c 'for f do printf "@@%s %s %s\n" "$0" "$(printf %s "$f" | base64 | tr -d "\n")" "$(base64 < "$f" | tr -d "\n")"; done' distrusted {} +; fi
-  if [ -f '/var/lib/ca-certificates/ca-bundle.pem' ]; then printf '@@bundle %s\n' "$(base64 < '/var/lib/ca-certificates/ca-bundle.pem' | tr -d '\n')"; else echo '@@bundle'; fi
+  if [ -f '/var/lib/ca-certificates/ca-bundle.pem' ]; then printf '@@bundle '; trl_b64 '/var/lib/ca-certificates/ca-bundle.pem'; echo; else echo '@@bundle'; fi
   echo '@@end'
 }
 trusted_roots_step() { :; }
