@@ -251,6 +251,20 @@ describe("POSIX platforms", function () {
       assert.equal(observed.bootId, readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
     });
 
+    it("an observation keeps none of the script's output alive (a fleet scan holds a thousand of them)", function () {
+      const stdout = execFileSync("sh", ["-s"], { input: debian.observeScript("Root").stdin, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      if (stdout.length < 100_000) return this.skip(); // no OS bundle on this machine
+      const measure = `const { debian } = require(${JSON.stringify(require.resolve("../../components/platforms/debian"))});
+const output = require("fs").readFileSync(0);
+const kept = [];
+gc(); const before = process.memoryUsage().heapUsed;
+for (let i = 0; i < 100; i++) kept.push(debian.parseObservation(output.toString("utf8"), "Root"));
+gc(); process.stdout.write(String((process.memoryUsage().heapUsed - before) / 100));`;
+      const retainedBytes = Number(execFileSync(process.execPath, ["--expose-gc", "-e", measure], { input: stdout, encoding: "utf8" }));
+      // Each observation holds its roots' records (~30 KB for an OS bundle); the output it came from is ~300 KB.
+      assert.ok(retainedBytes < stdout.length / 4, `each observation keeps ${Math.round(retainedBytes / 1024)} KB; its output was ${Math.round(stdout.length / 1024)} KB`);
+    });
+
     it("prints the same observation where base64 has no -w (an older BusyBox): the probe falls back to the pipe through tr", () => {
       const script = debian.observeScript("Root").stdin;
       // A shell function wins over PATH, which the script's prelude resets: base64 refusing -w as BusyBox 1.2x does.
