@@ -31,4 +31,6 @@ else
   echo "prepare: not root on Linux: system packages not checked (the lab and engine tests will be skipped)"
 fi
 phase "node modules" install_node_modules
-phase "pulumi toolchain" bash scripts/setup-pulumi.sh >/dev/null
+# Its last line (the bin directory) is for callers; here only its progress on stderr is shown. Inside the phase,
+# so the phase's own time line is not thrown away with it.
+phase "pulumi toolchain" bash -c 'bash scripts/setup-pulumi.sh >/dev/null'
