@@ -16,6 +16,7 @@ import { converge } from "../components/store";
 import { mapWithConcurrency, PHASES, type Profile } from "../components/transport";
 import { Lab, type LabHost } from "../test/support/lab";
 import { TestPki } from "../test/support/pki";
+import { renderSaved, saveRun, type Report } from "./results";
 import { repeat, runsFrom, show, sshFanOut, type Timing } from "./timing";
 
 const ROOT = resolve(__dirname, "../..");
@@ -203,15 +204,11 @@ async function measure(count: number, roots: Certificate[], withFleetScan: boole
   }
 }
 
-/** `compare.js --render RESULTS.json`: docs/performance.md again from a run's raw data (no new measurement). */
-function renderAgain(file: string): void {
-  const results = JSON.parse(readFileSync(file, "utf8")) as Parameters<typeof renderPerformance>[0];
-  writeFileSync(join(ROOT, "docs/performance.md"), renderPerformance(results, file));
-  console.log(`docs/performance.md rendered from ${file}`);
-}
+const REPORT: Report<Parameters<typeof renderPerformance>[0]> = { path: "docs/performance.md", render: (results, file) => renderPerformance(results, file) };
 
 async function main(): Promise<void> {
-  if (process.argv[2] === "--render") return renderAgain(resolve(process.argv[3]));
+  // `compare.js --render RESULTS.json`: docs/performance.md again from a run's raw data (no new measurement).
+  if (process.argv[2] === "--render") return renderSaved(resolve(process.argv[3]), REPORT);
   // Taken before the run: what was measured, not what the tree became meanwhile.
   const origin = sourceOrigin();
   execFileSync("bash", [join(ROOT, "bench/install-deps.sh")], { stdio: "inherit" });
@@ -246,13 +243,8 @@ async function main(): Promise<void> {
   };
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, ansible: ansibleVersion };
   const results = { generatedAt: new Date().toISOString(), origin, machine, repeats, reload: RELOAD, rows, parsing, cliStart };
-  const resultsDir = join(ROOT, "bench/results");
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `bench-${results.generatedAt.replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(join(ROOT, "docs/performance.md"), renderPerformance(results, file));
   console.log(`\nparsing a ${parsing.bundleCertificates}-root bundle: ${parsing.fullParseMsPerBundle.toFixed(1)} ms full, ${parsing.identitiesCachedMsPerBundle.toFixed(2)} ms identities (cached)`);
-  console.log(`results: ${file}\ndocs/performance.md updated`);
+  saveRun("bench", results, REPORT);
 }
 
 interface Target {

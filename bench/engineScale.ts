@@ -11,6 +11,7 @@ import { join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { stepTimes, type StepTimes } from "./criticalPath";
 import { sourceOrigin } from "./origin";
+import { renderSaved, saveRun, type Report } from "./results";
 import { parseCertificates } from "../components/certificates";
 import { fleetFromStackConfig } from "../components/program";
 import type { Profile, TimedOperation } from "../components/transport";
@@ -105,13 +106,7 @@ interface EngineResults {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === "--render") {
-    // `engineScale.js --render RESULTS.json`: the report again from a run's raw data (no new measurement).
-    const file = resolve(process.argv[3]);
-    writeFileSync(join(ROOT, "docs/performance-engine.md"), renderReport(JSON.parse(readFileSync(file, "utf8")) as EngineResults, file));
-    console.log(`docs/performance-engine.md rendered from ${file}`);
-    return;
-  }
+  if (process.argv[2] === "--render") return renderSaved(resolve(process.argv[3]), REPORT);
   // Taken before the run: what was measured, not what the tree became meanwhile.
   const origin = sourceOrigin();
   const pki = new TestPki();
@@ -128,13 +123,10 @@ async function main(): Promise<void> {
     await lab.stop();
   }
   const results: EngineResults = { generatedAt: new Date().toISOString(), origin, machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown" }, rows };
-  const resultsDir = join(ROOT, "bench/results");
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `engine-${results.generatedAt.replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(join(ROOT, "docs/performance-engine.md"), renderReport(results, file));
-  console.log(`results: ${file}\ndocs/performance-engine.md written`);
+  saveRun("engine", results, REPORT);
 }
+
+const REPORT: Report<EngineResults> = { path: "docs/performance-engine.md", render: (results, file) => renderReport(results, file) };
 
 function renderReport({ generatedAt, origin, machine, rows }: EngineResults, file: string): string {
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;

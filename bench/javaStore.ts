@@ -4,7 +4,6 @@
 // Also our Root store's apply of the same roots, for what the Java store adds beside it. Writes
 // bench/results/java-<time>.json and docs/java-performance.md. BENCH_JAVA_HOSTS (default 5), BENCH_REPEATS (odd,
 // at least 3). Not a test: figures, not verdicts.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseCertificates, type Certificate } from "../components/certificates";
@@ -13,6 +12,7 @@ import { mapWithConcurrency } from "../components/transport";
 import { Lab, type LabHost } from "../test/support/lab";
 import { TestPki } from "../test/support/pki";
 import { sourceOrigin } from "./origin";
+import { saveRun } from "./results";
 import { repeat, runsFrom, show, sshFanOut, type Timing } from "./timing";
 
 const ROOT = resolve(__dirname, "../..");
@@ -81,12 +81,7 @@ async function main(): Promise<void> {
   }
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const results = { generatedAt: new Date().toISOString(), origin, machine, hosts: hostCount, repeats, rows };
-  const resultsDir = join(ROOT, "bench/results");
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `java-${results.generatedAt.replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(join(ROOT, "docs/java-performance.md"), render(results, file));
-  console.log(`results: ${file}\ndocs/java-performance.md updated`);
+  saveRun("java", results, { path: "docs/java-performance.md", render });
 }
 
 function render(results: { generatedAt: string; origin: string; machine: Record<string, unknown>; hosts: number; repeats: number; rows: Row[] }, file: string): string {
