@@ -33,6 +33,8 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
   let renewed: Certificate;
   let admins: Certificate;
   let client: { cert: string; key: string };
+  /** The bundled JDK's cacerts as it shipped: what an upgrade puts back. */
+  let jdkCacerts: Buffer;
 
   const h1 = () => lab.hosts[0];
   const h2 = () => lab.hosts[1];
@@ -71,9 +73,17 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
     // h1: Tomcat 10 with a client-certificate connector; its truststore holds only the administrator's own root.
     await startTomcat(lab, h1(), { path: TRUSTSTORE, password: TRUSTSTORE_PASSWORD, initialPem: admins.pem });
 
-    // h2: an application's bundled JDK, its cacerts as the JDK shipped it (here: Debian's).
+    // h2: an application's bundled JDK, its cacerts as the JDK shipped it (here: Debian's), holding the roots the
+    // host's OS ships and no others: the machine's own cacerts also holds this machine's local CAs when
+    // update-ca-certificates last ran with them (the lab's hosts leave the machine's local CAs out).
+    const cacerts = `${BUNDLED_JDK}/lib/security/cacerts`;
     await lab.sh(h2(), `mkdir -p ${BUNDLED_JDK}/lib/security ${BUNDLED_JDK}/bin && ln -s /usr/lib/jvm/java-17-openjdk-amd64/bin/keytool ${BUNDLED_JDK}/bin/keytool`);
-    await lab.writeFile(h2(), `${BUNDLED_JDK}/lib/security/cacerts`, readFileSync("/etc/ssl/certs/java/cacerts"));
+    await lab.writeFile(h2(), cacerts, readFileSync("/etc/ssl/certs/java/cacerts"));
+    const shippedByOs = new Set(parseCertificates(await lab.exec(h2(), "cat", "/etc/ssl/certs/ca-certificates.crt")).map((cert) => cert.sha256));
+    for (const [alias, sha256] of await keytoolEntries(h2(), cacerts, "changeit")) {
+      if (!shippedByOs.has(sha256)) await lab.exec(h2(), "keytool", "-delete", "-alias", alias, "-keystore", cacerts, "-storepass", "changeit");
+    }
+    jdkCacerts = Buffer.from(await lab.exec(h2(), "base64", "-w", "0", cacerts), "base64");
   });
 
   after(async () => {
@@ -196,7 +206,7 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
     assert.equal(clean.code, 0, clean.stderr + JSON.stringify(clean.report.hosts));
 
     // The "upgrade": a fresh cacerts as the new JDK ships it, without the private root.
-    await lab.writeFile(host, cacerts, readFileSync("/etc/ssl/certs/java/cacerts"));
+    await lab.writeFile(host, cacerts, jdkCacerts);
     const drift = await scan();
     assert.equal(drift.code, 2);
     assert.deepEqual(drift.report.hosts[0].missing.map((root) => [root.sha256, root.store]), [[contoso.sha256, `Java keystore ${cacerts}`]]);

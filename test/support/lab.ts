@@ -7,6 +7,27 @@ import type { SshTargetInput } from "../../components/transport";
 
 const run = promisify(execFile);
 const LABCTL = resolve(__dirname, "../../../test/lab/labctl.sh");
+const DEFAULT_LAB = { TRL_LAB_PREFIX: "trl", TRL_LAB_SUBNET: "10.213.0", TRL_LAB_DIR: "/var/tmp/trusted-roots-lab" };
+
+/**
+ * The lab of mocha's parallel worker `worker` (MOCHA_WORKER_ID): two labs on one machine must not share a name
+ * prefix, subnet or folder, or one's `labctl up` tears the other down mid-test. Worker k takes the base lab's
+ * names with k appended and the /16 k + 1 above it (the guard route is per /16), so no worker touches the base lab.
+ */
+export function workerLab(worker: number, base: Partial<typeof DEFAULT_LAB>): typeof DEFAULT_LAB {
+  const { TRL_LAB_PREFIX: prefix, TRL_LAB_SUBNET: subnet, TRL_LAB_DIR: dir } = { ...DEFAULT_LAB, ...base };
+  const octets = subnet.split(".").map(Number);
+  const second = octets[1] + 1 + worker;
+  if (octets.length !== 3 || octets.some((octet) => !Number.isInteger(octet)) || second > 255) {
+    throw new Error(`TRL_LAB_SUBNET=${subnet}: worker ${worker} has no /16 above it; give the first three octets of a subnet with room above (e.g. 10.213.0)`);
+  }
+  return { TRL_LAB_PREFIX: `${prefix}${worker}`, TRL_LAB_SUBNET: [octets[0], second, octets[2]].join("."), TRL_LAB_DIR: `${dir}-${worker}` };
+}
+
+// Set for the whole worker process, so labctl and every CLI or engine process a test starts see the same lab.
+if (process.env.MOCHA_WORKER_ID !== undefined) {
+  Object.assign(process.env, workerLab(Number(process.env.MOCHA_WORKER_ID), process.env));
+}
 
 export interface LabHost {
   name: string;
@@ -69,7 +90,7 @@ export class Lab {
     return this.hosts[0].address.replace(/\.\d+$/, ".1");
   }
 
-  static async start(count: number, dir = process.env.TRL_LAB_DIR ?? "/var/tmp/trusted-roots-lab"): Promise<Lab> {
+  static async start(count: number, dir = process.env.TRL_LAB_DIR ?? DEFAULT_LAB.TRL_LAB_DIR): Promise<Lab> {
     await run("bash", [LABCTL, "up", String(count)], { env: { ...process.env, TRL_LAB_DIR: dir }, timeout: 180_000 });
     return new Lab(dir);
   }
