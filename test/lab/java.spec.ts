@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import { aliasFor } from "../../components/keystores";
+import { CACERTS_PASSWORD } from "../../components/platforms/java";
 import * as afterChange from "../../components/resources/afterChangeProvider";
 import type { AfterChangeOutputs } from "../../components/resources/afterChangeCore";
 import * as trustStore from "../../components/resources/trustStoreProvider";
@@ -23,6 +24,7 @@ type Inputs = Record<string, unknown>;
 const TRUSTSTORE = "/etc/trl-lab/client-cas.p12";
 const TRUSTSTORE_PASSWORD = "tomcat-truststore-pass";
 const BUNDLED_JDK = "/opt/app/jdk";
+const BUNDLED_CACERTS = `${BUNDLED_JDK}/lib/security/cacerts`;
 
 describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cacerts", function () {
   this.timeout(300_000);
@@ -76,14 +78,13 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
     // h2: an application's bundled JDK, its cacerts as the JDK shipped it (here: Debian's), holding the roots the
     // host's OS ships and no others: the machine's own cacerts also holds this machine's local CAs when
     // update-ca-certificates last ran with them (the lab's hosts leave the machine's local CAs out).
-    const cacerts = `${BUNDLED_JDK}/lib/security/cacerts`;
     await lab.sh(h2(), `mkdir -p ${BUNDLED_JDK}/lib/security ${BUNDLED_JDK}/bin && ln -s /usr/lib/jvm/java-17-openjdk-amd64/bin/keytool ${BUNDLED_JDK}/bin/keytool`);
-    await lab.writeFile(h2(), cacerts, readFileSync("/etc/ssl/certs/java/cacerts"));
+    await lab.writeFile(h2(), BUNDLED_CACERTS, readFileSync("/etc/ssl/certs/java/cacerts"));
     const shippedByOs = new Set(parseCertificates(await lab.exec(h2(), "cat", "/etc/ssl/certs/ca-certificates.crt")).map((cert) => cert.sha256));
-    for (const [alias, sha256] of await keytoolEntries(h2(), cacerts, "changeit")) {
-      if (!shippedByOs.has(sha256)) await lab.exec(h2(), "keytool", "-delete", "-alias", alias, "-keystore", cacerts, "-storepass", "changeit");
+    for (const [alias, sha256] of await keytoolEntries(h2(), BUNDLED_CACERTS, CACERTS_PASSWORD)) {
+      if (!shippedByOs.has(sha256)) await lab.exec(h2(), "keytool", "-delete", "-alias", alias, "-keystore", BUNDLED_CACERTS, "-storepass", CACERTS_PASSWORD);
     }
-    jdkCacerts = Buffer.from(await lab.exec(h2(), "base64", "-w", "0", cacerts), "base64");
+    jdkCacerts = Buffer.from(await lab.exec(h2(), "base64", "-w", "0", BUNDLED_CACERTS), "base64");
   });
 
   after(async () => {
@@ -178,12 +179,11 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
 
   it("a bundled JDK's cacerts: the root goes in beside the JDK's own; an upgrade's fresh cacerts is found by the scan and repaired", async () => {
     const host = h2();
-    const cacerts = `${BUNDLED_JDK}/lib/security/cacerts`;
-    const shipped = await keytoolEntries(host, cacerts, "changeit");
+    const shipped = await keytoolEntries(host, BUNDLED_CACERTS, CACERTS_PASSWORD);
     const keystore = { kind: "jdk", javaHome: BUNDLED_JDK };
     const created = await trustStore.create(javaInputs(host, [contoso], keystore));
     const state = created.outs as TrustStoreOutputs;
-    assert.deepEqual(await keytoolEntries(host, cacerts, "changeit"), new Map([...shipped, [aliasFor(contoso.der, contoso.commonName), contoso.sha256]]));
+    assert.deepEqual(await keytoolEntries(host, BUNDLED_CACERTS, CACERTS_PASSWORD), new Map([...shipped, [aliasFor(contoso.der, contoso.commonName), contoso.sha256]]));
     assert.equal(state.observed.systemRoots, shipped.size, "the JDK's roots are the system's");
 
     const inventory = join(dir, "inventory.yaml");
@@ -206,10 +206,10 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
     assert.equal(clean.code, 0, clean.stderr + JSON.stringify(clean.report.hosts));
 
     // The "upgrade": a fresh cacerts as the new JDK ships it, without the private root.
-    await lab.writeFile(host, cacerts, jdkCacerts);
+    await lab.writeFile(host, BUNDLED_CACERTS, jdkCacerts);
     const drift = await scan();
     assert.equal(drift.code, 2);
-    assert.deepEqual(drift.report.hosts[0].missing.map((root) => [root.sha256, root.store]), [[contoso.sha256, `Java keystore ${cacerts}`]]);
+    assert.deepEqual(drift.report.hosts[0].missing.map((root) => [root.sha256, root.store]), [[contoso.sha256, `Java keystore ${BUNDLED_CACERTS}`]]);
 
     const repaired = (await trustStore.update(created.id, state as unknown as Inputs, javaInputs(host, [contoso], keystore))).outs as TrustStoreOutputs;
     assert.deepEqual([repaired.changed, repaired.imported], [true, [contoso.subject]]);
@@ -217,6 +217,6 @@ describeLab("Java stores on lab hosts: Tomcat's truststore, a bundled JDK's cace
 
     // Deleting the declaration takes out only its own entry.
     await trustStore.deleteStore(created.id, repaired as unknown as Inputs);
-    assert.deepEqual(await keytoolEntries(host, cacerts, "changeit"), shipped);
+    assert.deepEqual(await keytoolEntries(host, BUNDLED_CACERTS, CACERTS_PASSWORD), shipped);
   });
 });

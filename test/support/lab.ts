@@ -14,7 +14,7 @@ const DEFAULT_LAB = { TRL_LAB_PREFIX: "trl", TRL_LAB_SUBNET: "10.213.0", TRL_LAB
  * prefix, subnet or folder, or one's `labctl up` tears the other down mid-test. Worker k takes the base lab's
  * names with k appended and the /16 k + 1 above it (the guard route is per /16), so no worker touches the base lab.
  */
-export function workerLab(worker: number, base: Partial<typeof DEFAULT_LAB>): typeof DEFAULT_LAB {
+function workerLab(worker: number, base: Partial<typeof DEFAULT_LAB>): typeof DEFAULT_LAB {
   const { TRL_LAB_PREFIX: prefix, TRL_LAB_SUBNET: subnet, TRL_LAB_DIR: dir } = { ...DEFAULT_LAB, ...base };
   const octets = subnet.split(".").map(Number);
   const second = octets[1] + 1 + worker;
