@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'sdk: %s\n' "$*" >&2; }
 command -v go >/dev/null 2>&1 || { say "Go is needed to build the SDK generator (Pulumi's codegen): install Go >= 1.24"; exit 1; }
+# shellcheck source=go-env.sh
+. scripts/go-env.sh
 LANGUAGES=(python go dotnet)
 key=$(cat sdkgen/*.go sdkgen/go.mod sdkgen/go.sum sdkgen/go.dotnet.mod sdkgen/go.dotnet.sum | sha256sum | cut -c1-16)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/trusted-roots/sdkgen
@@ -16,7 +18,7 @@ build() {
   local binary=$CACHE/$name-$key
   if [ ! -x "$binary" ]; then
     say "building $name (pulumi/pkg/v3 codegen; cold: a minute or two; log in $CACHE/$name.log)"
-    (cd sdkgen && GOFLAGS=-mod=mod CGO_ENABLED=0 go build "$@" -o "$binary.new" .) >"$CACHE/$name.log" 2>&1 || { tail -20 "$CACHE/$name.log" >&2; say "go build of $name failed"; exit 1; }
+    (cd sdkgen && go build "$@" -o "$binary.new" .) >"$CACHE/$name.log" 2>&1 || { tail -20 "$CACHE/$name.log" >&2; say "go build of $name failed"; exit 1; }
     mv -f "$binary.new" "$binary"
     say "built $name in $((SECONDS - started)) s"
   fi

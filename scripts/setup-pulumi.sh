@@ -21,6 +21,8 @@ CACHE=${TRUSTED_ROOTS_CACHE:-$HOME/.cache/trusted-roots}
 BIN=$CACHE/toolchain/pulumi-$PULUMI_VERSION/bin
 say() { echo "setup-pulumi: $*" >&2; }
 started=$SECONDS
+# shellcheck source=go-env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 
 version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
 
@@ -51,7 +53,7 @@ ensure_yaml_host() {
   command -v go >/dev/null 2>&1 || { say "Go is needed to build pulumi-language-yaml here: install Go >= 1.24"; exit 1; }
   local yaml_started=$SECONDS
   say "building pulumi-language-yaml $YAML_VERSION from the Go module proxy (log in $BIN/../yaml-build.log)"
-  GOFLAGS=-mod=mod CGO_ENABLED=0 GOBIN="$BIN" go install -tags osusergo,grpcnotrace \
+  GOBIN="$BIN" go install \
     "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$YAML_VERSION" >"$BIN/../yaml-build.log" 2>&1 || {
     tail -20 "$BIN/../yaml-build.log" >&2
     say "could not build pulumi-language-yaml $YAML_VERSION"
@@ -70,7 +72,6 @@ if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-resource-pulumi-nodejs" ] && [ "$("
 fi
 
 command -v go >/dev/null 2>&1 || { say "Go is needed to build the Pulumi CLI here (no installer can be downloaded): install Go >= 1.24"; exit 1; }
-export GOFLAGS=-mod=mod CGO_ENABLED=0
 WRAPPER=$CACHE/toolchain/build-$PULUMI_VERSION
 mkdir -p "$WRAPPER" "$BIN"
 cd "$WRAPPER"
@@ -95,7 +96,7 @@ if ! go get "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "github.com/pulumi
   exit 1
 fi
 say "building pulumi $PULUMI_VERSION (cold: several minutes; log in $WRAPPER/build.log)"
-go build -tags osusergo,grpcnotrace \
+go build \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
   -o "$BIN/pulumi.new" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >"$WRAPPER/build.log" 2>&1 || {
   tail -20 "$WRAPPER/build.log" >&2

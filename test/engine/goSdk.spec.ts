@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { EngineProject } from "../support/engine";
+import { runGo } from "../support/go";
 import { describeLab, Lab, type LabHost } from "../support/lab";
 import { TestPki, type TestCertificate } from "../support/pki";
 
@@ -45,7 +46,7 @@ describeLab("the generated Go SDK through the plugin (Go Automation API, inline 
     const issued = pki.issue("alice", "/CN=alice", contoso);
     client = { cert: readFileSync(issued.certPath, "utf8"), key: readFileSync(issued.keyPath, "utf8") };
     binary = join(engine.dir, "gofleet");
-    await promisify(execFile)("go", ["build", "-o", binary, "."], { cwd: join(REPO, "test/go"), env: { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" }, maxBuffer: 16 * 1024 * 1024 });
+    await runGo(["build", "-o", binary, "."], join(REPO, "test/go"));
     const workDir = join(engine.dir, "go-project");
     mkdirSync(workDir);
     configFile = join(engine.dir, "gofleet.json");

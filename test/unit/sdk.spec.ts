@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
+import { runGo, toolchainAlignedRequires } from "../support/go";
 
 const REPO = resolve(__dirname, "../../..");
 const run = promisify(execFile);
@@ -35,9 +36,9 @@ describe("generated SDKs (Python, Go, C#) from schema.json", function () {
   it("the Go SDK builds against the Pulumi Go SDK of the toolchain's version (module from the Go module proxy)", async () => {
     const copy = mkdtempSync(join(tmpdir(), "trusted-roots-gosdk-"));
     cpSync(join(REPO, "sdk/go"), copy, { recursive: true });
-    const env = { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
-    await run("go", ["mod", "tidy"], { cwd: copy, env, maxBuffer: 16 * 1024 * 1024 });
-    await run("go", ["vet", "./..."], { cwd: copy, env, maxBuffer: 16 * 1024 * 1024 });
+    await runGo(["mod", "edit", ...toolchainAlignedRequires().map((entry) => `-require=${entry}`)], copy);
+    await runGo(["mod", "tidy"], copy);
+    await runGo(["vet", "./..."], copy);
     const module = readFileSync(join(REPO, "sdk/go/go.mod"), "utf8");
     assert.match(module, /^module github\.com\/trusted-roots\/pulumi-trusted-roots\/sdk\/go$/m);
     assert.match(readFileSync(join(REPO, "sdk/go/trustedroots/webServerTrust.go"), "utf8"), /func NewWebServerTrust\(ctx \*pulumi\.Context,/);
@@ -137,9 +138,8 @@ sys.exit(1 if problems else 0)
     writeFileSync(join(dir, "main.go"), snippet("go"));
     writeFileSync(
       join(dir, "go.mod"),
-      `module readme\n\ngo 1.24\n\nrequire (\n\tgithub.com/pulumi/pulumi/sdk/v3 v3.260.0\n\tgithub.com/trusted-roots/pulumi-trusted-roots/sdk/go v0.0.0\n)\n\nreplace github.com/trusted-roots/pulumi-trusted-roots/sdk/go => ${join(REPO, "sdk/go")}\n`,
+      `module readme\n\ngo 1.24\n\nrequire (\n${toolchainAlignedRequires().map((entry) => `\t${entry.replace("@", " ")}\n`).join("")}\tgithub.com/trusted-roots/pulumi-trusted-roots/sdk/go v0.0.0\n)\n\nreplace github.com/trusted-roots/pulumi-trusted-roots/sdk/go => ${join(REPO, "sdk/go")}\n`,
     );
-    const env = { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
-    await run("go", ["vet", "."], { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 });
+    await runGo(["vet", "."], dir);
   });
 });
