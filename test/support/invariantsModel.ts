@@ -261,7 +261,7 @@ class AdminAddsFile implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real) {
     await real.host.writeAnchor(this.file, this.held.map((name) => real.certs[name].pem).join(""));
     model.adminFiles.set(this.file, this.held);
-    await real.host.refresh();
+    await real.host.refresh(false);
     // The administrator's trust may contradict a declaration's distrust until that declaration runs again.
     for (const declaration of Object.values(model.declarations)) if (declaration?.distrusted.some((name) => this.held.includes(name))) declaration.settled = false;
     await checkInvariants(model, real);
@@ -279,7 +279,7 @@ class AdminDeletesFile implements fc.AsyncCommand<Model, Real> {
     const [file, held] = [...model.adminFiles][0];
     await real.host.removeAnchor(file);
     model.adminFiles.delete(file);
-    await real.host.refresh();
+    await real.host.refresh(true);
     // What the file held, and an intermediate whose issuer it held, declared or still recorded as held
     // (counterexamples: seed 1254864388, and an additive declaration that had dropped the intermediate).
     const holdsIntermediate = manifestHolders(recordedManifest(model, real, (await real.host.state()).manifest), real.certs.I1.sha256);
@@ -303,7 +303,7 @@ class OsUpdate implements fc.AsyncCommand<Model, Real> {
     const line = real.host.shippedLine;
     await real.host.writeConf(model.osDropped ? `${text}${line}\n` : text.split("\n").filter((entry) => entry !== line).join("\n"));
     model.osDropped = !model.osDropped;
-    await real.host.refresh();
+    await real.host.refresh(model.osDropped);
     for (const declaration of Object.values(model.declarations)) if (declaration?.roots.includes("S1") || declaration?.distrusted.includes("S1")) declaration.settled = false;
     await checkInvariants(model, real);
   }

@@ -37,8 +37,11 @@ export interface HistoryHost {
   removeAnchor(name: string): Promise<void>;
   writeManifest(text: string): Promise<void>;
   writeConf(text: string): Promise<void>;
-  /** What an OS update or an administrator's `update-ca-certificates` does after their change. */
-  refresh(): Promise<void>;
+  /**
+   * What an OS update or an administrator's `update-ca-certificates` does after their change: `--fresh` after a
+   * removal, as Debian's page asks (a plain run keeps a deleted file's link), plain after an addition.
+   */
+  refresh(afterRemoval: boolean): Promise<void>;
 }
 
 const manifestPathOf = (layout: PosixLayout) => `${stateDirOf(layout)}/manifest.json`;
@@ -116,8 +119,8 @@ export class ModelHost implements HistoryHost {
     writeFileSync(`${this.dir}/ca-certificates.conf`, text);
   }
 
-  async refresh(): Promise<void> {
-    execFileSync("sh", ["-c", this.layout.refreshCommand(true)]);
+  async refresh(afterRemoval: boolean): Promise<void> {
+    execFileSync("sh", ["-c", this.layout.refreshCommand(afterRemoval)]);
   }
 
   remove(): void {
@@ -199,8 +202,8 @@ export class ScriptedHost implements HistoryHost {
     await this.write(this.conf, text);
   }
 
-  async refresh(): Promise<void> {
-    await this.sh(`${this.layout.refreshCommand(true)} >/dev/null`);
+  async refresh(afterRemoval: boolean): Promise<void> {
+    await this.sh(`${this.layout.refreshCommand(afterRemoval)} >/dev/null`);
   }
 }
 

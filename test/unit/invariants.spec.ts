@@ -32,7 +32,7 @@ describe("invariants over generated histories (fast-check, the real POSIX script
       await scripted.writeAnchor("corporate file.crt", certs.R1.pem + certs.R2.pem);
       await scripted.writeManifest('{"version":3,"roots":[],"distrusted":[]}');
       await scripted.writeConf("!S1.crt\n");
-      await scripted.refresh();
+      await scripted.refresh(true);
       const [seen, expected] = [await scripted.state(), await model.state()];
       assert.deepEqual(seen, expected);
       assert.deepEqual([...seen.anchors.keys()], ["corporate file.crt"]);
@@ -110,7 +110,7 @@ describe("invariants over generated histories (fast-check, the real POSIX script
       // The ca-certificates package ships S3 and its maintainer script adds the line, keeping the others.
       writeFileSync(`${host.dir}/share/S3.crt`, certs.R3.pem);
       await host.writeConf("!S1.crt\nS3.crt\n");
-      await host.refresh();
+      await host.refresh(false);
       // The next run has something to do (R1 too), so its apply meets the interrupted transaction first.
       const after = await convergeWith(host.runner, host.platform, "Root", { ...desired, roots: [certs.R1] }, "exact");
       const state = await host.state();
