@@ -6,4 +6,7 @@
 #   CGO_ENABLED=0     static binaries, no C toolchain needed
 #   osusergo          the pure-Go user lookup (what CGO_ENABLED=0 gives os/user anyway)
 #   grpcnotrace       gRPC without golang.org/x/net/trace (a debugging page none of these programs serve)
-export GOFLAGS="-mod=mod -tags=osusergo,grpcnotrace" CGO_ENABLED=0
+# A build that names its own -tags (the .NET generator's "dotnet") adds these: a -tags on the command line
+# replaces the one in GOFLAGS.
+GO_TAGS=osusergo,grpcnotrace
+export GOFLAGS="-mod=mod -tags=$GO_TAGS" CGO_ENABLED=0

@@ -25,7 +25,9 @@ build() {
   echo "$binary"
 }
 current=$(build sdkgen)
-dotnet=$(build sdkgen-dotnet -tags dotnet -modfile go.dotnet.mod)
+# go.dotnet.mod pins the pulumi/pkg the YAML language host is built with, at its versions of shared modules, so
+# with the same tags this build reuses what the toolchain's YAML host build compiled.
+dotnet=$(build sdkgen-dotnet -tags "dotnet,$GO_TAGS" -modfile go.dotnet.mod)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$current" schema.json "$out" >&2
