@@ -1,7 +1,8 @@
 # Sourced before every Go command this project runs (the Pulumi CLI and YAML host builds, the SDK generator, the
-# Go SDK checks, the Go test program). One set of flags for all of them, because build tags are part of a
-# package's key in Go's build cache: with the same tags the generator and the Go programs reuse the packages the
-# CLI's cold build compiled (the Pulumi SDK, gRPC and their dependencies) instead of compiling them again.
+# Go SDK checks, the Go test program). One set of flags for all of them: a tag changes which files of gRPC and
+# os/user are compiled, and so the key in Go's build cache of every package above them; with the same tags the
+# generators and the Go programs reuse the packages the toolchain's cold builds compiled (the Pulumi SDK, gRPC
+# and their dependencies) instead of compiling them again.
 #   -mod=mod          wrapper and generated modules carry no complete go.sum
 #   CGO_ENABLED=0     static binaries, no C toolchain needed
 #   osusergo          the pure-Go user lookup (what CGO_ENABLED=0 gives os/user anyway)
