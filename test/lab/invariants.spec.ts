@@ -25,7 +25,7 @@ const BASELINE_CERTS = "/var/tmp/trl-baseline-certs";
 // run's job is the real tool and SSH, and 60 rather than 100 keeps the suite within CI's time on slow machines).
 describeLab("invariants over generated histories on a real host (real update-ca-certificates, over SSH)", function () {
   const runs = Number(process.env.TRL_LAB_PROPERTY_RUNS ?? 60);
-  // Each step refreshes the real store (3 to 8 s here); a machine five times slower still finishes.
+  // A refresh of the real store takes 0.7 to 3 s here; a machine five times slower still finishes.
   this.timeout(runs * 10 * 60_000);
   const pki = new TestPki();
   let lab: Lab;
