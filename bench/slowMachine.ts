@@ -6,9 +6,10 @@
 // timed (median of 5, into a scratch folder, no hooks) before and under the hogs: its ratio is the slowdown, and
 // the figure under the hogs says which machine this stands for. Root only (real-time priority). Not a test.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { timing } from "./timing";
 
 const PERIOD_MS = 10;
 
@@ -35,15 +36,15 @@ function yardstick(): number {
   try {
     const empty = join(scratch, "empty");
     const certs = join(scratch, "certs");
-    execFileSync("mkdir", ["-p", empty, certs]);
+    mkdirSync(empty);
+    mkdirSync(certs);
     const run = () => {
       const started = performance.now();
       execFileSync("update-ca-certificates", ["--fresh", "--localcertsdir", empty, "--etccertsdir", certs, "--hooksdir", empty], { stdio: "ignore" });
       return (performance.now() - started) / 1000;
     };
     run(); // the first run reads the CA files from disk; the others time the work
-    const times = Array.from({ length: 5 }, run).sort((a, b) => a - b);
-    return times[2];
+    return timing(Array.from({ length: 5 }, run)).median;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

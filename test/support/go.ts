@@ -15,12 +15,13 @@ export async function runGo(args: string[], cwd: string): Promise<{ stdout: stri
 }
 
 /**
- * The module versions test/go/go.mod pins (`module@version`; not the trusted-roots SDK, which is replaced by a
- * path). They are the Pulumi CLI build's own versions of every shared dependency: a module that requires them
- * builds from packages already in Go's cache, where a fresh resolution of sdk/v3 alone picks older gRPC and
- * x/net and compiles them all again (about 100 CPU-seconds cold).
+ * Makes the module in `moduleDir` require the versions test/go/go.mod pins (not the trusted-roots SDK, which is
+ * replaced by a path). They are the Pulumi CLI build's own versions of every shared dependency: a module that
+ * requires them builds from packages already in Go's cache, where a fresh resolution of sdk/v3 alone picks older
+ * gRPC and x/net and compiles them all again (about 100 CPU-seconds cold).
  */
-export function toolchainAlignedRequires(): string[] {
+export async function requireToolchainVersions(moduleDir: string): Promise<void> {
   const goMod = readFileSync(resolve(REPO, "test/go/go.mod"), "utf8");
-  return [...goMod.matchAll(/^\t(\S+) (v\S+)/gm)].map(([, module, version]) => `${module}@${version}`).filter((entry) => !entry.startsWith("github.com/trusted-roots/"));
+  const pinned = [...goMod.matchAll(/^\t(\S+) (v\S+)/gm)].filter(([, module]) => !module.startsWith("github.com/trusted-roots/"));
+  await runGo(["mod", "edit", ...pinned.map(([, module, version]) => `-require=${module}@${version}`)], moduleDir);
 }

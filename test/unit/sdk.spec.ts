@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
-import { runGo, toolchainAlignedRequires } from "../support/go";
+import { requireToolchainVersions, runGo } from "../support/go";
 
 const REPO = resolve(__dirname, "../../..");
 const run = promisify(execFile);
@@ -36,7 +36,7 @@ describe("generated SDKs (Python, Go, C#) from schema.json", function () {
   it("the Go SDK builds against the Pulumi Go SDK of the toolchain's version (module from the Go module proxy)", async () => {
     const copy = mkdtempSync(join(tmpdir(), "trusted-roots-gosdk-"));
     cpSync(join(REPO, "sdk/go"), copy, { recursive: true });
-    await runGo(["mod", "edit", ...toolchainAlignedRequires().map((entry) => `-require=${entry}`)], copy);
+    await requireToolchainVersions(copy);
     await runGo(["mod", "tidy"], copy);
     await runGo(["vet", "./..."], copy);
     const module = readFileSync(join(REPO, "sdk/go/go.mod"), "utf8");
@@ -138,8 +138,9 @@ sys.exit(1 if problems else 0)
     writeFileSync(join(dir, "main.go"), snippet("go"));
     writeFileSync(
       join(dir, "go.mod"),
-      `module readme\n\ngo 1.24\n\nrequire (\n${toolchainAlignedRequires().map((entry) => `\t${entry.replace("@", " ")}\n`).join("")}\tgithub.com/trusted-roots/pulumi-trusted-roots/sdk/go v0.0.0\n)\n\nreplace github.com/trusted-roots/pulumi-trusted-roots/sdk/go => ${join(REPO, "sdk/go")}\n`,
+      `module readme\n\ngo 1.24\n\nrequire github.com/trusted-roots/pulumi-trusted-roots/sdk/go v0.0.0\n\nreplace github.com/trusted-roots/pulumi-trusted-roots/sdk/go => ${join(REPO, "sdk/go")}\n`,
     );
+    await requireToolchainVersions(dir);
     await runGo(["vet", "."], dir);
   });
 });
