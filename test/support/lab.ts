@@ -25,8 +25,11 @@ function workerLab(worker: number, base: Partial<typeof DEFAULT_LAB>): typeof DE
 }
 
 // Set for the whole worker process, so labctl and every CLI or engine process a test starts see the same lab.
-if (process.env.MOCHA_WORKER_ID !== undefined) {
-  Object.assign(process.env, workerLab(Number(process.env.MOCHA_WORKER_ID), process.env));
+// Once: a process the worker starts that loads this module too (the demo) inherits MOCHA_WORKER_ID and the
+// worker's lab already derived; deriving again took worker 0's demo onto worker 1's subnet, and worker 1's
+// connections reached the demo's hosts (a CI run's host key mismatches).
+if (process.env.MOCHA_WORKER_ID !== undefined && process.env.TRL_LAB_WORKER === undefined) {
+  Object.assign(process.env, workerLab(Number(process.env.MOCHA_WORKER_ID), process.env), { TRL_LAB_WORKER: process.env.MOCHA_WORKER_ID });
 }
 
 export interface LabHost {
