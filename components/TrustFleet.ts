@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WaveGate } from "./resources/waveGate";
 import { waves, type Rollout } from "./rollout";
-import { WebServerTrust, type ServerReport, type WebServerTrustArgs } from "./WebServerTrust";
+import type { ServerReport } from "./serverCore";
+import { WebServerTrust, type WebServerTrustArgs } from "./WebServerTrust";
 
 import { TRUST_FLEET_TYPE } from "./typeTokens";
 

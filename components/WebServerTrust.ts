@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import { chainCertificateProblems, type Certificate } from "./certificates";
 import type { StoreMode } from "./plan";
 import type { PlatformName } from "./platforms";
@@ -9,7 +8,7 @@ import type { ConnectionArgs } from "./resources/shared";
 import { TrustStore, type TrustStoreArgs } from "./resources/trustStore";
 import { javaStoreSuffix } from "./platforms/java";
 import { toRootInputs } from "./resources/trustStoreCore";
-import { CERTIFICATE_LIST_NAMES, type CertificateListName, type ServerTraits } from "./serverCore";
+import { CERTIFICATE_LIST_NAMES, type CertificateListName, type ServerReport, type ServerTraits } from "./serverCore";
 
 import { WEB_SERVER_TRUST_TYPE } from "./typeTokens";
 
@@ -44,16 +43,6 @@ export interface WebServerTrustArgs extends ServerTraits, Partial<Record<Certifi
    */
   previousNames?: readonly string[];
 }
-
-/** What the last run did on one server. */
-export const serverReportSchema = z.object({
-  server: z.string().meta({ description: "The server's name." }),
-  status: z.enum(["changed", "in sync"]).meta({ description: "Whether the run changed a store." }),
-  imported: z.array(z.string()).meta({ description: "Subjects imported." }),
-  removed: z.array(z.string()).meta({ description: "Subjects removed." }),
-  revision: z.string().meta({ description: "The store revision; chain your own resources on it." }),
-});
-export type ServerReport = z.infer<typeof serverReportSchema>;
 
 /** What the component records of each declared certificate: what policies check, without the PEM. */
 export function declaredIdentities(certificates: readonly Certificate[] = []) {

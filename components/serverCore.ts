@@ -37,3 +37,13 @@ export const serverTraitsSchema = z.strictObject({
     .meta({ description: "Java keystores that hold the server's roots too (Linux paths on Linux, drive paths on Windows): the JVM's cacerts, a JDK's own, or an application truststore (its password is javaKeystorePassword)." }),
 });
 export type ServerTraits = z.input<typeof serverTraitsSchema>;
+
+/** What the last run did on one server. */
+export const serverReportSchema = z.object({
+  server: z.string().meta({ description: "The server's name." }),
+  status: z.enum(["changed", "in sync"]).meta({ description: "Whether the run changed a store." }),
+  imported: z.array(z.string()).meta({ description: "Subjects imported." }),
+  removed: z.array(z.string()).meta({ description: "Subjects removed." }),
+  revision: z.string().meta({ description: "The store revision; chain your own resources on it." }),
+});
+export type ServerReport = z.infer<typeof serverReportSchema>;

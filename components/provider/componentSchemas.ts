@@ -3,8 +3,7 @@ import { STORE_MODES } from "../plan";
 import { rolloutSchema } from "../rollout";
 import { checkThumbprints, httpUrl, ldapSourceSchema, proxyUrl } from "../sources/schema";
 import { DEFAULT_SOURCE_TIMEOUT_SECONDS } from "../sources";
-import { serverReportSchema } from "../WebServerTrust";
-import { certificateListFields, serverTraitsSchema } from "../serverCore";
+import { certificateListFields, serverReportSchema, serverTraitsSchema } from "../serverCore";
 
 // What multi-language programs give the components and fetchRoots, and what they get back: the provider validates
 // with these, and the package schema is generated from them.

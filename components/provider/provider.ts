@@ -1,4 +1,5 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Output } from "@pulumi/pulumi/output";
 import type * as provider from "@pulumi/pulumi/provider";
 import { z } from "zod";
 import { normalizeThumbprint, parseCertificates, requireRoots, type Certificate } from "../certificates";
@@ -9,8 +10,7 @@ import { AFTER_CHANGE_SECRET_INPUTS } from "../resources/afterChangeCore";
 import { TRUST_STORE_SECRET_INPUTS } from "../resources/trustStoreCore";
 import { fetchRoots, remoteSourceOf } from "../sources";
 import { timedOperation } from "../transport";
-import { TrustFleet, type FleetServer } from "../TrustFleet";
-import { WebServerTrust } from "../WebServerTrust";
+import type { FleetServer } from "../TrustFleet";
 import { CERTIFICATE_LIST_NAMES } from "../serverCore";
 import {
   FETCH_ROOTS_FUNCTION,
@@ -155,7 +155,10 @@ export class TrustedRootsProvider implements provider.Provider {
   }
 
   async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
+    // The components (and with them the SDK's whole index: about 1.5 CPU-s) load on the first construct only; a
+    // plugin started for the custom resources' CRUD never needs them.
     if (type === WEB_SERVER_TRUST_TYPE) {
+      const { WebServerTrust } = await import("../WebServerTrust.js");
       const server = await serverFromInputs({ ...inputs, name }, name);
       const component = new WebServerTrust(name, server, options);
       return { urn: component.urn, state: { report: component.report } };
@@ -164,6 +167,7 @@ export class TrustedRootsProvider implements provider.Provider {
       const parsed = trustFleetInputsSchema.safeParse({ ...inputs, servers: await known(inputs.servers) });
       if (!parsed.success) throw new Error(describe(parsed.error, name));
       const servers = await Promise.all(parsed.data.servers.map((entry, index) => serverFromInputs(entry, `${name}.servers[${index}]`)));
+      const { TrustFleet } = await import("../TrustFleet.js");
       const component = new TrustFleet(name, { servers, rollout: parsed.data.rollout }, options);
       return { urn: component.urn, state: { report: component.report, waves: component.waves } };
     }
@@ -175,7 +179,7 @@ export class TrustedRootsProvider implements provider.Provider {
 // must be known to declare the children, so it is awaited. Secret leaves inside stay Outputs and stay secret.
 async function known(value: unknown): Promise<unknown> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Output.promise() is the SDK's own way to await a value
-  return pulumi.Output.isInstance(value) ? (value as any).promise() : value;
+  return Output.isInstance(value) ? (value as any).promise() : value;
 }
 
 function describe(error: z.ZodError, where: string): string {

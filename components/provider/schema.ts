@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { serverReportSchema } from "../WebServerTrust";
+import { serverReportSchema } from "../serverCore";
 import { rolloutSchema } from "../rollout";
 import { afterChangeInputsSchema, afterChangeResultSchema, afterChangeSchema, REBOOT_INPUTS, RESTART_INPUTS } from "../resources/afterChangeCore";
 import { clientCertificateSchema, healthCheckSchema } from "../resources/health";

@@ -1,4 +1,5 @@
-import * as pulumi from "@pulumi/pulumi";
+// From the SDK's rpc module, not its index: see engineLog.ts.
+import { isRpcSecret, specialSecretSig, specialSigKey, unwrapRpcSecret } from "@pulumi/pulumi/runtime/rpc";
 
 /**
  * Values as a provider plugin receives and returns them. The engine sends secrets in wire form
@@ -8,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 export function plainValues(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plainValues);
   if (value && typeof value === "object") {
-    if (pulumi.runtime.isRpcSecret(value)) return plainValues(pulumi.runtime.unwrapRpcSecret(value));
+    if (isRpcSecret(value)) return plainValues(unwrapRpcSecret(value));
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>)
         // A state written by 0.1's dynamic providers carries its serialized provider; it means nothing here.
@@ -23,7 +24,7 @@ export function plainValues(value: unknown): unknown {
 export function withSecretProperties<T extends Record<string, unknown>>(outputs: T, secretKeys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(outputs).map(([key, value]) =>
-      secretKeys.includes(key) && value !== undefined ? [key, { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value }] : [key, value],
+      secretKeys.includes(key) && value !== undefined ? [key, { [specialSigKey]: specialSecretSig, value }] : [key, value],
     ),
   );
 }
