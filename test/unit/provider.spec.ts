@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -46,6 +47,14 @@ describe("the provider plugin's pure parts", () => {
     const afterChangeKeys = new Set(afterChangeSchema.options.flatMap((option) => Object.keys(option.shape)));
     assert.deepEqual(keys(types["trusted-roots:index:AfterChange"].properties), [...afterChangeKeys].sort());
     assert.deepEqual(keys(types["trusted-roots:index:Bastion"].properties), keys(bastionSchema.shape));
+  });
+
+  it("a plugin start loads the SDK's provider server, not its index (the Automation API and TypeScript): those wait for a construct", () => {
+    // What main.ts loads, in a process of its own (this one loaded the index above).
+    const loaded = execFileSync(process.execPath, ["-e", `require("@pulumi/pulumi/provider"); require(${JSON.stringify(resolve(__dirname, "../../components/provider/provider.js"))}); require(${JSON.stringify(resolve(__dirname, "../../components/provider/schema.js"))}); console.log(Object.keys(require.cache).join("\\n"))`], { cwd: REPO, encoding: "utf8" }).split("\n");
+    assert.ok(loaded.some((path) => path.endsWith("/@pulumi/pulumi/provider/server.js")), "the provider server is loaded");
+    const heavy = loaded.filter((path) => path.endsWith("/@pulumi/pulumi/index.js") || path.includes("/node_modules/typescript/") || path.includes("/@pulumi/pulumi/automation/"));
+    assert.deepEqual(heavy, []);
   });
 
   it("schema.json is what the plugin serves, and its version is the package's", () => {
