@@ -155,7 +155,7 @@ export class TrustedRootsProvider implements provider.Provider {
   }
 
   async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
-    // The components (and with them the SDK's whole index: about 1.5 CPU-s) load on the first construct only; a
+    // The components (and with them the SDK's whole index: about 1.2 CPU-s) load on the first construct only; a
     // plugin started for the custom resources' CRUD never needs them.
     if (type === WEB_SERVER_TRUST_TYPE) {
       const { WebServerTrust } = await import("../WebServerTrust.js");

@@ -1,4 +1,4 @@
-// The log module alone: the SDK's index loads the Automation API and TypeScript (about 1.5 CPU-s), which a
+// The log module alone: the SDK's index loads the Automation API and TypeScript (about 1.2 CPU-s), which a
 // provider plugin serving CRUD never uses.
 import * as log from "@pulumi/pulumi/log";
 
