@@ -56,7 +56,6 @@ describe("distrusting a shipped root among ~140 (ca-certificates.conf)", functio
     host = new ModelHost({});
     for (const [rel, pem] of Object.entries(pems)) {
       const path = `${host.dir}/share/${rel}.crt`;
-      rmSync(path, { force: true });
       mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
       writeFileSync(path, pem);
     }
