@@ -7,7 +7,7 @@ import type { SshTargetInput } from "../../components/transport";
 
 const run = promisify(execFile);
 const LABCTL = resolve(__dirname, "../../../test/lab/labctl.sh");
-const DEFAULT_LAB = { TRL_LAB_PREFIX: "trl", TRL_LAB_SUBNET: "10.213.0", TRL_LAB_DIR: "/var/tmp/trusted-roots-lab" };
+export const DEFAULT_LAB = { TRL_LAB_PREFIX: "trl", TRL_LAB_SUBNET: "10.213.0", TRL_LAB_DIR: "/var/tmp/trusted-roots-lab" };
 
 /**
  * The lab of mocha's parallel worker `worker` (MOCHA_WORKER_ID): two labs on one machine must not share a name

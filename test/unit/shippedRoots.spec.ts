@@ -20,10 +20,10 @@ class PathFirstRunner implements ScriptRunner {
     private readonly spyDir: string,
   ) {}
 
-  exec(script: RemoteScript): Promise<ExecResult> {
+  exec(script: RemoteScript, timeoutSeconds?: number): Promise<ExecResult> {
     const stdin = script.stdin.replace(/^PATH=/m, `PATH=${this.spyDir}:`);
     assert.notEqual(stdin, script.stdin, "the script sets PATH in its prelude: the spy goes first on it");
-    return this.inner.exec({ ...script, stdin });
+    return this.inner.exec({ ...script, stdin }, timeoutSeconds);
   }
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
+import { DEFAULT_LAB } from "../support/lab";
 
 const LAB_MODULE = resolve(__dirname, "../support/lab.js");
 const LAB_KEYS = ["TRL_LAB_PREFIX", "TRL_LAB_SUBNET", "TRL_LAB_DIR", "TRL_LAB_WORKER"] as const;
@@ -14,7 +15,7 @@ function labOf(env: NodeJS.ProcessEnv): LabEnv {
 
 describe("each mocha worker's lab", () => {
   // This process may itself be a worker: start from the base lab, not from its own.
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, TRL_LAB_PREFIX: "trl", TRL_LAB_SUBNET: "10.213.0", TRL_LAB_DIR: "/var/tmp/trusted-roots-lab" };
+  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...DEFAULT_LAB };
 
   it("workers get labs of their own, apart from the base lab", () => {
     const labs = ["0", "1"].map((worker) => labOf({ ...base, MOCHA_WORKER_ID: worker }));
