@@ -179,7 +179,7 @@ function applyData(layout: PosixLayout, plan: StorePlan): string[] {
     `mkdir import ${b64(storeDir(layout, plan.store))}`,
     ...(layout.distrust.kind === "blocklist" && plan.distrusts.length > 0 ? [`mkdir distrust ${b64(layout.distrust.dir)}`] : []),
     ...changes.map((change) => (change.content === undefined ? `rm ${change.step} ${b64(change.path)}` : `put ${change.step} ${b64(change.path)} ${b64(change.content)}`)),
-    ...confDistrusts.map((root) => `deselect ${fingerprint(root.sha256)} ${pemLineOf(root.der)}`),
+    ...confDistrusts.map((root) => `deselect ${b64(root.der)}`),
     ...confUndistrusts.map((root) => `reselect ${fingerprint(root.sha256)}`),
     // A manifest-only apply (owners claimed or released) changes no trust: nothing to refresh.
     ...(planChangesStore(plan) ? [`refresh ${afterRemoval ? "yes" : "no"}`] : []),
@@ -300,7 +300,7 @@ trusted_roots_changes() {
         trusted_roots_next_step ;;${
           selection
             ? `
-      deselect) trusted_roots_deselect "$a" "$b" || trusted_roots_fail distrust; trusted_roots_next_step ;;
+      deselect) trusted_roots_deselect "$a" || trusted_roots_fail distrust; trusted_roots_next_step ;;
       reselect) trusted_roots_reselect "$a" || trusted_roots_fail undistrust; trusted_roots_next_step ;;`
             : ""
         }
@@ -363,47 +363,50 @@ export function applySteps(layout: PosixLayout, plan: StorePlan): number {
 // it again by taking that "!" away; every line naming the file (selected or not) becomes that one line, so a
 // second line an update appended cannot undo the choice. awk gets the path as data (-v), never as program text. A
 // root the OS does not ship has no line: there is nothing to select (see distrustBy "absence").
-// The file is found by fingerprint among those awk can rewrite: the selected ones (a plain line) for a deselect,
-// the deselected ones ("!") for a reselect. For a deselect the files holding a line of the root's PEM text are
-// tried first (one grep for all), so it costs an openssl or two instead of one for each of the ~140 shipped roots
-// (seconds of CPU); every selected file follows, for a root written otherwise (another width, DER).
-/** A line from the middle of a certificate's PEM text (64 base64 characters, as PEM writers wrap): the grep for it. */
-export function pemLineOf(der: Buffer): string {
-  const lines = der.toString("base64").match(/.{64}/g) ?? [];
-  if (lines.length === 0) throw new Error("internal: a certificate shorter than one PEM line");
-  return lines[Math.floor(lines.length / 2)];
-}
+// The file is looked for only among those awk can rewrite: the selected ones (a plain line) for a distrust, the
+// deselected ones ("!") for a lift. A distrust carries the root's DER (base64), and one awk reads every selected
+// file and compares each PEM block's base64, line breaks and blanks left out (any width, CRLF): no process per
+// shipped file. Fingerprinting them with `openssl x509` (~40 ms each, ~140 files) cost a distrust of a root the OS
+// does not ship 6 CPU-seconds here, the lab's invariant histories a sixth of their time. A lift knows the root by
+// fingerprint only (the manifest's entry), and the "!" files are few: openssl fingerprints those.
 /** A value as the base64 word the transaction's files name paths by (shell-safe: base64 has no quote). */
 const b64Literal = (value: string) => Buffer.from(value).toString("base64");
 
+/** awk: the first selected line of the conf (read as its input) whose file holds a PEM block of base64 `der`. */
+const SELECTED_HOLDING_AWK = `/^$/ || /^#/ || /^!/ { next }
+{ file = dir "/" $0; inside = 0; found = 0
+  while (!found && (getline line < file) > 0) {
+    if (line ~ /^-----BEGIN CERTIFICATE-----/) { inside = 1; body = ""; continue }
+    if (line ~ /^-----END CERTIFICATE-----/) { found = inside && body == der; inside = 0; continue }
+    if (inside) { gsub(/[ \\t\\r]/, "", line); body = body line }
+  }
+  close(file)
+  if (found) { print; exit }
+}`;
+
 function selectionFunctions(selection: { conf: string; shippedDir: string }): string {
   const conf = shQuote(selection.conf);
-  return `trusted_roots_first_holding() {
-  while IFS= read -r f; do
-    f=\${f#./}
-    if [ -f "$f" ] && [ "$(openssl x509 -in "$f" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g')" = "$1" ] &&
-      grep -qxF -e "$2$f" ${conf}; then
-      printf '%s\\n' "$f"; return 0
+  return `trusted_roots_shipped() {
+  if [ "$2" = deselect ]; then
+    awk -v dir=${shQuote(selection.shippedDir)} -v der="$1" ${shQuote(SELECTED_HOLDING_AWK)} ${conf}
+    return
+  fi
+  cd ${shQuote(selection.shippedDir)} 2>/dev/null || return 0
+  sed -n 's/^!//p' ${conf} | while IFS= read -r f; do
+    if [ -f "$f" ] && [ "$(openssl x509 -in "$f" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g')" = "$1" ]; then
+      printf '%s\\n' "$f"; break
     fi
   done
 }
-trusted_roots_shipped() {
-  cd ${shQuote(selection.shippedDir)} 2>/dev/null || return 0
-  if [ "$2" = deselect ]; then
-    { find . -type f -name '*.crt' -exec grep -lF -e "$3" {} +; sed -e '/^$/d; /^#/d; /^!/d' ${conf}; } 2>/dev/null | trusted_roots_first_holding "$1" ''
-  else
-    sed -n 's/^!//p' ${conf} | trusted_roots_first_holding "$1" '!'
-  fi
-}
 trusted_roots_select() {
-  match=$(trusted_roots_shipped "$1" "$2" "\${3-}")
+  match=$(trusted_roots_shipped "$1" "$2")
   [ -n "$match" ] || return 0
   awk -v rel="$match" -v mode="$2" '($0 == rel || $0 == "!" rel) { if (!done) print (mode == "deselect" ? "!" rel : rel); done = 1; next } { print }' \\
     ${conf} > ${conf}.trusted-roots-new &&
     trusted_roots_expect ${b64Literal(selection.conf)} "$(sha256sum < ${conf}.trusted-roots-new | cut -d' ' -f1)" &&
     mv -f ${conf}.trusted-roots-new ${conf}
 }
-trusted_roots_deselect() { trusted_roots_select "$1" deselect "$2"; }
+trusted_roots_deselect() { trusted_roots_select "$1" deselect; }
 trusted_roots_reselect() { trusted_roots_select "$1" reselect; }`;
 }
 

@@ -15,7 +15,7 @@ const LINUX = (["debian", "rhel", "suse", "alpine", "arch"] as const).map((name)
 const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
 const unb64 = (text: string) => Buffer.from(text, "base64").toString("utf8");
 
-/** The plan an apply script carries as data, paths decoded: "rm remove /path", "put import /path", "deselect SHA"... */
+/** The plan an apply script carries as data, paths decoded: "rm remove /path", "put import /path", "deselect DER"... */
 function planData(stdin: string): string[] {
   const block = /\nTRUSTED_ROOTS_PLAN='\n([^']*)'\n/.exec(stdin);
   assert.ok(block, "the apply script carries its plan as one quoted data block");

@@ -20,32 +20,36 @@ trusted_roots_observe() {
   if [ -f '/etc/ssl/certs/ca-certificates.crt' ]; then printf '@@bundle '; trl_b64 '/etc/ssl/certs/ca-certificates.crt'; echo; else echo '@@bundle'; fi
   echo '@@end'
 }
-trusted_roots_first_holding() {
-  while IFS= read -r f; do
-    f=${f#./}
-    if [ -f "$f" ] && [ "$(openssl x509 -in "$f" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g')" = "$1" ] &&
-      grep -qxF -e "$2$f" '/etc/ca-certificates.conf'; then
-      printf '%s\n' "$f"; return 0
+trusted_roots_shipped() {
+  if [ "$2" = deselect ]; then
+    awk -v dir='/usr/share/ca-certificates' -v der="$1" '/^$/ || /^#/ || /^!/ { next }
+{ file = dir "/" $0; inside = 0; found = 0
+  while (!found && (getline line < file) > 0) {
+    if (line ~ /^-----BEGIN CERTIFICATE-----/) { inside = 1; body = ""; continue }
+    if (line ~ /^-----END CERTIFICATE-----/) { found = inside && body == der; inside = 0; continue }
+    if (inside) { gsub(/[ \t\r]/, "", line); body = body line }
+  }
+  close(file)
+  if (found) { print; exit }
+}' '/etc/ca-certificates.conf'
+    return
+  fi
+  cd '/usr/share/ca-certificates' 2>/dev/null || return 0
+  sed -n 's/^!//p' '/etc/ca-certificates.conf' | while IFS= read -r f; do
+    if [ -f "$f" ] && [ "$(openssl x509 -in "$f" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g')" = "$1" ]; then
+      printf '%s\n' "$f"; break
     fi
   done
 }
-trusted_roots_shipped() {
-  cd '/usr/share/ca-certificates' 2>/dev/null || return 0
-  if [ "$2" = deselect ]; then
-    { find . -type f -name '*.crt' -exec grep -lF -e "$3" {} +; sed -e '/^$/d; /^#/d; /^!/d' '/etc/ca-certificates.conf'; } 2>/dev/null | trusted_roots_first_holding "$1" ''
-  else
-    sed -n 's/^!//p' '/etc/ca-certificates.conf' | trusted_roots_first_holding "$1" '!'
-  fi
-}
 trusted_roots_select() {
-  match=$(trusted_roots_shipped "$1" "$2" "${3-}")
+  match=$(trusted_roots_shipped "$1" "$2")
   [ -n "$match" ] || return 0
   awk -v rel="$match" -v mode="$2" '($0 == rel || $0 == "!" rel) { if (!done) print (mode == "deselect" ? "!" rel : rel); done = 1; next } { print }' \
     '/etc/ca-certificates.conf' > '/etc/ca-certificates.conf'.trusted-roots-new &&
     trusted_roots_expect L2V0Yy9jYS1jZXJ0aWZpY2F0ZXMuY29uZg== "$(sha256sum < '/etc/ca-certificates.conf'.trusted-roots-new | cut -d' ' -f1)" &&
     mv -f '/etc/ca-certificates.conf'.trusted-roots-new '/etc/ca-certificates.conf'
 }
-trusted_roots_deselect() { trusted_roots_select "$1" deselect "$2"; }
+trusted_roots_deselect() { trusted_roots_select "$1" deselect; }
 trusted_roots_reselect() { trusted_roots_select "$1" reselect; }
 trusted_roots_step() { :; }
 trusted_roots_emit_failure() {
@@ -121,7 +125,7 @@ trusted_roots_changes() {
         { printf '%s' "$c" | base64 -d > "$p.trusted-roots-new"; } >>"$TXN/log" 2>&1 && chmod 644 "$p.trusted-roots-new" &&
           trusted_roots_expect "$b" "$(sha256sum < "$p.trusted-roots-new" | cut -d' ' -f1)" && mv -f "$p.trusted-roots-new" "$p" || { rm -f "$p.trusted-roots-new"; trusted_roots_fail "$a"; }
         trusted_roots_next_step ;;
-      deselect) trusted_roots_deselect "$a" "$b" || trusted_roots_fail distrust; trusted_roots_next_step ;;
+      deselect) trusted_roots_deselect "$a" || trusted_roots_fail distrust; trusted_roots_next_step ;;
       reselect) trusted_roots_reselect "$a" || trusted_roots_fail undistrust; trusted_roots_next_step ;;
       refresh) trusted_roots_refresh "$a" >>"$TXN/log" 2>&1 || trusted_roots_fail refresh; trusted_roots_next_step ;;
       *) echo "internal: the apply's data has a line this program does not know ($kind)" >>"$TXN/log"; trusted_roots_fail data ;;
