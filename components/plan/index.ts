@@ -85,7 +85,7 @@ export function plan(desired: DesiredStore, observed: ObservedStore, mode: Store
   );
 
   const manifest = {
-    ...nextManifest(observed, present, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners, new Set(neighbourRemovals.map((removal) => removal.sha256))),
+    ...nextManifest(observed, mode, present, imports, removed, new Set(released.map((root) => root.sha256)), desiredSet, owners, new Set(neighbourRemovals.map((removal) => removal.sha256))),
     distrusted: distrustEntries,
   };
   const foreign = observed.roots.filter(
@@ -393,6 +393,7 @@ function nextDistrusts(
 
 function nextManifest(
   observed: ObservedStore,
+  mode: StoreMode,
   /** Roots the host has for this store: trusted, or at least somewhere in it. */
   present: Set<string>,
   imports: readonly PlannedRoot[],
@@ -403,9 +404,11 @@ function nextManifest(
   neighboursRemoved: Set<string>,
 ): Omit<Manifest, "distrusted"> {
   const store = observed.store;
-  // After the plan this declaration holds what it declares, and what it held, still finds on the host, and
-  // neither removed nor released (additive mode keeps undeclared roots, and their holder with them).
-  const holdsAfter = (sha256: string) => desired.has(sha256) || (owners.holds(sha256) && !released.has(sha256) && present.has(sha256));
+  // After the plan this declaration holds what it declares and, in additive mode (which keeps undeclared roots,
+  // and their holder with them), what it held, still finds on the host, and neither removed nor released. In the
+  // other modes a hold ends with the declaration, even where this tool's file is gone and an administrator's copy
+  // keeps the root (counterexample seed 1, an OS update dropping the tool's files: the hold outlived its owner's delete).
+  const holdsAfter = (sha256: string) => desired.has(sha256) || (mode === "additive" && owners.holds(sha256) && !released.has(sha256) && present.has(sha256));
   const kept: ManifestEntry[] = [];
   const holders = new Map<string, { root: ManifestEntry; ids: Set<string>; installed: boolean }>();
   const claim = (root: CertificateIdentity | ManifestEntry, ids: readonly string[], installed = (root as ManifestEntry).installed !== false) => {

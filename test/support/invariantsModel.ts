@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
+import { basename } from "node:path";
 import fc from "fast-check";
 import { parseCertificates, type Certificate } from "../../components/certificates";
 import { plan, PlanError, type DesiredStore, type StoreMode } from "../../components/plan";
-import { applySteps } from "../../components/platforms/posix";
+import { applySteps, ownAnchorPath } from "../../components/platforms/posix";
 import type { StoreName } from "../../components/platforms";
 import { ApplyError, applyWith, convergeWith, observeWith, planAndApply } from "../../components/store";
 import type { HistoryHost, HostState } from "./modelHost";
@@ -280,16 +281,45 @@ class AdminDeletesFile implements fc.AsyncCommand<Model, Real> {
     await real.host.removeAnchor(file);
     model.adminFiles.delete(file);
     await real.host.refresh(true);
-    // What the file held, and an intermediate whose issuer it held, declared or still recorded as held
-    // (counterexamples: seed 1254864388, and an additive declaration that had dropped the intermediate).
-    const holdsIntermediate = manifestHolders(recordedManifest(model, real, (await real.host.state()).manifest), real.certs.I1.sha256);
-    const affected = (declaration: Declaration) =>
-      declaration.roots.some((name) => held.includes(name)) || (held.includes("R1") && (declaration.roots.includes("I1") || holdsIntermediate.includes(declaration.owner)));
-    for (const declaration of Object.values(model.declarations)) if (declaration && affected(declaration)) declaration.settled = false;
+    await unsettleHolders(model, real, held);
     await checkInvariants(model, real);
   }
   toString() {
     return "admin deletes a file";
+  }
+}
+
+/**
+ * Certificates left the host behind the tool's back: every declaration holding one may break its promise until it
+ * runs again. So may one holding the intermediate when its issuer R1 left, declared or still recorded as held
+ * (counterexamples: seed 1254864388, and an additive declaration that had dropped the intermediate).
+ */
+async function unsettleHolders(model: Model, real: Real, gone: CertName[]): Promise<void> {
+  const holdsIntermediate = manifestHolders(recordedManifest(model, real, (await real.host.state()).manifest), real.certs.I1.sha256);
+  const affected = (declaration: Declaration) =>
+    declaration.roots.some((name) => gone.includes(name)) || (gone.includes("R1") && (declaration.roots.includes("I1") || holdsIntermediate.includes(declaration.owner)));
+  for (const declaration of Object.values(model.declarations)) if (declaration && affected(declaration)) declaration.settled = false;
+}
+
+/**
+ * The incident this package exists for: an OS update drops private roots this tool installed (its own files go,
+ * the manifest still lists them). A holder's next run puts them back; until then only the other invariants hold.
+ */
+class OsUpdateDropsOwnFiles implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly dropped: CertName[]) {}
+  check() {
+    return true;
+  }
+  async run(model: Model, real: Real) {
+    const anchors = (await real.host.state()).anchors;
+    const files = this.dropped.map((name) => basename(ownAnchorPath(real.host.layout, real.certs[name].sha256))).filter((file) => anchors.has(file));
+    for (const file of files) await real.host.removeAnchor(file);
+    if (files.length > 0) await real.host.refresh(true);
+    await unsettleHolders(model, real, this.dropped);
+    await checkInvariants(model, real);
+  }
+  toString() {
+    return `OS update drops the tool's files of [${this.dropped}]`;
   }
 }
 
@@ -425,6 +455,7 @@ function commands(maxCommands: number): fc.Arbitrary<Iterable<fc.AsyncCommand<Mo
       fc.tuple(fc.constantFrom("corporate.crt", "extra.crt"), fc.subarray(["R1", "R2", "R3", "I1"] as CertName[], { minLength: 1 })).map(([file, held]) => new AdminAddsFile(file, held)),
       fc.constant(new AdminDeletesFile()),
       fc.constant(new OsUpdate()),
+      fc.subarray(["R1", "R2", "R3", "I1"] as CertName[], { minLength: 1 }).map((dropped) => new OsUpdateDropsOwnFiles(dropped)),
       fc.constantFrom("corrupt", "newer", "old-format").map((kind) => new ManifestEdit(kind as "corrupt" | "newer" | "old-format")),
       fc.constant(new RestoreManifest()),
       // Whole per-mille steps: fc.double leans so hard on tiny values that every crash fell before the first change.
@@ -478,6 +509,7 @@ export const step = {
   adminDeletesFile: () => new AdminDeletesFile(),
   manifest: (kind: "corrupt" | "newer" | "old-format") => new ManifestEdit(kind),
   restoreManifest: () => new RestoreManifest(),
+  osUpdateDropsOwnFiles: (dropped: CertName[]) => new OsUpdateDropsOwnFiles(dropped),
   delete: (name: DeclName) => new Delete(name),
   rename: (name: DeclName) => new Rename(name),
 };

@@ -98,6 +98,22 @@ describe("invariants over generated histories (fast-check, the real POSIX script
     }
   });
 
+  it("counterexample (seed 1): a deleted declaration's hold on a root whose file an OS update dropped, and an administrator's copy now provides, ends with the delete", async () => {
+    const host = new ModelHost({ S1: certs.S1.pem });
+    try {
+      const final = await replayHistory(certs, host, [
+        step.declare("A", ["R3"], [], "additive"),
+        step.osUpdateDropsOwnFiles(["R3", "I1"]),
+        step.adminAddsFile("corporate.crt", ["R3", "I1"]),
+        step.delete("A"),
+      ]);
+      assert.equal(final.manifest?.includes("A-1"), false, "the deleted declaration holds nothing");
+      assert.ok(final.trusted.has(certs.R3.sha256), "the administrator's copy stays");
+    } finally {
+      host.remove();
+    }
+  });
+
   it("an OS update that rewrites ca-certificates.conf after an interrupted distrust keeps its lines when the next apply recovers (the rollback restores only what the apply itself wrote)", async () => {
     const host = new ModelHost({ S1: certs.S1.pem });
     try {

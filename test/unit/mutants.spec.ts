@@ -72,8 +72,13 @@ const MUTANTS: Mutant[] = [
     from: "if (ours && chain.applies && !chain.keeps(root))",
     to: "if (ours && chain.applies && false)",
     caughtAs: /I4: I1 is trusted without its root R1/,
-    seed: 1,
-    runs: 1000,
+    // The break shows only after four steps in order (a root installed, an intermediate under it, the root gone
+    // behind the tool's back, the CA store run in additive mode): about one history in a thousand. Seed 1 met it
+    // at history 391, and at none of 1,000 once the OS update dropping the tool's files joined the commands; this
+    // seed's fourth history has the four steps (seeds screened by replaying their generated steps in a sketch of
+    // the model, no host). A change to the commands reshuffles every seed's histories: screen again then.
+    seed: 454,
+    runs: 100,
   },
   {
     invariant: "I5",
