@@ -388,7 +388,7 @@ function selectionFunctions(selection: { conf: string; shippedDir: string }): st
   const conf = shQuote(selection.conf);
   return `trusted_roots_shipped() {
   if [ "$2" = deselect ]; then
-    awk -v dir=${shQuote(selection.shippedDir)} -v der="$1" ${shQuote(SELECTED_HOLDING_AWK)} ${conf}
+    awk -v dir=${shQuote(selection.shippedDir)} -v der="$1" ${shQuote(SELECTED_HOLDING_AWK)} ${conf} 2>/dev/null
     return
   fi
   cd ${shQuote(selection.shippedDir)} 2>/dev/null || return 0

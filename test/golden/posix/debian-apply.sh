@@ -31,7 +31,7 @@ trusted_roots_shipped() {
   }
   close(file)
   if (found) { print; exit }
-}' '/etc/ca-certificates.conf'
+}' '/etc/ca-certificates.conf' 2>/dev/null
     return
   fi
   cd '/usr/share/ca-certificates' 2>/dev/null || return 0
