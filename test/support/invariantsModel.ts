@@ -302,8 +302,9 @@ async function unsettleHolders(model: Model, real: Real, gone: CertName[]): Prom
 }
 
 /**
- * The incident this package exists for: an OS update drops private roots this tool installed (its own files go,
- * the manifest still lists them). A holder's next run puts them back; until then only the other invariants hold.
+ * The incident this package exists for: an OS update drops private roots (or the intermediate) this tool installed:
+ * its own files go, the manifest still lists them. A holder's next run puts them back; until then only the other
+ * invariants hold for it.
  */
 class OsUpdateDropsOwnFiles implements fc.AsyncCommand<Model, Real> {
   constructor(readonly dropped: CertName[]) {}
